@@ -1,0 +1,12 @@
+//go:build !(openblas && cgo)
+
+package gemm
+
+import "gorgonia.org/gorgonia"
+
+// Use makes this package's Implementation the BLAS of Gorgonia and of
+// gorgonia.org/tensor, process-wide.
+func Use() { gorgonia.Use(Implementation{}) }
+
+// Name says which GEMM Use installs, e.g. "go-avx512 12x32".
+func Name() string { return kernelName() }
