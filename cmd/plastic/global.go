@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/plasticity-lab/plastic/cuda"
+)
+
+// Global flags, shared by every command. They go before the command name
+// (`plastic --seed 3 data info ...`) or into a --config file.
+const (
+	flagSeed    = "seed"
+	flagDevice  = "device"
+	flagOut     = "out"
+	flagConfig  = "config"
+	flagQuiet   = "quiet"
+	flagDataDir = "data-dir"
+)
+
+// globalFlags are the flags of the app itself.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Int64Flag{Name: flagSeed, Value: 1, Usage: "seed of every random choice (same seed, same numbers)"},
+		&cli.StringFlag{Name: flagDevice, Value: "auto", Usage: "where to compute: auto, cpu or cuda (cuda needs a binary built with -tags gpu)"},
+		&cli.StringFlag{Name: flagOut, Value: "runs", Usage: "results folder; each run writes to `DIR`/<run-id>/"},
+		&cli.StringSliceFlag{Name: flagConfig, Usage: "read flags from `FILE` (lines of --flag=value; repeatable, later files win, the command line wins over all)"},
+		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no progress or device lines"},
+		&cli.StringFlag{Name: flagDataDir, Value: "data", Usage: "folder of the data sets (`DIR`/mnist, DIR/fashion-mnist, DIR/cifar10)"},
+	}
+}
+
+// configEntry is one `--flag=value` line of a config file.
+type configEntry struct {
+	file  string
+	line  int
+	name  string
+	value string
+}
+
+func (e configEntry) errorf(format string, a ...any) error {
+	return fmt.Errorf("%s:%d: %s", e.file, e.line, fmt.Sprintf(format, a...))
+}
+
+// metaConfig is the App.Metadata key of the entries read by applyConfigs,
+// for the command-level part applied in each command's Before.
+const metaConfig = "plastic.config"
+
+// metaDevice holds the resolved device (a resolvedDevice) so that commands
+// do not probe the GPU twice.
+const metaDevice = "plastic.device"
+
+type resolvedDevice struct {
+	dev  cuda.Device
+	note string
+}
+
+// flagValidators check values beyond their type, for both the command line
+// and config files.
+var flagValidators = map[string]func(string) error{
+	flagDevice: func(v string) error {
+		switch v {
+		case "auto", "cpu", "cuda":
+			return nil
+		}
+		return fmt.Errorf("--device=%q: want auto, cpu or cuda", v)
+	},
+}
+
+// applyConfigs is the app's Before: it reads the --config files in order,
+// checks every line against the global flags and the flags of the command
+// being run, sets the global flags that the command line did not set, and
+// arranges for the command's own flags to be set in the command's context
+// before its Before and Action run. It then validates --device.
+func applyConfigs(c *cli.Context) error {
+	var entries []configEntry
+	for _, file := range c.StringSlice(flagConfig) {
+		es, err := readConfigFile(file)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, es...)
+	}
+	path := commandPath(c.App.Commands, c.Args().Slice())
+	defined := map[string]cli.Flag{}
+	for _, f := range c.App.Flags {
+		for _, n := range f.Names() {
+			defined[n] = f
+		}
+	}
+	for _, cmd := range path {
+		for _, f := range cmd.Flags {
+			for _, n := range f.Names() {
+				defined[n] = f
+			}
+		}
+	}
+	where := "plastic"
+	for _, cmd := range path {
+		where += " " + cmd.Name
+	}
+	for _, e := range entries {
+		f, ok := defined[e.name]
+		if !ok {
+			return e.errorf("unknown flag --%s (neither a global flag nor a flag of %q; see %s --help)", e.name, where, where)
+		}
+		if e.name == flagConfig {
+			return e.errorf("--config cannot be used inside a config file")
+		}
+		if err := checkFlagValue(f, e); err != nil {
+			return err
+		}
+	}
+	c.App.Metadata = ensureMeta(c.App.Metadata)
+	c.App.Metadata[metaConfig] = entries
+	if err := setFromConfig(c, appFlagNames(c.App), entries); err != nil {
+		return err
+	}
+	for _, cmd := range c.App.Commands {
+		wrapBefore(cmd)
+	}
+	if err := flagValidators[flagDevice](c.String(flagDevice)); err != nil {
+		return err
+	}
+	dev, note, err := cuda.Resolve(c.String(flagDevice))
+	if err != nil {
+		return err
+	}
+	c.App.Metadata[metaDevice] = resolvedDevice{dev, note}
+	return nil
+}
+
+func ensureMeta(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func appFlagNames(app *cli.App) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range app.Flags {
+		for _, n := range f.Names() {
+			names[n] = true
+		}
+	}
+	return names
+}
+
+// readConfigFile parses a file of `--flag=value` lines (`--flag` alone for
+// a boolean), `#` comment lines and blank lines.
+func readConfigFile(file string) ([]configEntry, error) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	defer fh.Close()
+	return parseConfig(file, fh)
+}
+
+func parseConfig(file string, r io.Reader) ([]configEntry, error) {
+	var out []configEntry
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		e := configEntry{file: file, line: n}
+		if !strings.HasPrefix(line, "--") || len(line) == 2 {
+			return nil, e.errorf("want --flag=value, got %q", line)
+		}
+		body := line[2:]
+		name, value, hasValue := strings.Cut(body, "=")
+		name = strings.TrimSpace(name)
+		if name == "" || strings.ContainsAny(name, " \t") {
+			return nil, e.errorf("want --flag=value, got %q", line)
+		}
+		e.name = name
+		if hasValue {
+			e.value = strings.TrimSpace(value)
+		} else {
+			e.value = "\x00" // marks a bare --flag
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return out, nil
+}
+
+// isBoolFlag reports whether f is a flag without a value (--quiet).
+func isBoolFlag(f cli.Flag) bool {
+	if df, ok := f.(cli.DocGenerationFlag); ok {
+		return !df.TakesValue()
+	}
+	return false
+}
+
+// checkFlagValue parses e's value as f would, on a scratch flag set, so a
+// bad value fails with the file and line even when the command line sets
+// the flag too.
+func checkFlagValue(f cli.Flag, e configEntry) error {
+	if e.value == "\x00" {
+		if !isBoolFlag(f) {
+			return e.errorf("flag --%s needs a value (--%s=VALUE)", e.name, e.name)
+		}
+		return nil
+	}
+	fs := flag.NewFlagSet("config", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := f.Apply(fs); err != nil {
+		return e.errorf("--%s: %v", e.name, err)
+	}
+	if err := fs.Set(e.name, e.value); err != nil {
+		return e.errorf("invalid value %q for --%s: %v", e.value, e.name, err)
+	}
+	if v, ok := flagValidators[e.name]; ok {
+		if err := v(e.value); err != nil {
+			return e.errorf("%v", err)
+		}
+	}
+	return nil
+}
+
+// setFromConfig sets, on c, the flags named in names from entries in file
+// order, skipping flags the command line set (checked once, before any file
+// value is applied).
+func setFromConfig(c *cli.Context, names map[string]bool, entries []configEntry) error {
+	fromCmdline := map[string]bool{}
+	for n := range names {
+		fromCmdline[n] = c.IsSet(n)
+	}
+	for _, e := range entries {
+		if !names[e.name] || fromCmdline[e.name] {
+			continue
+		}
+		v := e.value
+		if v == "\x00" {
+			v = "true"
+		}
+		// c.Set sets the flag in the nearest context of the lineage that
+		// defines it.
+		if err := c.Set(e.name, v); err != nil {
+			return e.errorf("--%s=%s: %v", e.name, v, err)
+		}
+	}
+	return nil
+}
+
+// wrapBefore makes cmd (and its subcommands) apply the config entries that
+// name its own flags before its own Before runs. Commands are shared by
+// every app built in the process, so the wrapping is done once.
+func wrapBefore(cmd *cli.Command) {
+	wrappedMu.Lock()
+	done := wrapped[cmd]
+	wrapped[cmd] = true
+	wrappedMu.Unlock()
+	if !done {
+		orig := cmd.Before
+		cmd.Before = func(cc *cli.Context) error {
+			entries, _ := cc.App.Metadata[metaConfig].([]configEntry)
+			names := map[string]bool{}
+			for _, f := range cc.Command.Flags {
+				for _, n := range f.Names() {
+					names[n] = true
+				}
+			}
+			if err := setFromConfig(cc, names, entries); err != nil {
+				return err
+			}
+			if orig != nil {
+				return orig(cc)
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Subcommands {
+		wrapBefore(sub)
+	}
+}
+
+var (
+	wrappedMu sync.Mutex
+	wrapped   = map[*cli.Command]bool{}
+)
+
+// commandPath follows args (the app's arguments after its own flags)
+// through the command tree: `data info --dataset x` gives [data, info].
+func commandPath(cmds []*cli.Command, args []string) []*cli.Command {
+	var path []*cli.Command
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		var next *cli.Command
+		for _, cmd := range cmds {
+			if cmd.HasName(a) {
+				next = cmd
+			}
+		}
+		if next == nil {
+			if len(path) == 0 {
+				break
+			}
+			continue
+		}
+		path = append(path, next)
+		cmds = next.Subcommands
+	}
+	return path
+}
