@@ -1,0 +1,308 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Float is the element type of the hot paths (float32 for speed, float64
+// for gradient checks).
+type Float interface{ ~float32 | ~float64 }
+
+// CapInPlace applies the k-cap of the plasticity paper to z: it keeps the k
+// largest entries and zeroes the rest. Among equal values at the threshold
+// the lowest indices are kept, so the result is deterministic. scratch must
+// have len(z) capacity; it is overwritten. When k >= len(z) z is unchanged.
+func CapInPlace[F Float](z []F, k int, scratch []F) {
+	n := len(z)
+	if k >= n {
+		return
+	}
+	if k <= 0 {
+		clear(z)
+		return
+	}
+	// Fast exit: no negative entries and at most k positive ones (the usual
+	// case after a ReLU with few active units): zeroing the unselected zeros
+	// changes nothing.
+	pos, neg := 0, false
+	for _, v := range z {
+		if v > 0 {
+			pos++
+		} else if v < 0 {
+			neg = true
+		}
+	}
+	if !neg && pos <= k {
+		return
+	}
+	thr := kthLargest(z, k, scratch[:n])
+	greater := 0
+	for _, v := range z {
+		if v > thr {
+			greater++
+		}
+	}
+	eq := k - greater // ties at the threshold still to keep
+	for i, v := range z {
+		switch {
+		case v > thr:
+		case v == thr && eq > 0:
+			eq--
+		default:
+			z[i] = 0
+		}
+	}
+}
+
+// CapMask writes to keep[i] whether entry i of z survives CapInPlace(z, k);
+// it does not modify z.
+func CapMask[F Float](z []F, k int, scratch []F, keep []bool) {
+	n := len(z)
+	if k >= n {
+		for i := range keep[:n] {
+			keep[i] = true
+		}
+		return
+	}
+	if k <= 0 {
+		clear(keep[:n])
+		return
+	}
+	thr := kthLargest(z, k, scratch[:n])
+	greater := 0
+	for _, v := range z {
+		if v > thr {
+			greater++
+		}
+	}
+	eq := k - greater
+	for i, v := range z {
+		switch {
+		case v > thr:
+			keep[i] = true
+		case v == thr && eq > 0:
+			eq--
+			keep[i] = true
+		default:
+			keep[i] = false
+		}
+	}
+}
+
+// kthLargest returns the k-th largest value of z (1-based) using an
+// in-place quickselect on a copy held in s.
+func kthLargest[F Float](z []F, k int, s []F) F {
+	copy(s, z)
+	lo, hi := 0, len(s)-1
+	want := k - 1 // index in descending order
+	for lo < hi {
+		// median of three pivot
+		mid := lo + (hi-lo)/2
+		a, b, c := s[lo], s[mid], s[hi]
+		p := b
+		if (a > b) != (a > c) {
+			p = a
+		} else if (c > a) != (c > b) {
+			p = c
+		}
+		i, j := lo, hi
+		for i <= j {
+			for s[i] > p {
+				i++
+			}
+			for s[j] < p {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
+		default:
+			return s[want]
+		}
+	}
+	return s[want]
+}
+
+// Cap returns the k-cap of x applied along its last axis (each row of a
+// matrix, or the whole vector). Its gradient passes to the kept entries
+// only: d cap(x)/dx is the 0/1 selection of the forward pass.
+func Cap(x *G.Node, k int) (*G.Node, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("graph.Cap: k must be >= 1, got %d", k)
+	}
+	if x.Dims() != 1 && x.Dims() != 2 {
+		return nil, fmt.Errorf("graph.Cap: want a vector or matrix, got shape %v", x.Shape())
+	}
+	return G.ApplyOp(capOp{k: k}, x)
+}
+
+type capOp struct{ k int }
+
+func (op capOp) Arity() int { return 1 }
+func (op capOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op capOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("cap: want a shape, got %T", in[0])
+	}
+	return s.Clone(), nil
+}
+func (op capOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := denseOf(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	out := x.Clone().(*tensor.Dense)
+	switch d := out.Data().(type) {
+	case []float64:
+		capRows(d, rowLen(out), op.k)
+	case []float32:
+		capRows(d, rowLen(out), op.k)
+	default:
+		return nil, fmt.Errorf("cap: unsupported dtype %v", out.Dtype())
+	}
+	return out, nil
+}
+func (op capOp) ReturnsPtr() bool     { return false }
+func (op capOp) CallsExtern() bool    { return false }
+func (op capOp) OverwritesInput() int { return -1 }
+func (op capOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "cap{%d}", op.k) }
+func (op capOp) Hashcode() uint32     { return hashOf(op) }
+func (op capOp) String() string       { return fmt.Sprintf("Cap{%d}", op.k) }
+
+func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
+func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(capDiffOp{k: op.k}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{d}, nil
+}
+
+// DoDiff adds the masked output gradient to the input gradient (for the
+// Lisp machine).
+func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) error {
+	gout, err := output.Grad()
+	if err != nil {
+		return err
+	}
+	gin, err := inputs[0].Grad()
+	if err != nil {
+		return err
+	}
+	d, err := capDiffOp{k: op.k}.Do(inputs[0].Value(), gout)
+	if err != nil {
+		return err
+	}
+	gd, err := denseOf(gin)
+	if err != nil {
+		return err
+	}
+	dd := d.(*tensor.Dense)
+	switch a := gd.Data().(type) {
+	case []float64:
+		for i, v := range dd.Data().([]float64) {
+			a[i] += v
+		}
+	case []float32:
+		for i, v := range dd.Data().([]float32) {
+			a[i] += v
+		}
+	}
+	return nil
+}
+
+// capDiffOp(x, g) = g masked by the cap selection of x.
+type capDiffOp struct{ k int }
+
+func (op capDiffOp) Arity() int { return 2 }
+func (op capDiffOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op capDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := denseOf(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := denseOf(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	out := g.Clone().(*tensor.Dense)
+	n := rowLen(x)
+	switch d := out.Data().(type) {
+	case []float64:
+		maskRows(x.Data().([]float64), d, n, op.k)
+	case []float32:
+		maskRows(x.Data().([]float32), d, n, op.k)
+	default:
+		return nil, fmt.Errorf("cap gradient: unsupported dtype %v", out.Dtype())
+	}
+	return out, nil
+}
+func (op capDiffOp) ReturnsPtr() bool      { return false }
+func (op capDiffOp) CallsExtern() bool     { return false }
+func (op capDiffOp) OverwritesInput() int  { return -1 }
+func (op capDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "capDiff{%d}", op.k) }
+func (op capDiffOp) Hashcode() uint32      { return hashOf(op) }
+func (op capDiffOp) String() string        { return fmt.Sprintf("CapDiff{%d}", op.k) }
+
+func capRows[F Float](d []F, n, k int) {
+	s := make([]F, n)
+	for off := 0; off < len(d); off += n {
+		CapInPlace(d[off:off+n], k, s)
+	}
+}
+
+func maskRows[F Float](x, g []F, n, k int) {
+	s := make([]F, n)
+	keep := make([]bool, n)
+	for off := 0; off < len(x); off += n {
+		CapMask(x[off:off+n], k, s, keep)
+		for i, kp := range keep {
+			if !kp {
+				g[off+i] = 0
+			}
+		}
+	}
+}
+
+func rowLen(t *tensor.Dense) int {
+	s := t.Shape()
+	return s[len(s)-1]
+}
+
+func denseOf(v G.Value) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("graph: want a *tensor.Dense value, got %T", v)
+	}
+	return d, nil
+}
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}

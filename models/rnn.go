@@ -1,0 +1,217 @@
+// Package models holds the networks of the toolkit: the simple RNN of the
+// plasticity paper (rnn*.go) and the feed-forward networks of the
+// NeuroPlastic paper.
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+
+	"github.com/plasticity-lab/plastic/graph"
+)
+
+// MaxT is the largest number of firing rounds: a firing code (T bits) must
+// fit a byte and the RNN rule table has 4^T entries.
+const MaxT = 8
+
+// RNNConfig sizes the simple RNN of the plasticity paper.
+type RNNConfig struct {
+	Inputs int     // n, input dimension
+	Labels int     // m, number of classes
+	Nodes  int     // |V|
+	P      float64 // edge probability of the input and graph masks
+	Cap    int     // k, nodes kept firing per round
+	T      int     // firing rounds, counting the first input-driven one
+	// Multiplicative selects multiplicative rules: W, U and b reset to 1
+	// instead of 0 (the authors' code).
+	Multiplicative bool
+	// InputOnes sets every input weight A to 1 instead of N(0,1) draws
+	// (Table 2's "T=1*").
+	InputOnes bool
+}
+
+// Validate reports the first bad size as a clear error.
+func (c RNNConfig) Validate() error {
+	switch {
+	case c.Inputs < 1:
+		return fmt.Errorf("rnn: inputs n = %d, want >= 1", c.Inputs)
+	case c.Labels < 1:
+		return fmt.Errorf("rnn: labels m = %d, want >= 1", c.Labels)
+	case c.Nodes < 1:
+		return fmt.Errorf("rnn: nodes |V| = %d, want >= 1", c.Nodes)
+	case math.IsNaN(c.P) || c.P < 0 || c.P > 1:
+		return fmt.Errorf("rnn: edge probability p = %v, want in [0, 1]", c.P)
+	case c.Cap < 1 || c.Cap > c.Nodes:
+		return fmt.Errorf("rnn: cap k = %d, want 1 <= k <= |V| = %d", c.Cap, c.Nodes)
+	case c.T < 1 || c.T > MaxT:
+		return fmt.Errorf("rnn: rounds T = %d, want 1 <= T <= %d", c.T, MaxT)
+	}
+	return nil
+}
+
+// Codes is the number of distinct firing codes, 2^T.
+func (c RNNConfig) Codes() int { return 1 << c.T }
+
+// RNN is the simple RNN: fixed random masks, input weights A, graph
+// weights W, output weights U and biases b, c. All matrices are row-major:
+// A is |V| x n, W is |V| x |V| (W[i][j] is the edge j -> i), U is m x |V|.
+type RNN struct {
+	RNNConfig
+	A         []float64 // input weights (fixed unless an input rule or GD trains them)
+	InMask    []float64 // 0/1 input mask, |V| x n, Bernoulli(p)
+	GraphMask []float64 // 0/1 graph mask, |V| x |V|, Bernoulli(p), zero diagonal
+	W         []float64
+	U         []float64
+	B         []float64 // node biases, |V|
+	C         []float64 // output biases, m
+}
+
+// NewRNN draws the masks and the input weights from seed and resets the
+// trainable weights (W, U, b to 0, or to 1 for multiplicative rules).
+func NewRNN(cfg RNNConfig, seed int64) (*RNN, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewSource(seed))
+	v, n, m := cfg.Nodes, cfg.Inputs, cfg.Labels
+	r := &RNN{
+		RNNConfig: cfg,
+		A:         make([]float64, v*n),
+		InMask:    make([]float64, v*n),
+		GraphMask: make([]float64, v*v),
+		W:         make([]float64, v*v),
+		U:         make([]float64, m*v),
+		B:         make([]float64, v),
+		C:         make([]float64, m),
+	}
+	for i := range r.InMask {
+		if rng.Float64() < cfg.P {
+			r.InMask[i] = 1
+		}
+	}
+	for i := 0; i < v; i++ {
+		for j := 0; j < v; j++ {
+			if rng.Float64() < cfg.P && i != j {
+				r.GraphMask[i*v+j] = 1
+			}
+		}
+	}
+	for i := range r.A {
+		if cfg.InputOnes {
+			r.A[i] = 1
+		} else {
+			r.A[i] = rng.NormFloat64()
+		}
+	}
+	r.Reset()
+	return r, nil
+}
+
+// ResetValue is what W, U and b reset to: 0 (additive) or 1 (multiplicative).
+func (r *RNN) ResetValue() float64 {
+	if r.Multiplicative {
+		return 1
+	}
+	return 0
+}
+
+// Reset sets W, U and b to ResetValue and c to 0; A is left alone.
+func (r *RNN) Reset() {
+	v := r.ResetValue()
+	for _, s := range [][]float64{r.W, r.U, r.B} {
+		for i := range s {
+			s[i] = v
+		}
+	}
+	clear(r.C)
+}
+
+// Clone returns a deep copy.
+func (r *RNN) Clone() *RNN {
+	c := *r
+	c.A = append([]float64(nil), r.A...)
+	c.InMask = append([]float64(nil), r.InMask...)
+	c.GraphMask = append([]float64(nil), r.GraphMask...)
+	c.W = append([]float64(nil), r.W...)
+	c.U = append([]float64(nil), r.U...)
+	c.B = append([]float64(nil), r.B...)
+	c.C = append([]float64(nil), r.C...)
+	return &c
+}
+
+// Pass is the result of one forward pass.
+type Pass struct {
+	Hidden []float64 // h after the last round (|V|)
+	Codes  []uint8   // firing code of every node, first round = most significant bit
+	Logits []float64 // (U.*Mout) h + c (m); the softmax of these is the output
+}
+
+// Forward runs x through the network (float64 reference implementation).
+func (r *RNN) Forward(x []float32) (*Pass, error) {
+	if len(x) != r.Inputs {
+		return nil, fmt.Errorf("rnn: input has %d features, want %d", len(x), r.Inputs)
+	}
+	v, n := r.Nodes, r.Inputs
+	ax := make([]float64, v)
+	for i := 0; i < v; i++ {
+		s := 0.0
+		row := r.A[i*n : (i+1)*n]
+		mrow := r.InMask[i*n : (i+1)*n]
+		for j, xj := range x {
+			s += row[j] * mrow[j] * float64(xj)
+		}
+		ax[i] = s
+	}
+	h := make([]float64, v)
+	z := make([]float64, v)
+	scratch := make([]float64, v)
+	codes := make([]uint8, v)
+	for t := 0; t < r.T; t++ {
+		for i := 0; i < v; i++ {
+			s := ax[i]
+			if t > 0 {
+				s = 0
+				row := r.W[i*v : (i+1)*v]
+				mrow := r.GraphMask[i*v : (i+1)*v]
+				for j := 0; j < v; j++ {
+					s += row[j] * mrow[j] * (h[j] + ax[j])
+				}
+			}
+			s += r.B[i]
+			z[i] = max(s, 0)
+		}
+		graph.CapInPlace(z, r.Cap, scratch)
+		for i := range codes {
+			codes[i] <<= 1
+			if z[i] != 0 {
+				codes[i] |= 1
+			}
+		}
+		h, z = z, h
+	}
+	logits := make([]float64, r.Labels)
+	for c := range logits {
+		s := r.C[c]
+		for j, hj := range h {
+			s += r.U[c*v+j] * hj
+		}
+		logits[c] = s
+	}
+	return &Pass{Hidden: h, Codes: codes, Logits: logits}, nil
+}
+
+// Argmax returns the index of the largest value (the lowest on ties).
+func Argmax[F ~float32 | ~float64](v []F) int {
+	b := 0
+	for i := range v {
+		if v[i] > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+// ErrEmpty is returned for empty data sets.
+var ErrEmpty = errors.New("empty data set")

@@ -1,0 +1,144 @@
+package models
+
+import (
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func TestRNNConfigErrors(t *testing.T) {
+	ok := RNNConfig{Inputs: 4, Labels: 2, Nodes: 10, P: 0.5, Cap: 5, T: 3}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mod  func(*RNNConfig)
+		want string
+	}{
+		{func(c *RNNConfig) { c.Cap = 11 }, "cap k = 11"},
+		{func(c *RNNConfig) { c.T = 0 }, "rounds T = 0"},
+		{func(c *RNNConfig) { c.P = 1.5 }, "edge probability p = 1.5"},
+		{func(c *RNNConfig) { c.P = -0.1 }, "edge probability"},
+		{func(c *RNNConfig) { c.Inputs = 0 }, "inputs n = 0"},
+		{func(c *RNNConfig) { c.Labels = 0 }, "labels m = 0"},
+	} {
+		cfg := ok
+		c.mod(&cfg)
+		_, err := NewRNN(cfg, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("config %+v: error %v, want it to mention %q", cfg, err, c.want)
+		}
+	}
+}
+
+func TestRNNMasksAndReset(t *testing.T) {
+	r, err := NewRNN(RNNConfig{Inputs: 3, Labels: 2, Nodes: 50, P: 0.5, Cap: 10, T: 2, Multiplicative: true}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := 0
+	for i := 0; i < 50; i++ {
+		if r.GraphMask[i*50+i] != 0 {
+			t.Fatal("graph mask has a self loop")
+		}
+	}
+	for _, v := range r.GraphMask {
+		edges += int(v)
+	}
+	if edges < 1000 || edges > 1450 {
+		t.Fatalf("%d edges for p=0.5 on 50 nodes", edges)
+	}
+	for _, v := range r.W {
+		if v != 1 {
+			t.Fatal("multiplicative W not reset to 1")
+		}
+	}
+	r2, _ := NewRNN(r.RNNConfig, 7)
+	for i := range r.A {
+		if r.A[i] != r2.A[i] || r.InMask[i] != r2.InMask[i] {
+			t.Fatal("same seed gave different networks")
+		}
+	}
+}
+
+// TestForwardByHand checks a 2-node, T=2 network against values worked out by hand.
+func TestForwardByHand(t *testing.T) {
+	r, _ := NewRNN(RNNConfig{Inputs: 2, Labels: 2, Nodes: 2, P: 1, Cap: 1, T: 2}, 1)
+	copy(r.A, []float64{1, 0, 0, 1})
+	copy(r.W, []float64{0, 2, 3, 0}) // edge 1->0 weight 2, edge 0->1 weight 3
+	copy(r.U, []float64{1, 0, 0, 1})
+	// x = (2, 1): ax = (2, 1); round 1: cap1(relu(2,1)) = (2, 0), codes (1, 0)
+	// round 2: W (h + ax) = W (4, 1) = (2*1, 3*4) = (2, 12) -> cap -> (0, 12), codes (10b, 01b)
+	p, err := r.Forward([]float32{2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Codes[0] != 2 || p.Codes[1] != 1 || p.Hidden[0] != 0 || p.Hidden[1] != 12 || p.Logits[1] != 12 {
+		t.Fatalf("got %+v", p)
+	}
+}
+
+// TestGraphMatchesForward checks the Gorgonia forward graph against the reference forward.
+func TestGraphMatchesForward(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	r, _ := NewRNN(RNNConfig{Inputs: 5, Labels: 3, Nodes: 30, P: 0.5, Cap: 10, T: 3}, 3)
+	for i := range r.W {
+		r.W[i] = rng.NormFloat64()
+	}
+	for i := range r.U {
+		r.U[i] = rng.NormFloat64()
+	}
+	for i := range r.B {
+		r.B[i] = 0.1 * rng.NormFloat64()
+	}
+	bsz := 4
+	xs := make([]float32, bsz*5)
+	for i := range xs {
+		xs[i] = float32(rng.NormFloat64())
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		g := G.NewGraph()
+		x := G.NewMatrix(g, dt, G.WithShape(bsz, 5), G.WithName("x"), G.WithValue(denseOf(dt, f64(xs), bsz, 5)))
+		p := r.NewGraphParams(g, dt)
+		logits, err := r.BuildLogits(x, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		got := f64of(logits.Value().Data())
+		for e := 0; e < bsz; e++ {
+			ref, _ := r.Forward(xs[e*5 : (e+1)*5])
+			for c := 0; c < 3; c++ {
+				if math.Abs(got[e*3+c]-ref.Logits[c]) > 1e-4*(1+math.Abs(ref.Logits[c])) {
+					t.Fatalf("%v example %d logit %d: graph %v, reference %v", dt, e, c, got[e*3+c], ref.Logits[c])
+				}
+			}
+		}
+		vm.Close()
+	}
+}
+
+func f64(x []float32) []float64 {
+	o := make([]float64, len(x))
+	for i, v := range x {
+		o[i] = float64(v)
+	}
+	return o
+}
+
+func f64of(d any) []float64 {
+	switch s := d.(type) {
+	case []float64:
+		return s
+	case []float32:
+		return f64(s)
+	}
+	return nil
+}
