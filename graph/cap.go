@@ -180,12 +180,12 @@ func (op capOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return out, nil
 }
-func (op capOp) ReturnsPtr() bool     { return false }
-func (op capOp) CallsExtern() bool    { return false }
-func (op capOp) OverwritesInput() int { return -1 }
+func (op capOp) ReturnsPtr() bool      { return false }
+func (op capOp) CallsExtern() bool     { return false }
+func (op capOp) OverwritesInput() int  { return -1 }
 func (op capOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "cap{%d}", op.k) }
-func (op capOp) Hashcode() uint32     { return hashOf(op) }
-func (op capOp) String() string       { return fmt.Sprintf("Cap{%d}", op.k) }
+func (op capOp) Hashcode() uint32      { return hashOf(op) }
+func (op capOp) String() string        { return fmt.Sprintf("Cap{%d}", op.k) }
 
 func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
 func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
