@@ -1,0 +1,481 @@
+package cuda
+
+import "math"
+
+// CPU references of every kernel, written for clarity and generic over the
+// float type: float32 instances are what the GPU check compares against,
+// float64 instances are what the finite-difference tests differentiate.
+// Layouts and semantics are those documented on the kernels.
+
+type float interface{ ~float32 | ~float64 }
+
+// ConvGeom is the geometry of a convolution or pooling window over
+// N x C x H x W inputs.
+type ConvGeom struct {
+	N, C, H, W     int
+	KH, KW         int
+	SH, SW, PH, PW int // strides and paddings
+}
+
+// Out returns the output height and width (floor mode).
+func (g ConvGeom) Out() (oh, ow int) {
+	return (g.H+2*g.PH-g.KH)/g.SH + 1, (g.W+2*g.PW-g.KW)/g.SW + 1
+}
+
+// Check rejects geometries the kernels cannot run.
+func (g ConvGeom) Check() error {
+	switch {
+	case g.N < 1 || g.C < 1 || g.H < 1 || g.W < 1:
+		return errorf("conv geometry %+v: sizes must be positive", g)
+	case g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.PH < 0 || g.PW < 0:
+		return errorf("conv geometry %+v: kernel and stride must be positive, padding non-negative", g)
+	case g.PH >= g.KH || g.PW >= g.KW:
+		return errorf("conv geometry %+v: padding must be smaller than the window", g)
+	}
+	oh, ow := g.Out()
+	if oh < 1 || ow < 1 {
+		return errorf("conv geometry %+v: window larger than the padded input", g)
+	}
+	return nil
+}
+
+func reluRef[T float](x []T) []T {
+	y := make([]T, len(x))
+	for i, v := range x {
+		if v > 0 {
+			y[i] = v
+		}
+	}
+	return y
+}
+
+func reluBwdRef[T float](x, dy []T) []T {
+	dx := make([]T, len(x))
+	for i := range x {
+		if x[i] > 0 {
+			dx[i] = dy[i]
+		}
+	}
+	return dx
+}
+
+func biasAddRef[T float](rows, cols int, x, b []T) []T {
+	y := make([]T, rows*cols)
+	for i := range y {
+		y[i] = x[i] + b[i%cols]
+	}
+	return y
+}
+
+// uniformRef is pl_uniform: splitmix64 at position ctr of stream seed, top
+// 24 bits scaled to [0,1).
+func uniformRef(seed, ctr uint64) float32 {
+	z := seed + (ctr+1)*0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	z ^= z >> 31
+	return float32(z>>40) * (1.0 / 16777216.0)
+}
+
+func dropoutRef(p float32, seed, offset uint64, x []float32) (y, mask []float32) {
+	keep := 1 / (1 - p)
+	y, mask = make([]float32, len(x)), make([]float32, len(x))
+	for i := range x {
+		if uniformRef(seed, offset+uint64(i)) >= p {
+			mask[i] = keep
+		}
+		y[i] = x[i] * mask[i]
+	}
+	return y, mask
+}
+
+// softmaxXentRef returns the row softmax of x (rows x cols) and the
+// per-row cross-entropy -log p[label].
+func softmaxXentRef[T float](rows, cols int, x []T, labels []int32) (probs, loss []T) {
+	probs, loss = make([]T, rows*cols), make([]T, rows)
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : (r+1)*cols]
+		m := xr[0]
+		for _, v := range xr {
+			m = max(m, v)
+		}
+		var s float64
+		for _, v := range xr {
+			s += math.Exp(float64(v - m))
+		}
+		for c, v := range xr {
+			probs[r*cols+c] = T(math.Exp(float64(v-m)) / s)
+		}
+		loss[r] = T(math.Log(s) - float64(xr[labels[r]]-m))
+	}
+	return probs, loss
+}
+
+func softmaxXentBwdRef[T float](rows, cols int, scale T, probs []T, labels []int32) []T {
+	dx := make([]T, rows*cols)
+	for i := range dx {
+		d := probs[i]
+		if int32(i%cols) == labels[i/cols] {
+			d--
+		}
+		dx[i] = d * scale
+	}
+	return dx
+}
+
+func colsumRef[T float](rows, cols int, x []T) []T {
+	out := make([]T, cols)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			out[c] += x[r*cols+c]
+		}
+	}
+	return out
+}
+
+func im2colRef[T float](g ConvGeom, x []T) []T {
+	oh, ow := g.Out()
+	col := make([]T, g.N*g.C*g.KH*g.KW*oh*ow)
+	i := 0
+	for n := 0; n < g.N; n++ {
+		for c := 0; c < g.C; c++ {
+			for ki := 0; ki < g.KH; ki++ {
+				for kj := 0; kj < g.KW; kj++ {
+					for y := 0; y < oh; y++ {
+						for z := 0; z < ow; z++ {
+							h, w := y*g.SH-g.PH+ki, z*g.SW-g.PW+kj
+							if h >= 0 && h < g.H && w >= 0 && w < g.W {
+								col[i] = x[((n*g.C+c)*g.H+h)*g.W+w]
+							}
+							i++
+						}
+					}
+				}
+			}
+		}
+	}
+	return col
+}
+
+// col2imRef is the adjoint of im2colRef (scatter-add of every patch).
+func col2imRef[T float](g ConvGeom, col []T) []T {
+	oh, ow := g.Out()
+	x := make([]T, g.N*g.C*g.H*g.W)
+	i := 0
+	for n := 0; n < g.N; n++ {
+		for c := 0; c < g.C; c++ {
+			for ki := 0; ki < g.KH; ki++ {
+				for kj := 0; kj < g.KW; kj++ {
+					for y := 0; y < oh; y++ {
+						for z := 0; z < ow; z++ {
+							h, w := y*g.SH-g.PH+ki, z*g.SW-g.PW+kj
+							if h >= 0 && h < g.H && w >= 0 && w < g.W {
+								x[((n*g.C+c)*g.H+h)*g.W+w] += col[i]
+							}
+							i++
+						}
+					}
+				}
+			}
+		}
+	}
+	return x
+}
+
+// bnTrainRef is training-mode batch norm over N x C x HW with the running
+// statistics update (unbiased variance, momentum mom).
+func bnTrainRef[T float](n, c, hw int, eps, mom T, x, gamma, beta, runMean, runVar []T) (y, newMean, newVar, saveMean, saveInv []T) {
+	m := n * hw
+	y = make([]T, len(x))
+	newMean, newVar = append([]T(nil), runMean...), append([]T(nil), runVar...)
+	saveMean, saveInv = make([]T, c), make([]T, c)
+	idx := func(j, ch int) int { return ((j/hw)*c+ch)*hw + j%hw }
+	for ch := 0; ch < c; ch++ {
+		var s float64
+		for j := 0; j < m; j++ {
+			s += float64(x[idx(j, ch)])
+		}
+		mean := s / float64(m)
+		var q float64
+		for j := 0; j < m; j++ {
+			d := float64(x[idx(j, ch)]) - mean
+			q += d * d
+		}
+		v := q / float64(m)
+		inv := 1 / math.Sqrt(v+float64(eps))
+		for j := 0; j < m; j++ {
+			k := idx(j, ch)
+			y[k] = T(float64(gamma[ch])*(float64(x[k])-mean)*inv) + beta[ch]
+		}
+		unb := v
+		if m > 1 {
+			unb = v * float64(m) / float64(m-1)
+		}
+		newMean[ch] = (1-mom)*runMean[ch] + mom*T(mean)
+		newVar[ch] = (1-mom)*runVar[ch] + mom*T(unb)
+		saveMean[ch], saveInv[ch] = T(mean), T(inv)
+	}
+	return
+}
+
+func bnInferRef[T float](n, c, hw int, eps T, x, gamma, beta, runMean, runVar []T) []T {
+	y := make([]T, len(x))
+	for i := range x {
+		ch := (i / hw) % c
+		y[i] = gamma[ch]*(x[i]-runMean[ch])*T(1/math.Sqrt(float64(runVar[ch]+eps))) + beta[ch]
+	}
+	return y
+}
+
+func bnBwdRef[T float](n, c, hw int, x, dy, gamma, saveMean, saveInv []T) (dx, dgamma, dbeta []T) {
+	m := n * hw
+	dx, dgamma, dbeta = make([]T, len(x)), make([]T, c), make([]T, c)
+	idx := func(j, ch int) int { return ((j/hw)*c+ch)*hw + j%hw }
+	for ch := 0; ch < c; ch++ {
+		var sdy, sdyx float64
+		for j := 0; j < m; j++ {
+			k := idx(j, ch)
+			sdy += float64(dy[k])
+			sdyx += float64(dy[k]) * float64(x[k]-saveMean[ch]) * float64(saveInv[ch])
+		}
+		fm := float64(m)
+		for j := 0; j < m; j++ {
+			k := idx(j, ch)
+			xh := float64(x[k]-saveMean[ch]) * float64(saveInv[ch])
+			dx[k] = T(float64(gamma[ch]) * float64(saveInv[ch]) * (float64(dy[k]) - sdy/fm - xh*sdyx/fm))
+		}
+		dgamma[ch], dbeta[ch] = T(sdyx), T(sdy)
+	}
+	return
+}
+
+func maxpoolRef[T float](g ConvGeom, x []T) (y []T, argmax []int32) {
+	oh, ow := g.Out()
+	y, argmax = make([]T, g.N*g.C*oh*ow), make([]int32, g.N*g.C*oh*ow)
+	for p := 0; p < g.N*g.C; p++ {
+		for a := 0; a < oh; a++ {
+			for b := 0; b < ow; b++ {
+				o := (p*oh+a)*ow + b
+				arg := -1
+				var best T
+				for ki := 0; ki < g.KH; ki++ {
+					for kj := 0; kj < g.KW; kj++ {
+						h, w := a*g.SH-g.PH+ki, b*g.SW-g.PW+kj
+						if h < 0 || h >= g.H || w < 0 || w >= g.W {
+							continue
+						}
+						if v := x[p*g.H*g.W+h*g.W+w]; arg < 0 || v > best {
+							best, arg = v, h*g.W+w
+						}
+					}
+				}
+				y[o], argmax[o] = best, int32(arg)
+			}
+		}
+	}
+	return y, argmax
+}
+
+func maxpoolBwdRef[T float](g ConvGeom, dy []T, argmax []int32) []T {
+	oh, ow := g.Out()
+	dx := make([]T, g.N*g.C*g.H*g.W)
+	for p := 0; p < g.N*g.C; p++ {
+		for o := 0; o < oh*ow; o++ {
+			dx[p*g.H*g.W+int(argmax[p*oh*ow+o])] += dy[p*oh*ow+o]
+		}
+	}
+	return dx
+}
+
+func avgpoolRef[T float](g ConvGeom, x []T) []T {
+	oh, ow := g.Out()
+	y := make([]T, g.N*g.C*oh*ow)
+	inv := 1 / T(g.KH*g.KW)
+	for p := 0; p < g.N*g.C; p++ {
+		for a := 0; a < oh; a++ {
+			for b := 0; b < ow; b++ {
+				var s T
+				for ki := 0; ki < g.KH; ki++ {
+					for kj := 0; kj < g.KW; kj++ {
+						h, w := a*g.SH-g.PH+ki, b*g.SW-g.PW+kj
+						if h >= 0 && h < g.H && w >= 0 && w < g.W {
+							s += x[p*g.H*g.W+h*g.W+w]
+						}
+					}
+				}
+				y[(p*oh+a)*ow+b] = s * inv
+			}
+		}
+	}
+	return y
+}
+
+func avgpoolBwdRef[T float](g ConvGeom, dy []T) []T {
+	oh, ow := g.Out()
+	dx := make([]T, g.N*g.C*g.H*g.W)
+	inv := 1 / T(g.KH*g.KW)
+	for p := 0; p < g.N*g.C; p++ {
+		for a := 0; a < oh; a++ {
+			for b := 0; b < ow; b++ {
+				for ki := 0; ki < g.KH; ki++ {
+					for kj := 0; kj < g.KW; kj++ {
+						h, w := a*g.SH-g.PH+ki, b*g.SW-g.PW+kj
+						if h >= 0 && h < g.H && w >= 0 && w < g.W {
+							dx[p*g.H*g.W+h*g.W+w] += dy[(p*oh+a)*ow+b] * inv
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx
+}
+
+// capRef keeps the k largest entries of each row (ties at the k-th value
+// broken by lower index) and zeroes the rest.
+func capRef[T float](rows, cols, k int, x []T) []T {
+	y := make([]T, len(x))
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
+		if k >= cols {
+			copy(yr, xr)
+			continue
+		}
+		if k <= 0 {
+			continue
+		}
+		// Rank each entry: it is kept when fewer than k entries beat it,
+		// an entry beating another when larger, or equal and earlier.
+		for c := range xr {
+			beat := 0
+			for d := range xr {
+				if xr[d] > xr[c] || xr[d] == xr[c] && d < c {
+					beat++
+				}
+			}
+			if beat < k {
+				yr[c] = xr[c]
+			}
+		}
+	}
+	return y
+}
+
+func fireCodesRef(h []float32, codes []int32) []int32 {
+	out := make([]int32, len(codes))
+	for i := range codes {
+		out[i] = codes[i] << 1
+		if h[i] != 0 {
+			out[i] |= 1
+		}
+	}
+	return out
+}
+
+// predictRef is the first argmax of each row and whether it misses the label.
+func predictRef(rows, cols int, logits []float32, labels []int32) (preds, flags []int32) {
+	preds, flags = make([]int32, rows), make([]int32, rows)
+	for r := 0; r < rows; r++ {
+		arg := 0
+		for c := 1; c < cols; c++ {
+			if logits[r*cols+c] > logits[r*cols+arg] {
+				arg = c
+			}
+		}
+		preds[r] = int32(arg)
+		if int32(arg) != labels[r] {
+			flags[r] = 1
+		}
+	}
+	return preds, flags
+}
+
+// RuleUpdate describes one application of the plasticity rules to B
+// networks at once (see plastic.go for the batched layout).
+type RuleUpdate struct {
+	B, V, M, S     int     // networks, nodes, labels, 2^T
+	Eta            float32 // learning rate of the rule (0.01 in the paper)
+	Multiplicative bool    // w *= 1 + eta*delta instead of w += eta*delta
+	OnlyFlagged    bool    // update only networks whose flag is set (misclassified)
+	AllRows        bool    // output rule on every label row, not only true and predicted
+	RuleStride     int     // elements between networks' RNN rules (0: shared)
+	OutStride      int     // elements between networks' output rules (0: shared)
+}
+
+func ruleUpdateRef(u RuleUpdate, w []float32, codes []int32, rule []float32, flags []int32) []float32 {
+	out := append([]float32(nil), w...)
+	for b := 0; b < u.B; b++ {
+		if u.OnlyFlagged && flags[b] == 0 {
+			continue
+		}
+		for i := 0; i < u.V; i++ {
+			for j := 0; j < u.V; j++ {
+				t := (b*u.V+i)*u.V + j
+				d := rule[b*u.RuleStride+int(codes[b*u.V+j])*u.S+int(codes[b*u.V+i])]
+				if u.Multiplicative {
+					out[t] *= 1 + u.Eta*d
+				} else {
+					out[t] += u.Eta * d
+				}
+			}
+		}
+	}
+	return out
+}
+
+func outputRuleRef(u RuleUpdate, U []float32, codes, labels, preds []int32, ro []float32, flags []int32) []float32 {
+	out := append([]float32(nil), U...)
+	for b := 0; b < u.B; b++ {
+		if u.OnlyFlagged && flags[b] == 0 {
+			continue
+		}
+		for l := 0; l < u.M; l++ {
+			var sel int
+			switch {
+			case int32(l) == labels[b]:
+				sel = 0
+			case u.AllRows || int32(l) == preds[b]:
+				sel = 1
+			default:
+				continue
+			}
+			for j := 0; j < u.V; j++ {
+				t := (b*u.M+l)*u.V + j
+				d := ro[b*u.OutStride+int(codes[b*u.V+j])*2+sel]
+				if u.Multiplicative {
+					out[t] *= 1 + u.Eta*d
+				} else {
+					out[t] += u.Eta * d
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sgdRef is PyTorch's SGD with momentum mu and coupled weight decay.
+func sgdRef[T float](lr, mu, wd T, p, g, buf []T) {
+	for i := range p {
+		d := g[i] + wd*p[i]
+		buf[i] = mu*buf[i] + d
+		p[i] -= lr * buf[i]
+	}
+}
+
+// adamRef is PyTorch's Adam (coupled L2) or AdamW (decoupled), one step
+// numbered step (from 1).
+func adamRef[T float](lr, b1, b2, eps, wd T, step int, decoupled bool, p, g, m, v []T) {
+	bc1 := 1 - T(math.Pow(float64(b1), float64(step)))
+	bc2 := 1 - T(math.Pow(float64(b2), float64(step)))
+	for i := range p {
+		gi := g[i]
+		if decoupled {
+			p[i] *= 1 - lr*wd
+		} else {
+			gi += wd * p[i]
+		}
+		m[i] = b1*m[i] + (1-b1)*gi
+		v[i] = b2*v[i] + (1-b2)*gi*gi
+		p[i] -= lr * (m[i] / bc1) / (T(math.Sqrt(float64(v[i]/bc2))) + eps)
+	}
+}
