@@ -10,12 +10,18 @@ import (
 
 // BenchmarkSgemm measures GFLOP/s of the model shapes, forward (A·B) and
 // with a transposed operand as in the backward pass, for this package's
-// Sgemm ("ours") and gonum's ("gonum").
+// Sgemm ("ours"), gonum's ("gonum") and, in the openblas build, OpenBLAS's.
 func BenchmarkSgemm(b *testing.B) {
 	impls := []struct {
 		name string
 		f    blas.Float32
 	}{{"ours", Implementation{}}, {"gonum", gonum.Implementation{}}}
+	if _, ok := installed().(Implementation); !ok {
+		impls = append(impls, struct {
+			name string
+			f    blas.Float32
+		}{"openblas", installed()})
+	}
 	for _, s := range modelShapes {
 		for _, tr := range []struct {
 			name   string
@@ -33,7 +39,14 @@ func BenchmarkSgemm(b *testing.B) {
 // BenchmarkSgemm2048 is the square product PyTorch runs at about
 // 220 GFLOP/s on two cores of this machine.
 func BenchmarkSgemm2048(b *testing.B) {
-	benchSgemm(b, Implementation{}, blas.NoTrans, blas.NoTrans, 2048, 2048, 2048)
+	b.Run("ours", func(b *testing.B) {
+		benchSgemm(b, Implementation{}, blas.NoTrans, blas.NoTrans, 2048, 2048, 2048)
+	})
+	if _, ok := installed().(Implementation); !ok {
+		b.Run("openblas", func(b *testing.B) {
+			benchSgemm(b, installed(), blas.NoTrans, blas.NoTrans, 2048, 2048, 2048)
+		})
+	}
 }
 
 func benchSgemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k int) {

@@ -82,13 +82,13 @@ func mlpBatch(batch, in, out int, seed int64) (x, y tensor.Tensor) {
 }
 
 // BenchmarkMLPTrain reports training samples/s of the 784-256-256-10 MLP at
-// batch 128 (Adam) with gonum's BLAS and with this package's.
+// batch 128 (Adam) with gonum's BLAS and with the one Use installs.
 func BenchmarkMLPTrain(b *testing.B) {
 	defer G.Use(gonum.Implementation{})
 	for _, c := range []struct {
 		name string
 		use  func()
-	}{{"gonum", func() { G.Use(gonum.Implementation{}) }}, {"ours", Use}} {
+	}{{"gonum", func() { G.Use(gonum.Implementation{}) }}, {Name(), Use}} {
 		b.Run(c.name, func(b *testing.B) {
 			c.use()
 			const batch = 128
@@ -142,11 +142,8 @@ func TestGorgoniaSameNumbersAfterUse(t *testing.T) {
 	G.Use(gonum.Implementation{})
 	wantL, wantW := run()
 	Use()
-	if _, ok := G.WhichBLAS().(Implementation); !ok {
-		t.Fatalf("after Use, Gorgonia's BLAS is %T", G.WhichBLAS())
-	}
-	if _, ok := tensor.WhichBLAS().(Implementation); !ok {
-		t.Fatalf("after Use, tensor's BLAS is %T", tensor.WhichBLAS())
+	if G.WhichBLAS() != installed() || tensor.WhichBLAS() != installed() {
+		t.Fatalf("after Use (%s), Gorgonia's BLAS is %T and tensor's %T", Name(), G.WhichBLAS(), tensor.WhichBLAS())
 	}
 	gotL, gotW := run()
 	for i := range wantL {
