@@ -1,0 +1,209 @@
+package optimizer
+
+import "math"
+
+// histBins is the number of bins of the alpha histogram over
+// [min_alpha, max_alpha] (values outside go to the end bins).
+const histBins = 64
+
+// Diagnostics summarises one epoch of steps. Norms are global L2 norms over
+// all parameter tensors, averaged over the epoch's steps; alpha statistics
+// run over every coefficient of every step. Fields of NeuroPlastic-only
+// groups are zero (and left out of Map) when the group does not apply.
+type Diagnostics struct {
+	Optimizer string
+	Steps     int // steps applied this epoch
+	Skipped   int // steps skipped for non-finite gradients (--skip-nonfinite)
+
+	GradNorm        float64 // ||g||
+	ParamNorm       float64 // ||p|| before the step
+	RawUpdateNorm   float64 // ||u|| after the base/modulation, before controller, weight decay and stabilization
+	EffUpdateNorm   float64 // ||multiplier * stabilized u|| (baselines: the update direction, p -= lr*u)
+	DeltaNorm       float64 // ||u_raw - base||: what the plasticity changed (base = g for the classic base)
+	WeightDecayNorm float64 // ||wd * p||
+	EffOverGrad     float64 // mean of ||u_eff|| / ||g||
+	EffOverRaw      float64 // mean of ||u_eff|| / ||u_raw||
+
+	HasAlpha       bool
+	AlphaMean      float64
+	AlphaStd       float64
+	AlphaMedian    float64 // from a 64-bin histogram over [min_alpha, max_alpha]
+	AlphaMin       float64
+	AlphaMax       float64
+	AlphaNearBound float64 // fraction with alpha <= 1.05*min_alpha or alpha >= 0.95*max_alpha
+
+	HasController bool
+	SignalMean    float64 // controller signal per tensor and step
+	SignalMin     float64
+	SignalMax     float64
+	MultMean      float64 // learning-rate multiplier per tensor and step
+	MultMin       float64
+	MultMax       float64
+
+	HasOrthogonal bool
+	OrthSNorm     float64 // ||s||, s = (alpha-ag)*g
+	OrthONorm     float64 // ||o||, the part of s orthogonal to g (after normalisation)
+	OrthDNorm     float64 // ||d|| after lambda, schedule and ratio limit
+	OrthCosSG     float64 // cos(s, g) before projection
+	OrthCosUG     float64 // cos(u, g) of the final residual update
+	OrthSkipFrac  float64 // fraction of tensor-steps with ||g||^2 <= eps
+}
+
+// Map flattens the diagnostics for metrics.jsonl; keys start with "opt_".
+func (d Diagnostics) Map() map[string]float64 {
+	m := map[string]float64{
+		"opt_steps":         float64(d.Steps),
+		"opt_skipped_steps": float64(d.Skipped),
+		"opt_grad_norm":     d.GradNorm,
+		"opt_param_norm":    d.ParamNorm,
+		"opt_update_norm":   d.EffUpdateNorm,
+	}
+	if d.HasAlpha {
+		m["opt_raw_update_norm"] = d.RawUpdateNorm
+		m["opt_delta_norm"] = d.DeltaNorm
+		m["opt_weight_decay_norm"] = d.WeightDecayNorm
+		m["opt_eff_over_grad"] = d.EffOverGrad
+		m["opt_eff_over_raw"] = d.EffOverRaw
+		m["opt_alpha_mean"] = d.AlphaMean
+		m["opt_alpha_std"] = d.AlphaStd
+		m["opt_alpha_median"] = d.AlphaMedian
+		m["opt_alpha_min"] = d.AlphaMin
+		m["opt_alpha_max"] = d.AlphaMax
+		m["opt_alpha_near_bound"] = d.AlphaNearBound
+	}
+	if d.HasController {
+		m["opt_lr_signal_mean"] = d.SignalMean
+		m["opt_lr_signal_min"] = d.SignalMin
+		m["opt_lr_signal_max"] = d.SignalMax
+		m["opt_lr_mult_mean"] = d.MultMean
+		m["opt_lr_mult_min"] = d.MultMin
+		m["opt_lr_mult_max"] = d.MultMax
+	}
+	if d.HasOrthogonal {
+		m["opt_orth_s_norm"] = d.OrthSNorm
+		m["opt_orth_o_norm"] = d.OrthONorm
+		m["opt_orth_d_norm"] = d.OrthDNorm
+		m["opt_orth_cos_s_g"] = d.OrthCosSG
+		m["opt_orth_cos_u_g"] = d.OrthCosUG
+		m["opt_orth_skip_frac"] = d.OrthSkipFrac
+	}
+	return m
+}
+
+// diagAcc accumulates one epoch.
+type diagAcc struct {
+	steps, skipped int
+
+	gradNorm, paramNorm, rawNorm, effNorm, deltaNorm, wdNorm float64
+	effOverGrad, effOverRaw                                  float64
+
+	alphaN, alphaSum, alphaSum2, alphaNear float64
+	alphaMin, alphaMax                     float64
+	hist                                   [histBins]float64
+
+	ctrlN, sigSum, sigMin, sigMax, multSum, multMin, multMax float64
+
+	orthSteps                         int
+	orthS, orthO, orthD, cosSG, cosUG float64
+	orthTensors, orthSkips            float64
+}
+
+func (a *diagAcc) reset() {
+	*a = diagAcc{alphaMin: math.Inf(1), alphaMax: math.Inf(-1), sigMin: math.Inf(1), sigMax: math.Inf(-1),
+		multMin: math.Inf(1), multMax: math.Inf(-1)}
+}
+
+// alphaStats are the per-tensor alpha accumulators of one pass.
+type alphaStats struct {
+	n, sum, sum2, near, min, max float64
+	hist                         [histBins]float64
+}
+
+func (a *diagAcc) addAlpha(s *alphaStats) {
+	a.alphaN += s.n
+	a.alphaSum += s.sum
+	a.alphaSum2 += s.sum2
+	a.alphaNear += s.near
+	a.alphaMin = min(a.alphaMin, s.min)
+	a.alphaMax = max(a.alphaMax, s.max)
+	for i := range a.hist {
+		a.hist[i] += s.hist[i]
+	}
+}
+
+func (a *diagAcc) addCtrl(signal, mult float64) {
+	a.ctrlN++
+	a.sigSum += signal
+	a.sigMin = min(a.sigMin, signal)
+	a.sigMax = max(a.sigMax, signal)
+	a.multSum += mult
+	a.multMin = min(a.multMin, mult)
+	a.multMax = max(a.multMax, mult)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// result turns the accumulators into Diagnostics; lo/hi are the alpha bounds.
+func (a *diagAcc) result(name string, np, ctrl, orth bool, lo, hi float64) Diagnostics {
+	d := Diagnostics{Optimizer: name, Steps: a.steps, Skipped: a.skipped}
+	if a.steps > 0 {
+		s := float64(a.steps)
+		d.GradNorm = a.gradNorm / s
+		d.ParamNorm = a.paramNorm / s
+		d.EffUpdateNorm = a.effNorm / s
+		d.RawUpdateNorm = a.rawNorm / s
+		d.DeltaNorm = a.deltaNorm / s
+		d.WeightDecayNorm = a.wdNorm / s
+		d.EffOverGrad = a.effOverGrad / s
+		d.EffOverRaw = a.effOverRaw / s
+	}
+	if np {
+		d.HasAlpha = true
+		if a.alphaN > 0 {
+			d.AlphaMean = a.alphaSum / a.alphaN
+			d.AlphaStd = math.Sqrt(max(0, a.alphaSum2/a.alphaN-d.AlphaMean*d.AlphaMean))
+			d.AlphaMin, d.AlphaMax = a.alphaMin, a.alphaMax
+			d.AlphaNearBound = a.alphaNear / a.alphaN
+			d.AlphaMedian = histMedian(&a.hist, a.alphaN, lo, hi)
+		}
+	}
+	if ctrl {
+		d.HasController = true
+		if a.ctrlN > 0 {
+			d.SignalMean, d.SignalMin, d.SignalMax = a.sigSum/a.ctrlN, a.sigMin, a.sigMax
+			d.MultMean, d.MultMin, d.MultMax = a.multSum/a.ctrlN, a.multMin, a.multMax
+		}
+	}
+	if orth {
+		d.HasOrthogonal = true
+		if a.orthSteps > 0 {
+			s := float64(a.orthSteps)
+			d.OrthSNorm, d.OrthONorm, d.OrthDNorm = a.orthS/s, a.orthO/s, a.orthD/s
+			d.OrthCosSG, d.OrthCosUG = a.cosSG/s, a.cosUG/s
+		}
+		if a.orthTensors > 0 {
+			d.OrthSkipFrac = a.orthSkips / a.orthTensors
+		}
+	}
+	return d
+}
+
+// histMedian interpolates the median inside the bin where the cumulative
+// count crosses n/2.
+func histMedian(h *[histBins]float64, n, lo, hi float64) float64 {
+	w := (hi - lo) / histBins
+	half := n / 2
+	cum := 0.0
+	for i, c := range h {
+		if c > 0 && cum+c >= half {
+			return lo + w*(float64(i)+(half-cum)/c)
+		}
+		cum += c
+	}
+	return hi
+}
