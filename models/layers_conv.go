@@ -1,0 +1,733 @@
+package models
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// parallelFor runs f over [0,n) split into contiguous chunks, one per worker
+// (GOMAXPROCS workers at most); f gets its worker index.
+func parallelFor(n int, f func(worker, lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		lo, hi := i*n/w, (i+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// convGeom is the geometry of a square-kernel 2-D convolution, NCHW.
+type convGeom struct {
+	C, H, W    int // input channels and size
+	Co, K      int // output channels, kernel size
+	S, P       int // stride, padding
+	Ho, Wo     int
+	direct     bool // 1x1, stride 1, no padding: the input is its own im2col
+	colRows    int  // C*K*K
+	colCols    int  // Ho*Wo
+	inSize     int  // C*H*W
+	outSize    int  // Co*Ho*Wo
+	weightSize int
+}
+
+func newConvGeom(C, H, W, Co, K, S, P int) (convGeom, error) {
+	g := convGeom{C: C, H: H, W: W, Co: Co, K: K, S: S, P: P}
+	g.Ho = (H+2*P-K)/S + 1
+	g.Wo = (W+2*P-K)/S + 1
+	if K < 1 || S < 1 || P < 0 || g.Ho < 1 || g.Wo < 1 {
+		return g, fmt.Errorf("conv: kernel %d stride %d padding %d does not fit a %dx%d input", K, S, P, H, W)
+	}
+	g.direct = K == 1 && S == 1 && P == 0
+	g.colRows, g.colCols = C*K*K, g.Ho*g.Wo
+	g.inSize, g.outSize, g.weightSize = C*H*W, Co*g.Ho*g.Wo, Co*C*K*K
+	return g, nil
+}
+
+// im2col writes the [C*K*K, Ho*Wo] patch matrix of one example.
+func im2col[T num](g *convGeom, x, col []T) {
+	r := 0
+	for c := 0; c < g.C; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ki := 0; ki < g.K; ki++ {
+			for kj := 0; kj < g.K; kj++ {
+				dst := col[r*g.colCols : (r+1)*g.colCols]
+				r++
+				d := 0
+				for oh := 0; oh < g.Ho; oh++ {
+					ih := oh*g.S - g.P + ki
+					if ih < 0 || ih >= g.H {
+						clear(dst[d : d+g.Wo])
+						d += g.Wo
+						continue
+					}
+					row := xc[ih*g.W : (ih+1)*g.W]
+					if g.S == 1 {
+						// contiguous run with zero borders
+						iw0 := -g.P + kj
+						for ow := 0; ow < g.Wo; ow++ {
+							iw := iw0 + ow
+							if iw >= 0 && iw < g.W {
+								dst[d] = row[iw]
+							} else {
+								dst[d] = 0
+							}
+							d++
+						}
+						continue
+					}
+					for ow := 0; ow < g.Wo; ow++ {
+						iw := ow*g.S - g.P + kj
+						if iw >= 0 && iw < g.W {
+							dst[d] = row[iw]
+						} else {
+							dst[d] = 0
+						}
+						d++
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the patch matrix col back into the (zeroed) image dx.
+func col2im[T num](g *convGeom, col, dx []T) {
+	r := 0
+	for c := 0; c < g.C; c++ {
+		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ki := 0; ki < g.K; ki++ {
+			for kj := 0; kj < g.K; kj++ {
+				src := col[r*g.colCols : (r+1)*g.colCols]
+				r++
+				d := 0
+				for oh := 0; oh < g.Ho; oh++ {
+					ih := oh*g.S - g.P + ki
+					if ih < 0 || ih >= g.H {
+						d += g.Wo
+						continue
+					}
+					row := xc[ih*g.W : (ih+1)*g.W]
+					for ow := 0; ow < g.Wo; ow++ {
+						iw := ow*g.S - g.P + kj
+						if iw >= 0 && iw < g.W {
+							row[iw] += src[d]
+						}
+						d++
+					}
+				}
+			}
+		}
+	}
+}
+
+// convScratch holds per-worker patch matrices and weight-gradient partials.
+type convScratch[T num] struct {
+	col [][]T
+	dw  [][]T
+}
+
+func (s *convScratch[T]) colBuf(w, n int) []T {
+	for len(s.col) <= w {
+		s.col = append(s.col, nil)
+	}
+	return scratch(&s.col[w], n)
+}
+
+func (s *convScratch[T]) dwBuf(w, n int) []T {
+	for len(s.dw) <= w {
+		s.dw = append(s.dw, nil)
+	}
+	return scratch(&s.dw[w], n)
+}
+
+// convState is shared by a convolution and its backward ops: geometry and
+// private scratch buffers (never handed to Gorgonia as values).
+type convState struct {
+	g   convGeom
+	s32 convScratch[float32]
+	s64 convScratch[float64]
+}
+
+type convOp struct {
+	opBase
+	st     *convState
+	bias   bool
+	relu   bool
+	needDX bool
+	out    buf
+}
+
+// Conv2D convolves x [B,C,H,W] with w [Co,C,K,K] (stride s, padding p), adds
+// the bias b [Co] when b is not nil and applies ReLU when relu is set.
+func Conv2D(x, w, b *G.Node, stride, pad int, relu, needDX bool) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] || ws[2] != ws[3] {
+		return nil, fmt.Errorf("conv: input %v and weight %v do not match (want [B,C,H,W] and [Co,C,K,K])", xs, ws)
+	}
+	g, err := newConvGeom(xs[1], xs[2], xs[3], ws[0], ws[2], stride, pad)
+	if err != nil {
+		return nil, err
+	}
+	op := &convOp{opBase: newBase(fmt.Sprintf("conv%dx%d/s%d", g.K, g.K, stride)), st: &convState{g: g}, bias: b != nil, relu: relu, needDX: needDX}
+	if b != nil {
+		return G.ApplyOp(op, x, w, b)
+	}
+	return G.ApplyOp(op, x, w)
+}
+
+func (op *convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+func (op *convOp) Type() hm.Type {
+	if op.bias {
+		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
+	}
+	return hm.NewFnType(tt(4), tt(4), tt(4))
+}
+func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	xs := in[0].(tensor.Shape)
+	g := &op.st.g
+	return tensor.Shape{xs[0], g.Co, g.Ho, g.Wo}, nil
+}
+func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := dense(vs[1])
+	if err != nil {
+		return nil, err
+	}
+	g := &op.st.g
+	B := x.Shape()[0]
+	y := op.out.get(x.Dtype(), B, g.Co, g.Ho, g.Wo)
+	switch x.Dtype() {
+	case tensor.Float32:
+		var b []float32
+		if op.bias {
+			bt, _ := dense(vs[2])
+			b = slice[float32](bt)
+		}
+		convFwd(g, &op.st.s32, slice[float32](x), slice[float32](w), b, slice[float32](y), B, op.relu)
+	case tensor.Float64:
+		var b []float64
+		if op.bias {
+			bt, _ := dense(vs[2])
+			b = slice[float64](bt)
+		}
+		convFwd(g, &op.st.s64, slice[float64](x), slice[float64](w), b, slice[float64](y), B, op.relu)
+	}
+	return y, nil
+}
+
+func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu bool) {
+	cols := make([][]T, runtime.GOMAXPROCS(0))
+	for i := range cols {
+		if !g.direct {
+			cols[i] = s.colBuf(i, g.colRows*g.colCols)
+		}
+	}
+	parallelFor(B, func(wk, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			xn := x[n*g.inSize : (n+1)*g.inSize]
+			yn := y[n*g.outSize : (n+1)*g.outSize]
+			col := xn
+			if !g.direct {
+				col = cols[wk]
+				im2col(g, xn, col)
+			}
+			beta := T(0)
+			if b != nil {
+				for c := 0; c < g.Co; c++ {
+					row := yn[c*g.colCols : (c+1)*g.colCols]
+					for i := range row {
+						row[i] = b[c]
+					}
+				}
+				beta = 1
+			}
+			gemm(false, false, g.Co, g.colCols, g.colRows, 1, w, g.colRows, col, g.colCols, beta, yn, g.colCols)
+			if relu {
+				for i, v := range yn {
+					if v < 0 {
+						yn[i] = 0
+					}
+				}
+			}
+		}
+	})
+}
+
+func (op *convOp) DiffWRT(n int) []bool {
+	d := []bool{op.needDX, true, true}
+	return d[:n]
+}
+func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dpre := grad
+	var err error
+	if op.relu {
+		if dpre, err = actGrad(out, grad, true, 1); err != nil {
+			return nil, err
+		}
+	}
+	dw, err := G.ApplyOp(&convDWOp{opBase: newBase("conv_dw"), st: op.st}, in[0], dpre)
+	if err != nil {
+		return nil, err
+	}
+	res := G.Nodes{nil, dw}
+	if op.needDX {
+		if res[0], err = G.ApplyOp(&convDXOp{opBase: newBase("conv_dx"), st: op.st}, in[1], dpre); err != nil {
+			return nil, err
+		}
+	}
+	if op.bias {
+		db, err := G.ApplyOp(&chanSumOp{opBase: newBase("chansum")}, dpre)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, db)
+	}
+	return res, nil
+}
+
+// convDWOp: dW = sum_n dy[n]·col(x[n])ᵀ.
+type convDWOp struct {
+	opBase
+	st  *convState
+	out buf
+}
+
+func (op *convDWOp) Arity() int    { return 2 }
+func (op *convDWOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *convDWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	g := &op.st.g
+	return tensor.Shape{g.Co, g.C, g.K, g.K}, nil
+}
+func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	dy, err := dense(vs[1])
+	if err != nil {
+		return nil, err
+	}
+	g := &op.st.g
+	dw := op.out.get(x.Dtype(), g.Co, g.C, g.K, g.K)
+	B := x.Shape()[0]
+	switch x.Dtype() {
+	case tensor.Float32:
+		convDW(g, &op.st.s32, slice[float32](x), slice[float32](dy), slice[float32](dw), B)
+	case tensor.Float64:
+		convDW(g, &op.st.s64, slice[float64](x), slice[float64](dy), slice[float64](dw), B)
+	}
+	return dw, nil
+}
+
+func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
+	nw := min(runtime.GOMAXPROCS(0), B)
+	cols := make([][]T, nw)
+	parts := make([][]T, nw)
+	for i := range nw {
+		if !g.direct {
+			cols[i] = s.colBuf(i, g.colRows*g.colCols)
+		}
+		if i == 0 {
+			parts[i] = dw
+		} else {
+			parts[i] = s.dwBuf(i, g.weightSize)
+		}
+	}
+	parallelFor(B, func(wk, lo, hi int) {
+		part := parts[wk]
+		for n := lo; n < hi; n++ {
+			xn := x[n*g.inSize : (n+1)*g.inSize]
+			col := xn
+			if !g.direct {
+				col = cols[wk]
+				im2col(g, xn, col)
+			}
+			beta := T(1)
+			if n == lo {
+				beta = 0
+			}
+			gemm(false, true, g.Co, g.colRows, g.colCols, 1, dy[n*g.outSize:(n+1)*g.outSize], g.colCols, col, g.colCols, beta, part, g.colRows)
+		}
+	})
+	for _, p := range parts[1:] {
+		for i, v := range p {
+			dw[i] += v
+		}
+	}
+}
+
+func (op *convDWOp) DiffWRT(int) []bool { return []bool{false, false} }
+func (op *convDWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("conv_dw: second derivatives are not supported")
+}
+
+// convDXOp: dx[n] = col2im(Wᵀ·dy[n]).
+type convDXOp struct {
+	opBase
+	st  *convState
+	out buf
+}
+
+func (op *convDXOp) Arity() int    { return 2 }
+func (op *convDXOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *convDXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	g := &op.st.g
+	return tensor.Shape{in[1].(tensor.Shape)[0], g.C, g.H, g.W}, nil
+}
+func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
+	w, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	dy, err := dense(vs[1])
+	if err != nil {
+		return nil, err
+	}
+	g := &op.st.g
+	B := dy.Shape()[0]
+	dx := op.out.get(w.Dtype(), B, g.C, g.H, g.W)
+	switch w.Dtype() {
+	case tensor.Float32:
+		convDX(g, &op.st.s32, slice[float32](w), slice[float32](dy), slice[float32](dx), B)
+	case tensor.Float64:
+		convDX(g, &op.st.s64, slice[float64](w), slice[float64](dy), slice[float64](dx), B)
+	}
+	return dx, nil
+}
+
+func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
+	cols := make([][]T, runtime.GOMAXPROCS(0))
+	for i := range cols {
+		if !g.direct {
+			cols[i] = s.colBuf(i, g.colRows*g.colCols)
+		}
+	}
+	parallelFor(B, func(wk, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			dxn := dx[n*g.inSize : (n+1)*g.inSize]
+			dyn := dy[n*g.outSize : (n+1)*g.outSize]
+			if g.direct {
+				gemm(true, false, g.colRows, g.colCols, g.Co, 1, w, g.colRows, dyn, g.colCols, 0, dxn, g.colCols)
+				continue
+			}
+			col := cols[wk]
+			gemm(true, false, g.colRows, g.colCols, g.Co, 1, w, g.colRows, dyn, g.colCols, 0, col, g.colCols)
+			clear(dxn)
+			col2im(g, col, dxn)
+		}
+	})
+}
+
+func (op *convDXOp) DiffWRT(int) []bool { return []bool{false, false} }
+func (op *convDXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("conv_dx: second derivatives are not supported")
+}
+
+// chanSumOp sums [B,C,H,W] over batch and space: [C] (conv bias gradients).
+type chanSumOp struct {
+	opBase
+	out buf
+}
+
+func (op *chanSumOp) Arity() int    { return 1 }
+func (op *chanSumOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(1)) }
+func (op *chanSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{in[0].(tensor.Shape)[1]}, nil
+}
+func (op *chanSumOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	sh := x.Shape()
+	y := op.out.get(x.Dtype(), sh[1])
+	switch x.Dtype() {
+	case tensor.Float32:
+		chanSum(slice[float32](x), slice[float32](y), sh[0], sh[1], sh[2]*sh[3])
+	case tensor.Float64:
+		chanSum(slice[float64](x), slice[float64](y), sh[0], sh[1], sh[2]*sh[3])
+	}
+	return y, nil
+}
+func chanSum[T num](x, y []T, B, C, HW int) {
+	for c := 0; c < C; c++ {
+		var s float64
+		for n := 0; n < B; n++ {
+			for _, v := range x[(n*C+c)*HW : (n*C+c+1)*HW] {
+				s += float64(v)
+			}
+		}
+		y[c] = T(s)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Max pooling, square window k, stride k, no padding.
+
+type poolState struct {
+	k, C, H, W, Ho, Wo int
+	arg                []int32 // flat input index of each output's maximum
+}
+
+type maxPoolOp struct {
+	opBase
+	st  *poolState
+	out buf
+}
+
+// MaxPool2D takes the maximum over k x k windows with stride k.
+func MaxPool2D(x *G.Node, k int) (*G.Node, error) {
+	xs := x.Shape()
+	if len(xs) != 4 || k < 1 || xs[2] < k || xs[3] < k {
+		return nil, fmt.Errorf("maxpool: window %d does not fit input %v", k, xs)
+	}
+	st := &poolState{k: k, C: xs[1], H: xs[2], W: xs[3], Ho: xs[2] / k, Wo: xs[3] / k}
+	return G.ApplyOp(&maxPoolOp{opBase: newBase(fmt.Sprintf("maxpool%d", k)), st: st}, x)
+}
+
+func (op *maxPoolOp) Arity() int    { return 1 }
+func (op *maxPoolOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *maxPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	xs := in[0].(tensor.Shape)
+	return tensor.Shape{xs[0], op.st.C, op.st.Ho, op.st.Wo}, nil
+}
+func (op *maxPoolOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	st := op.st
+	B := x.Shape()[0]
+	y := op.out.get(x.Dtype(), B, st.C, st.Ho, st.Wo)
+	st.arg = scratch(&st.arg, B*st.C*st.Ho*st.Wo)
+	switch x.Dtype() {
+	case tensor.Float32:
+		maxPool(st, slice[float32](x), slice[float32](y), B)
+	case tensor.Float64:
+		maxPool(st, slice[float64](x), slice[float64](y), B)
+	}
+	return y, nil
+}
+
+func maxPool[T num](st *poolState, x, y []T, B int) {
+	o := 0
+	for nc := 0; nc < B*st.C; nc++ {
+		base := nc * st.H * st.W
+		for oh := 0; oh < st.Ho; oh++ {
+			for ow := 0; ow < st.Wo; ow++ {
+				best := base + oh*st.k*st.W + ow*st.k
+				for i := 0; i < st.k; i++ {
+					r := base + (oh*st.k+i)*st.W + ow*st.k
+					for j := 0; j < st.k; j++ {
+						if x[r+j] > x[best] {
+							best = r + j
+						}
+					}
+				}
+				y[o] = x[best]
+				st.arg[o] = int32(best)
+				o++
+			}
+		}
+	}
+}
+
+func (op *maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *maxPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&maxPoolGradOp{opBase: newBase("maxpool_grad"), st: op.st}, grad)
+	return G.Nodes{d}, err
+}
+
+// maxPoolGradOp routes each output gradient to its window's maximum (the
+// indices the forward pass recorded).
+type maxPoolGradOp struct {
+	opBase
+	st  *poolState
+	out buf
+}
+
+func (op *maxPoolGradOp) Arity() int    { return 1 }
+func (op *maxPoolGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{in[0].(tensor.Shape)[0], op.st.C, op.st.H, op.st.W}, nil
+}
+func (op *maxPoolGradOp) Do(vs ...G.Value) (G.Value, error) {
+	dy, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	st := op.st
+	B := dy.Shape()[0]
+	dx := op.out.get(dy.Dtype(), B, st.C, st.H, st.W)
+	switch dy.Dtype() {
+	case tensor.Float32:
+		scatterArg(st.arg, slice[float32](dy), slice[float32](dx))
+	case tensor.Float64:
+		scatterArg(st.arg, slice[float64](dy), slice[float64](dx))
+	}
+	return dx, nil
+}
+func scatterArg[T num](arg []int32, dy, dx []T) {
+	clear(dx)
+	for o, i := range arg {
+		dx[i] += dy[o]
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Global average pooling [B,C,H,W] -> [B,C].
+
+type gapOp struct {
+	opBase
+	out buf
+}
+
+// GlobalAvgPool averages each channel over space.
+func GlobalAvgPool(x *G.Node) (*G.Node, error) {
+	if len(x.Shape()) != 4 {
+		return nil, fmt.Errorf("global average pool: want [B,C,H,W], got %v", x.Shape())
+	}
+	return G.ApplyOp(&gapOp{opBase: newBase("gap")}, x)
+}
+
+func (op *gapOp) Arity() int    { return 1 }
+func (op *gapOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(2)) }
+func (op *gapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	xs := in[0].(tensor.Shape)
+	return tensor.Shape{xs[0], xs[1]}, nil
+}
+func (op *gapOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	sh := x.Shape()
+	y := op.out.get(x.Dtype(), sh[0], sh[1])
+	switch x.Dtype() {
+	case tensor.Float32:
+		gap(slice[float32](x), slice[float32](y), sh[2]*sh[3])
+	case tensor.Float64:
+		gap(slice[float64](x), slice[float64](y), sh[2]*sh[3])
+	}
+	return y, nil
+}
+func gap[T num](x, y []T, HW int) {
+	for i := range y {
+		var s T
+		for _, v := range x[i*HW : (i+1)*HW] {
+			s += v
+		}
+		y[i] = s / T(HW)
+	}
+}
+func (op *gapOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *gapOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&gapGradOp{opBase: newBase("gap_grad"), shape: in[0].Shape().Clone()}, grad)
+	return G.Nodes{d}, err
+}
+
+type gapGradOp struct {
+	opBase
+	shape tensor.Shape
+	out   buf
+}
+
+func (op *gapGradOp) Arity() int    { return 1 }
+func (op *gapGradOp) Type() hm.Type { return hm.NewFnType(tt(2), tt(4)) }
+func (op *gapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+func (op *gapGradOp) Do(vs ...G.Value) (G.Value, error) {
+	dy, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	dx := op.out.get(dy.Dtype(), op.shape...)
+	HW := op.shape[2] * op.shape[3]
+	switch dy.Dtype() {
+	case tensor.Float32:
+		spread(slice[float32](dy), slice[float32](dx), HW)
+	case tensor.Float64:
+		spread(slice[float64](dy), slice[float64](dx), HW)
+	}
+	return dx, nil
+}
+func spread[T num](dy, dx []T, HW int) {
+	for i, v := range dy {
+		v /= T(HW)
+		row := dx[i*HW : (i+1)*HW]
+		for j := range row {
+			row[j] = v
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Flatten [B,...] -> [B, prod(...)] and back. It copies rather than aliasing
+// its input: Gorgonia may reuse a dead node's register for another value, so
+// two nodes must never share memory.
+
+type reshapeOp struct {
+	opBase
+	to   tensor.Shape
+	from tensor.Shape
+	out  buf
+}
+
+// Flatten reshapes x [B,...] to [B, rest].
+func Flatten(x *G.Node) (*G.Node, error) {
+	xs := x.Shape()
+	return G.ApplyOp(&reshapeOp{opBase: newBase("flatten"), to: tensor.Shape{xs[0], xs.TotalSize() / xs[0]}, from: xs.Clone()}, x)
+}
+
+func (op *reshapeOp) Arity() int { return 1 }
+func (op *reshapeOp) Type() hm.Type {
+	return hm.NewFnType(tt(len(op.from)), tt(len(op.to)))
+}
+func (op *reshapeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if in[0].(tensor.Shape).TotalSize() != op.to.TotalSize() {
+		return nil, fmt.Errorf("reshape: %v to %v", in[0], op.to)
+	}
+	return op.to.Clone(), nil
+}
+func (op *reshapeOp) Do(vs ...G.Value) (G.Value, error) {
+	x, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	y := op.out.get(x.Dtype(), op.to...)
+	switch x.Dtype() {
+	case tensor.Float32:
+		copy(slice[float32](y), slice[float32](x))
+	case tensor.Float64:
+		copy(slice[float64](y), slice[float64](x))
+	}
+	return y, nil
+}
+func (op *reshapeOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *reshapeOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&reshapeOp{opBase: newBase("unflatten"), to: op.from, from: op.to}, grad)
+	return G.Nodes{d}, err
+}
