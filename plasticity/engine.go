@@ -1,0 +1,339 @@
+package plasticity
+
+import (
+	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/models"
+)
+
+// engine is rule-based training of one simple RNN, generic in the float
+// type: float32 for speed (Trainer), float64 for exact meta-gradients.
+//
+// Storage: w holds W.*Mg (non-edges stay 0, so the forward pass needs no
+// mask), amin holds A.*Min. An RNN-rule update is kept pending and fused
+// into the next example's second-round matrix-vector pass, so W is read
+// once per round and written once per example.
+type engine[F graph.Float] struct {
+	net               *models.RNN
+	v, n, m, k, T, nc int
+	amin, inMask      []F
+	gmask, w, u       []F
+	bias              F
+	mult, every, all  bool
+	eta               F
+	rnn, out, in      []F // tables; nil = that rule is not used
+
+	xf, ax, vv, z, h, sel []F
+	codes, pcodes         []uint8
+	logits                []F
+	d                     []F // nc x v: row deltas of the pending RNN update
+	pending               bool
+
+	rec *record // non-nil while recording for the meta-gradient
+	par *pool   // row-parallel worker, nil = sequential
+}
+
+// record is what the backward pass of a training run needs: the firing
+// codes, label and prediction of every example that triggered an update.
+type record struct {
+	codes  []uint8 // concatenated, v per updated example
+	labels []int
+	preds  []int
+}
+
+func (r *record) reset() {
+	r.codes, r.labels, r.preds = r.codes[:0], r.labels[:0], r.preds[:0]
+}
+
+func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F] {
+	v, n := net.Nodes, net.Inputs
+	e := &engine[F]{
+		net: net, v: v, n: n, m: net.Labels, k: net.Cap, T: net.T, nc: net.Codes(),
+		amin: make([]F, v*n), inMask: conv[F](net.InMask),
+		gmask: conv[F](net.GraphMask), w: make([]F, v*v), u: make([]F, net.Labels*v),
+		mult: rs.Multiplicative, every: s.EveryExample, all: s.AllRows, eta: F(s.eta(rs)),
+		xf: make([]F, n), ax: make([]F, v), vv: make([]F, v), z: make([]F, v), h: make([]F, v), sel: make([]F, v),
+		codes: make([]uint8, v), pcodes: make([]uint8, v), logits: make([]F, net.Labels),
+	}
+	if rs.RNN != nil {
+		e.rnn = conv[F](rs.RNN.Table())
+		e.d = make([]F, e.nc*v)
+	}
+	if rs.Output != nil {
+		e.out = conv[F](rs.Output.Table())
+	}
+	if rs.Input != nil {
+		e.in = conv[F](rs.Input.Table())
+	}
+	e.reset()
+	return e
+}
+
+func conv[F graph.Float](x []float64) []F {
+	o := make([]F, len(x))
+	for i, v := range x {
+		o[i] = F(v)
+	}
+	return o
+}
+
+// setTables replaces the rule tables (same shapes).
+func (e *engine[F]) setTables(rnn, out, in []float64) {
+	for _, x := range []struct {
+		dst []F
+		src []float64
+	}{{e.rnn, rnn}, {e.out, out}, {e.in, in}} {
+		for i := range x.dst {
+			x.dst[i] = F(x.src[i])
+		}
+	}
+}
+
+// reset puts the weights back to their initial values: W, U, b to 0 (or 1
+// for multiplicative rules) and A to the network's A, or to 0/1 on the
+// input mask when an input rule trains it.
+func (e *engine[F]) reset() {
+	r := F(0)
+	if e.mult {
+		r = 1
+	}
+	for i, g := range e.gmask {
+		e.w[i] = r * g
+	}
+	for i := range e.u {
+		e.u[i] = r
+	}
+	e.bias = r
+	for i, mk := range e.inMask {
+		if e.in != nil {
+			e.amin[i] = r * mk
+		} else {
+			e.amin[i] = F(e.net.A[i]) * mk
+		}
+	}
+	e.pending = false
+}
+
+// forward runs x through the current network, leaving the hidden state in
+// e.h, codes in e.codes and logits in e.logits; it returns the prediction.
+// A pending RNN update is applied on the way.
+func (e *engine[F]) forward(x []float32) int {
+	for j, xv := range x {
+		e.xf[j] = F(xv)
+	}
+	n, v := e.n, e.v
+	e.rows(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e.ax[i] = dot(e.amin[i*n:(i+1)*n], e.xf)
+		}
+	})
+	for i, a := range e.ax {
+		e.z[i] = max(a+e.bias, 0)
+	}
+	graph.CapInPlace(e.z, e.k, e.sel)
+	for i, zv := range e.z {
+		e.codes[i] = 0
+		if zv != 0 {
+			e.codes[i] = 1
+		}
+	}
+	e.h, e.z = e.z, e.h
+	if e.T == 1 && e.pending {
+		e.flush()
+	}
+	for t := 1; t < e.T; t++ {
+		for i := range e.vv {
+			e.vv[i] = e.h[i] + e.ax[i]
+		}
+		pend := e.pending
+		e.rows(func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := e.w[i*v : (i+1)*v]
+				var s F
+				if pend {
+					dl := e.d[int(e.pcodes[i])*v : (int(e.pcodes[i])+1)*v]
+					if e.mult {
+						s = fusedMul(row, dl, e.vv)
+					} else {
+						s = fusedAdd(row, e.gmask[i*v:(i+1)*v], dl, e.vv)
+					}
+				} else {
+					s = dot(row, e.vv)
+				}
+				e.z[i] = max(s+e.bias, 0)
+			}
+		})
+		e.pending = false
+		graph.CapInPlace(e.z, e.k, e.sel)
+		for i, zv := range e.z {
+			e.codes[i] <<= 1
+			if zv != 0 {
+				e.codes[i] |= 1
+			}
+		}
+		e.h, e.z = e.z, e.h
+	}
+	for c := range e.logits {
+		e.logits[c] = dot(e.u[c*v:(c+1)*v], e.h)
+	}
+	return models.Argmax(e.logits)
+}
+
+// learn runs one example and applies the rules; it returns the prediction
+// made before the update.
+func (e *engine[F]) learn(x []float32, label int) int {
+	pred := e.forward(x)
+	if !e.every && pred == label {
+		return pred
+	}
+	v := e.v
+	if e.rnn != nil {
+		nc := e.nc
+		for b := 0; b < nc; b++ {
+			dl := e.d[b*v : (b+1)*v]
+			for j, cj := range e.codes {
+				dl[j] = e.eta * e.rnn[int(cj)*nc+b]
+			}
+		}
+		copy(e.pcodes, e.codes)
+		e.pending = true
+		if e.T == 1 {
+			e.flush()
+		}
+	}
+	if e.in != nil {
+		n := e.n
+		for i, ci := range e.codes {
+			dl := e.eta * e.in[ci]
+			row := e.amin[i*n : (i+1)*n]
+			if e.mult {
+				for j := range row {
+					row[j] *= 1 + dl
+				}
+			} else {
+				mrow := e.inMask[i*n : (i+1)*n]
+				for j := range row {
+					row[j] += mrow[j] * dl
+				}
+			}
+		}
+	}
+	if e.out != nil {
+		if e.all {
+			for c := 0; c < e.m; c++ {
+				b := 1
+				if c == label {
+					b = 0
+				}
+				e.outRow(c, b)
+			}
+		} else {
+			e.outRow(label, 0)
+			if pred != label {
+				e.outRow(pred, 1)
+			}
+		}
+	}
+	if e.rec != nil {
+		e.rec.codes = append(e.rec.codes, e.codes...)
+		e.rec.labels = append(e.rec.labels, label)
+		e.rec.preds = append(e.rec.preds, pred)
+	}
+	return pred
+}
+
+func (e *engine[F]) outRow(c, b int) {
+	row := e.u[c*e.v : (c+1)*e.v]
+	if e.mult {
+		for j, cj := range e.codes {
+			row[j] *= 1 + e.eta*e.out[int(cj)*2+b]
+		}
+	} else {
+		for j, cj := range e.codes {
+			row[j] += e.eta * e.out[int(cj)*2+b]
+		}
+	}
+}
+
+// flush applies a pending RNN-rule update to W.
+func (e *engine[F]) flush() {
+	if !e.pending {
+		return
+	}
+	v := e.v
+	e.rows(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := e.w[i*v : (i+1)*v]
+			dl := e.d[int(e.pcodes[i])*v : (int(e.pcodes[i])+1)*v]
+			if e.mult {
+				for j := range row {
+					row[j] *= 1 + dl[j]
+				}
+			} else {
+				mrow := e.gmask[i*v : (i+1)*v]
+				for j := range row {
+					row[j] += mrow[j] * dl[j]
+				}
+			}
+		}
+	})
+	e.pending = false
+}
+
+// rows runs f over the row range [0, v), split across the worker pool
+// when there is one.
+func (e *engine[F]) rows(f func(lo, hi int)) {
+	if e.par == nil {
+		f(0, e.v)
+		return
+	}
+	e.par.run(e.v, f)
+}
+
+// dot is a 4-way unrolled dot product.
+func dot[F graph.Float](a, b []F) F {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 F
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// fusedAdd does w += m .* d and returns w . x (the updated w).
+func fusedAdd[F graph.Float](w, m, d, x []F) F {
+	m, d, x = m[:len(w)], d[:len(w)], x[:len(w)]
+	var s0, s1 F
+	i := 0
+	for ; i+2 <= len(w); i += 2 {
+		a := w[i] + m[i]*d[i]
+		b := w[i+1] + m[i+1]*d[i+1]
+		w[i], w[i+1] = a, b
+		s0 += a * x[i]
+		s1 += b * x[i+1]
+	}
+	for ; i < len(w); i++ {
+		a := w[i] + m[i]*d[i]
+		w[i] = a
+		s0 += a * x[i]
+	}
+	return s0 + s1
+}
+
+// fusedMul does w *= 1 + d and returns w . x.
+func fusedMul[F graph.Float](w, d, x []F) F {
+	d, x = d[:len(w)], x[:len(w)]
+	var s F
+	for i := range w {
+		a := w[i] * (1 + d[i])
+		w[i] = a
+		s += a * x[i]
+	}
+	return s
+}

@@ -1,0 +1,223 @@
+package plasticity
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/models"
+)
+
+// DefaultEta is the paper's step size.
+const DefaultEta = 0.01
+
+// Scheme says when and where rules are applied.
+type Scheme struct {
+	// Eta scales every rule update; 0 means the rule set's Eta, or DefaultEta.
+	Eta float64
+	// EveryExample applies the rules after every example; the default is
+	// only after misclassified ones.
+	EveryExample bool
+	// AllRows applies the output rule to every output row (b = 0 for the
+	// true label's row, b = 1 for all others); the default touches only the
+	// true label's row (b = 0) and, when it differs, the predicted label's
+	// row (b = 1).
+	AllRows bool
+}
+
+func (s Scheme) eta(rs *RuleSet) float64 {
+	switch {
+	case s.Eta != 0:
+		return s.Eta
+	case rs != nil && rs.Eta != 0:
+		return rs.Eta
+	}
+	return DefaultEta
+}
+
+func (s Scheme) validate() error {
+	if math.IsNaN(s.Eta) || math.IsInf(s.Eta, 0) || s.Eta < 0 {
+		return fmt.Errorf("eta = %v, want a finite value > 0", s.Eta)
+	}
+	return nil
+}
+
+// CheckRules verifies that a rule set fits a network: same T, same update
+// kind, and table shapes for that T.
+func CheckRules(net *models.RNN, rs *RuleSet) error {
+	if rs == nil {
+		return errors.New("no rule set")
+	}
+	if err := rs.Validate(); err != nil {
+		return err
+	}
+	if rs.Rounds != net.T {
+		return fmt.Errorf("rules are for T=%d but the network has T=%d", rs.Rounds, net.T)
+	}
+	if rs.Multiplicative != net.Multiplicative {
+		kind := func(m bool) string {
+			if m {
+				return "multiplicative"
+			}
+			return "additive"
+		}
+		return fmt.Errorf("rules are %s but the network resets its weights for %s rules", kind(rs.Multiplicative), kind(net.Multiplicative))
+	}
+	return nil
+}
+
+// Trainer trains a simple RNN with fixed plasticity rules, one example at
+// a time, without gradients (float32 hot path, rows split over the CPUs
+// for large networks). Use Reset, Learn, Predict, Accuracy, Network.
+type Trainer struct {
+	e *engine[float32]
+}
+
+// NewTrainer prepares rule-based training of net with rs under scheme s.
+// The trainer copies what it needs; call Network to get the trained
+// weights back. Close releases its worker goroutine.
+func NewTrainer(net *models.RNN, rs *RuleSet, s Scheme) (*Trainer, error) {
+	if err := CheckRules(net, rs); err != nil {
+		return nil, err
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	e := newEngine[float32](net, rs, s)
+	if net.Nodes >= 256 && runtime.GOMAXPROCS(0) > 1 {
+		e.par = newPool()
+	}
+	return &Trainer{e: e}, nil
+}
+
+// Close stops the trainer's worker goroutine (if any).
+func (t *Trainer) Close() {
+	if t.e.par != nil {
+		t.e.par.close()
+		t.e.par = nil
+	}
+}
+
+// Reset puts the trained weights back to their initial values.
+func (t *Trainer) Reset() { t.e.reset() }
+
+// Learn runs one example and applies the rules; it returns the prediction
+// made before the update.
+func (t *Trainer) Learn(x []float32, label int) int { return t.e.learn(x, label) }
+
+// Predict classifies x with the current weights.
+func (t *Trainer) Predict(x []float32) int { return t.e.forward(x) }
+
+// Pass trains on the examples of set in the given order (nil = 0..N-1).
+func (t *Trainer) Pass(set *data.Set, order []int) error {
+	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+		return err
+	}
+	if order == nil {
+		for i := 0; i < set.N; i++ {
+			t.e.learn(set.Row(i), set.Y[i])
+		}
+		return nil
+	}
+	for _, i := range order {
+		t.e.learn(set.Row(i), set.Y[i])
+	}
+	return nil
+}
+
+// Accuracy is the fraction of set classified correctly.
+func (t *Trainer) Accuracy(set *data.Set) (float64, error) {
+	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+		return 0, err
+	}
+	ok := 0
+	for i := 0; i < set.N; i++ {
+		if t.e.forward(set.Row(i)) == set.Y[i] {
+			ok++
+		}
+	}
+	return float64(ok) / float64(set.N), nil
+}
+
+// Network returns a copy of the network with the trained weights (W, U,
+// b, and A when an input rule trains it).
+func (t *Trainer) Network() *models.RNN {
+	e := t.e
+	e.flush()
+	r := e.net.Clone()
+	for i, w := range e.w {
+		r.W[i] = float64(w)
+	}
+	for i, u := range e.u {
+		r.U[i] = float64(u)
+	}
+	for i := range r.B {
+		r.B[i] = float64(e.bias)
+	}
+	if e.in != nil {
+		for i, a := range e.amin {
+			if r.InMask[i] != 0 {
+				r.A[i] = float64(a)
+			}
+		}
+	}
+	return r
+}
+
+func checkSet(set *data.Set, n, m int) error {
+	switch {
+	case set == nil || set.N == 0:
+		return fmt.Errorf("data set %q: %w", setName(set), models.ErrEmpty)
+	case set.Dim != n:
+		return fmt.Errorf("data set %q has %d features, the network %d inputs", set.Name, set.Dim, n)
+	case len(set.X) < set.N*set.Dim || len(set.Y) < set.N:
+		return fmt.Errorf("data set %q: %d features and %d labels for %d examples of dimension %d", set.Name, len(set.X), len(set.Y), set.N, set.Dim)
+	}
+	for i, y := range set.Y[:set.N] {
+		if y < 0 || y >= m {
+			return fmt.Errorf("data set %q: label %d of example %d outside [0, %d)", set.Name, y, i, m)
+		}
+	}
+	return nil
+}
+
+func setName(s *data.Set) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return s.Name
+}
+
+// pool is one persistent worker goroutine: run splits a row range in two
+// halves, hands the upper one to the worker and does the lower one itself.
+type pool struct {
+	req  chan poolJob
+	done chan struct{}
+}
+
+type poolJob struct {
+	f      func(lo, hi int)
+	lo, hi int
+}
+
+func newPool() *pool {
+	p := &pool{req: make(chan poolJob), done: make(chan struct{})}
+	go func() {
+		for j := range p.req {
+			j.f(j.lo, j.hi)
+			p.done <- struct{}{}
+		}
+	}()
+	return p
+}
+
+func (p *pool) run(n int, f func(lo, hi int)) {
+	mid := n / 2
+	p.req <- poolJob{f, mid, n}
+	f(0, mid)
+	<-p.done
+}
+
+func (p *pool) close() { close(p.req) }
