@@ -198,28 +198,20 @@ func (kn *kernel[T]) serial(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b
 // strip s holds, for each p, the mr values A[ic+s*mr+i][pc+p] side by side,
 // zero-padded past mc.
 func packA[T float32 | float64](aT bool, a []T, lda, ic, pc, mc, kc, mr int, dst []T) {
+	if aT {
+		// op(A)[i][p] = a[p*lda+i]: each p is a contiguous run of mc values,
+		// dealt out to the strips (reading every source line once).
+		for p := 0; p < kc; p++ {
+			off := (pc+p)*lda + ic
+			deal(a[off:off+mc], mr, kc, dst[p*mr:])
+		}
+		return
+	}
+	// op(A)[i][p] = a[i*lda+p]: a transpose of each h×kc block.
 	for is := 0; is < mc; is += mr {
 		h := min(mr, mc-is)
 		d := dst[is*kc : is*kc+mr*kc]
-		if aT {
-			// op(A)[i][p] = a[p*lda+i]: each p is a contiguous run of h values.
-			for p := 0; p < kc; p++ {
-				off := (pc+p)*lda + ic + is
-				row := d[p*mr : p*mr+mr]
-				copy(row, a[off:off+h])
-				clear(row[h:])
-			}
-			continue
-		}
-		// op(A)[i][p] = a[i*lda+p]: row i scatters with stride mr.
-		for i := 0; i < h; i++ {
-			off := (ic+is+i)*lda + pc
-			src := a[off : off+kc]
-			col := d[i:]
-			for p, v := range src {
-				col[p*mr] = v
-			}
-		}
+		transposeBlock(a[(ic+is)*lda+pc:], lda, h, kc, d, mr)
 		for i := h; i < mr; i++ {
 			for p := 0; p < kc; p++ {
 				d[p*mr+i] = 0
@@ -232,31 +224,38 @@ func packA[T float32 | float64](aT bool, a []T, lda, ic, pc, mc, kc, mr int, dst
 // strip s holds, for each p, the nr values B[pc+p][jc+s*nr+j] side by side,
 // zero-padded past nc.
 func packB[T float32 | float64](bT bool, b []T, ldb, pc, jc, kc, nc, nr int, dst []T) {
+	if !bT {
+		for p := 0; p < kc; p++ {
+			off := (pc+p)*ldb + jc
+			deal(b[off:off+nc], nr, kc, dst[p*nr:])
+		}
+		return
+	}
+	// op(B)[p][j] = b[j*ldb+p]: a transpose of each w×kc block.
 	for js := 0; js < nc; js += nr {
 		w := min(nr, nc-js)
 		d := dst[js*kc : js*kc+nr*kc]
-		if !bT {
-			for p := 0; p < kc; p++ {
-				off := (pc+p)*ldb + jc + js
-				row := d[p*nr : p*nr+nr]
-				copy(row, b[off:off+w])
-				clear(row[w:])
-			}
-			continue
-		}
-		for j := 0; j < w; j++ {
-			off := (jc+js+j)*ldb + pc
-			src := b[off : off+kc]
-			col := d[j:]
-			for p, v := range src {
-				col[p*nr] = v
-			}
-		}
+		transposeBlock(b[(jc+js)*ldb+pc:], ldb, w, kc, d, nr)
 		for j := w; j < nr; j++ {
 			for p := 0; p < kc; p++ {
 				d[p*nr+j] = 0
 			}
 		}
+	}
+}
+
+// deal copies src in runs of r values to dst, dst+r*kc, dst+2*r*kc, ...
+// (one row of every strip), zero-padding the last run to r values.
+func deal[T float32 | float64](src []T, r, kc int, dst []T) {
+	stride := r * kc
+	s := 0
+	for ; s+r <= len(src); s += r {
+		copy(dst[:r], src[s:s+r])
+		dst = dst[min(stride, len(dst)):]
+	}
+	if s < len(src) {
+		n := copy(dst[:r], src[s:])
+		clear(dst[n:r])
 	}
 }
 
