@@ -43,9 +43,26 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 func unsafeSlice[T any](p *T, n int) []T { return unsafe.Slice(p, n) }
 
-// parallelFlops is the smallest product (in multiply-adds) that is split
+// parallelMACs is the smallest product (in multiply-adds) that is split
 // across goroutines; below it the fork/join costs more than it saves.
-const parallelFlops = 64 * 64 * 64
+const parallelMACs = 1 << 19
+
+// problem is one C = alpha*op(A)*op(B) + beta*C, or part of one. With cT
+// set, the product computed is the transpose of what c holds: element
+// (i, j) of the m×n product is c[j*ldc+i].
+type problem[T float32 | float64] struct {
+	aT, bT, cT    bool
+	m, n, k       int
+	alpha, beta   T
+	a, b, c       []T
+	lda, ldb, ldc int
+}
+
+// utilization is the fraction of the micro-kernel's lanes doing useful
+// work on an m×n product.
+func utilization(m, n, mr, nr int) float64 {
+	return float64(m) / float64(roundUp(m, mr)) * float64(n) / float64(roundUp(n, nr))
+}
 
 // gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices with
 // arguments already checked as BLAS does.
@@ -57,72 +74,81 @@ func (kn *kernel[T]) gemm(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b [
 		scale(m, n, beta, c, ldc)
 		return
 	}
+	p := problem[T]{aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+	// A narrow C (n much below nr) wastes most of each tile: compute
+	// Cᵀ = op(B)ᵀ·op(A)ᵀ instead.
+	if utilization(n, m, kn.mr, kn.nr) > 1.5*utilization(m, n, kn.mr, kn.nr) {
+		p = problem[T]{aT: !bT, bT: !aT, cT: true, m: n, n: m, k: k, alpha: alpha, beta: beta, a: b, b: a, c: c, lda: ldb, ldb: lda, ldc: ldc}
+	}
 	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < parallelFlops {
+	if m*n*k < parallelMACs {
 		workers = 1
 	}
-	// Split along the longer side of C, in whole tiles: the other operand is
-	// then packed by every worker, and it is the smaller one.
-	splitM := m*kn.nr >= n*kn.mr
+	// Split along the longer side of the product, in whole tiles: the other
+	// operand is then packed by every worker, and it is the smaller one.
+	splitM := p.m*kn.nr >= p.n*kn.mr
 	var tiles, unit int
 	if splitM {
-		tiles, unit = (m+kn.mr-1)/kn.mr, kn.mr
+		tiles, unit = (p.m+kn.mr-1)/kn.mr, kn.mr
 	} else {
-		tiles, unit = (n+kn.nr-1)/kn.nr, kn.nr
+		tiles, unit = (p.n+kn.nr-1)/kn.nr, kn.nr
 	}
 	if workers > tiles {
 		workers = tiles
 	}
 	if workers <= 1 {
-		kn.serial(aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		kn.serial(&p)
 		return
 	}
 	j := jobPool.Get().(*job)
 	per := (tiles + workers - 1) / workers * unit
-	total := n
+	total := p.n
 	if splitM {
-		total = m
+		total = p.m
 	}
 	for lo := per; lo < total; lo += per {
-		hi := min(lo+per, total)
 		t := kn.task()
-		*t = task[T]{kn: kn, j: j, aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-		if splitM {
-			t.m, t.c = hi-lo, c[lo*ldc:]
-			if aT {
-				t.a = a[lo:]
-			} else {
-				t.a = a[lo*lda:]
-			}
-		} else {
-			t.n, t.c = hi-lo, c[lo:]
-			if bT {
-				t.b = b[lo*ldb:]
-			} else {
-				t.b = b[lo:]
-			}
-		}
+		t.kn, t.j, t.p = kn, j, p.part(splitM, lo, min(lo+per, total))
 		j.wg.Add(1)
 		startWorker(t)
 	}
-	if splitM {
-		kn.serial(aT, bT, min(per, m), n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	} else {
-		kn.serial(aT, bT, m, min(per, n), k, alpha, a, lda, b, ldb, beta, c, ldc)
-	}
+	first := p.part(splitM, 0, per)
+	kn.serial(&first)
 	j.wg.Wait()
 	jobPool.Put(j)
 }
 
+// part returns rows (splitM) or columns [lo, hi) of p.
+func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
+	q := *p
+	if splitM {
+		q.m = hi - lo
+		if q.aT {
+			q.a = p.a[lo:]
+		} else {
+			q.a = p.a[lo*p.lda:]
+		}
+	} else {
+		q.n = hi - lo
+		if q.bT {
+			q.b = p.b[lo*p.ldb:]
+		} else {
+			q.b = p.b[lo:]
+		}
+	}
+	if splitM != p.cT {
+		q.c = p.c[lo*p.ldc:]
+	} else {
+		q.c = p.c[lo:]
+	}
+	return q
+}
+
 // task is the part of a product handed to a worker goroutine.
 type task[T float32 | float64] struct {
-	kn            *kernel[T]
-	j             *job
-	aT, bT        bool
-	m, n, k       int
-	alpha, beta   T
-	a, b, c       []T
-	lda, ldb, ldc int
+	kn *kernel[T]
+	j  *job
+	p  problem[T]
 }
 
 func (kn *kernel[T]) task() *task[T] {
@@ -134,7 +160,7 @@ func (kn *kernel[T]) task() *task[T] {
 
 // run computes the task, recycles it and signals its job.
 func (t *task[T]) run() {
-	t.kn.serial(t.aT, t.bT, t.m, t.n, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, t.c, t.ldc)
+	t.kn.serial(&t.p)
 	j, kn := t.j, t.kn
 	*t = task[T]{}
 	kn.tasks.Put(t)
@@ -142,14 +168,16 @@ func (t *task[T]) run() {
 }
 
 // serial runs the blocked loop nest on one goroutine.
-func (kn *kernel[T]) serial(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func (kn *kernel[T]) serial(pr *problem[T]) {
 	ws := kn.workspace()
 	mr, nr := kn.mr, kn.nr
+	m, n, k := pr.m, pr.n, pr.k
+	alpha, c, ldc := pr.alpha, pr.c, pr.ldc
 	for jc := 0; jc < n; jc += kn.nc {
 		nc := min(kn.nc, n-jc)
 		for pc := 0; pc < k; pc += kn.kc {
 			kc := min(kn.kc, k-pc)
-			be := beta
+			be := pr.beta
 			if pc > 0 {
 				be = 1
 			}
@@ -157,34 +185,25 @@ func (kn *kernel[T]) serial(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b
 			if be == 0 {
 				loadC = 0
 			}
-			packB(bT, b, ldb, pc, jc, kc, nc, nr, ws.b)
+			packB(pr.bT, pr.b, pr.ldb, pc, jc, kc, nc, nr, ws.b)
 			for ic := 0; ic < m; ic += kn.mc {
 				mc := min(kn.mc, m-ic)
-				packA(aT, a, lda, ic, pc, mc, kc, mr, ws.a)
+				packA(pr.aT, pr.a, pr.lda, ic, pc, mc, kc, mr, ws.a)
 				for jr := 0; jr < nc; jr += nr {
 					w := min(nr, nc-jr)
 					bp := &ws.b[jr*kc]
 					for ir := 0; ir < mc; ir += mr {
 						h := min(mr, mc-ir)
 						ap := &ws.a[ir*kc]
-						ci := (ic+ir)*ldc + jc + jr
-						if h == mr && w == nr {
-							kn.fn(kc, ap, bp, &c[ci], ldc, alpha, be, loadC)
+						if h == mr && w == nr && !pr.cT {
+							kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be, loadC)
 							continue
 						}
 						kn.fn(kc, ap, bp, &ws.tile[0], nr, 1, 0, 0)
-						for i := 0; i < h; i++ {
-							src := ws.tile[i*nr : i*nr+w]
-							dst := c[ci+i*ldc : ci+i*ldc+w]
-							if loadC == 0 {
-								for j, v := range src {
-									dst[j] = alpha * v
-								}
-							} else {
-								for j, v := range src {
-									dst[j] = alpha*v + be*dst[j]
-								}
-							}
+						if pr.cT {
+							mergeT(ws.tile, nr, h, w, alpha, be, c[(jc+jr)*ldc+ic+ir:], ldc)
+						} else {
+							merge(ws.tile, nr, h, w, alpha, be, c[(ic+ir)*ldc+jc+jr:], ldc)
 						}
 					}
 				}
@@ -192,6 +211,37 @@ func (kn *kernel[T]) serial(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b
 		}
 	}
 	kn.pool.Put(ws)
+}
+
+// merge sets the h×w block at c to alpha*tile + be*c (be == 0: not read).
+func merge[T float32 | float64](tile []T, nr, h, w int, alpha, be T, c []T, ldc int) {
+	for i := 0; i < h; i++ {
+		src := tile[i*nr : i*nr+w]
+		dst := c[i*ldc : i*ldc+w]
+		if be == 0 {
+			for j, v := range src {
+				dst[j] = alpha * v
+			}
+		} else {
+			for j, v := range src {
+				dst[j] = alpha*v + be*dst[j]
+			}
+		}
+	}
+}
+
+// mergeT is merge into the transpose: c[j*ldc+i] for tile element (i, j).
+func mergeT[T float32 | float64](tile []T, nr, h, w int, alpha, be T, c []T, ldc int) {
+	for j := 0; j < w; j++ {
+		dst := c[j*ldc : j*ldc+h]
+		for i := range dst {
+			v := alpha * tile[i*nr+j]
+			if be != 0 {
+				v += be * dst[i]
+			}
+			dst[i] = v
+		}
+	}
 }
 
 // packA copies the mc×kc block of op(A) at (ic, pc) into mr-tall strips:
