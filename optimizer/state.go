@@ -267,6 +267,7 @@ func (o *NeuroPlastic) LoadState(r io.Reader) error {
 	}
 	if o.slots == nil {
 		o.pending = st
+		o.lr, o.epoch, o.total = st.lr, int(st.epoch), int(st.total)
 		return nil
 	}
 	return o.applyState(st)
@@ -330,6 +331,7 @@ func (o *Baseline) LoadState(r io.Reader) error {
 	}
 	if o.slots == nil {
 		o.pending = st
+		o.lr, o.epoch, o.total = st.lr, int(st.epoch), int(st.total)
 		return nil
 	}
 	return o.applyState(st)
