@@ -1,0 +1,150 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// IDX is one decoded IDX file (the format of MNIST and Fashion-MNIST):
+// unsigned bytes in row-major order with the given dimensions.
+type IDX struct {
+	Dims []int
+	Data []byte
+}
+
+// maxIDXBytes bounds the payload a header may announce (MNIST's largest
+// file holds 47 MB), so a corrupt header cannot make the reader allocate
+// gigabytes.
+const maxIDXBytes = 1 << 30
+
+// ReadIDX decodes an uncompressed IDX stream: the magic number (two zero
+// bytes, the element type 0x08 for unsigned bytes, the number of
+// dimensions), the dimensions as big-endian uint32 and exactly as many data
+// bytes as their product. It fails on any other type, a zero dimension, a
+// short stream and trailing bytes.
+func ReadIDX(r io.Reader) (*IDX, error) {
+	var magic [4]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil {
+		return nil, fmt.Errorf("reading the IDX magic number: %w", eofAsTruncated(err))
+	}
+	if magic[0] != 0 || magic[1] != 0 {
+		return nil, fmt.Errorf("not an IDX file: magic number %02x%02x%02x%02x does not start with 0000", magic[0], magic[1], magic[2], magic[3])
+	}
+	if magic[2] != 0x08 {
+		return nil, fmt.Errorf("IDX element type 0x%02x not supported (want 0x08, unsigned bytes)", magic[2])
+	}
+	nd := int(magic[3])
+	if nd < 1 || nd > 4 {
+		return nil, fmt.Errorf("IDX file with %d dimensions (want 1 to 4)", nd)
+	}
+	hdr := make([]byte, 4*nd)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, fmt.Errorf("reading %d IDX dimensions: %w", nd, eofAsTruncated(err))
+	}
+	dims := make([]int, nd)
+	total := int64(1)
+	for i := range dims {
+		d := binary.BigEndian.Uint32(hdr[4*i:])
+		if d == 0 {
+			return nil, fmt.Errorf("IDX dimension %d is zero", i)
+		}
+		dims[i] = int(d)
+		total *= int64(d)
+		if total > maxIDXBytes {
+			return nil, fmt.Errorf("IDX dimensions %v announce more than %d bytes", dims[:i+1], maxIDXBytes)
+		}
+	}
+	// Read what is there (growing as data arrives, so a lying header costs
+	// nothing) and one byte more, to detect trailing data.
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(r, total+1)); err != nil {
+		return nil, fmt.Errorf("reading IDX data: %w", err)
+	}
+	switch got := int64(buf.Len()); {
+	case got < total:
+		return nil, fmt.Errorf("truncated IDX data: dimensions %v need %d bytes, file has %d", dims, total, got)
+	case got > total:
+		return nil, fmt.Errorf("IDX file longer than its dimensions %v say (%d bytes): trailing data", dims, total)
+	}
+	return &IDX{Dims: dims, Data: buf.Bytes()}, nil
+}
+
+func eofAsTruncated(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("file truncated")
+	}
+	return err
+}
+
+// ReadIDXFile reads an IDX file, gzip-compressed (recognised by its magic
+// bytes, whatever the name) or raw. Errors name the file.
+func ReadIDXFile(path string) (*IDX, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	var r io.Reader = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	idx, err := ReadIDX(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return idx, nil
+}
+
+// IDXSet builds a labelled set from an images IDX (n x rows x cols) and a
+// labels IDX (n) with labels below classes; pixels are scaled by 1/255.
+// The file names are used in errors.
+func IDXSet(name string, images, labels *IDX, imagesPath, labelsPath string, classes int) (*Set, error) {
+	if len(images.Dims) != 3 {
+		return nil, fmt.Errorf("%s: images need 3 dimensions (n, rows, cols), file has %v", imagesPath, images.Dims)
+	}
+	if len(labels.Dims) != 1 {
+		return nil, fmt.Errorf("%s: labels need 1 dimension, file has %v", labelsPath, labels.Dims)
+	}
+	n := images.Dims[0]
+	if labels.Dims[0] != n {
+		return nil, fmt.Errorf("%s has %d images but %s has %d labels", imagesPath, n, labelsPath, labels.Dims[0])
+	}
+	rows, cols := images.Dims[1], images.Dims[2]
+	dim := rows * cols
+	s := &Set{Name: name, X: make([]float32, n*dim), Y: make([]int, n), N: n, Dim: dim, Classes: classes, Shape: []int{1, rows, cols}}
+	for i, b := range images.Data {
+		s.X[i] = float32(b) / 255
+	}
+	for i, b := range labels.Data {
+		if int(b) >= classes {
+			return nil, fmt.Errorf("%s: label %d of example %d is not below %d classes", labelsPath, b, i, classes)
+		}
+		s.Y[i] = int(b)
+	}
+	return s, nil
+}
+
+// ReadIDXPair reads an images file and a labels file into a set.
+func ReadIDXPair(name, imagesPath, labelsPath string, classes int) (*Set, error) {
+	im, err := ReadIDXFile(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	lb, err := ReadIDXFile(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	return IDXSet(name, im, lb, imagesPath, labelsPath, classes)
+}

@@ -1,0 +1,105 @@
+package data
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// The four IDX files of MNIST and Fashion-MNIST (same names for both),
+// looked up with and without .gz.
+var idxFiles = struct{ trainImages, trainLabels, testImages, testLabels string }{
+	"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+	"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+}
+
+// GoMNISTModule is the module (as escaped in the module cache) whose data/
+// folder carries the four original MNIST .gz files, so real MNIST works on
+// machines without internet.
+const GoMNISTModule = "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63"
+
+// findIDX returns the path of base.gz or base in dir, whichever exists.
+func findIDX(dir, base string) (string, bool) {
+	for _, name := range []string{base + ".gz", base} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+func hasIDXSet(dir string) bool {
+	for _, b := range []string{idxFiles.trainImages, idxFiles.trainLabels, idxFiles.testImages, idxFiles.testLabels} {
+		if _, ok := findIDX(dir, b); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// FindMNIST returns the folder holding the four MNIST IDX files: dataDir/mnist
+// when they are there, else the GoMNIST module's data folder in the Go module
+// cache (GOMODCACHE, else `go env GOMODCACHE` when go is on PATH, else
+// $HOME/go/pkg/mod).
+func FindMNIST(dataDir string) (dir string, ok bool) {
+	local := filepath.Join(dataDir, "mnist")
+	if hasIDXSet(local) {
+		return local, true
+	}
+	if d := goMNISTDir(); d != "" && hasIDXSet(d) {
+		return d, true
+	}
+	return "", false
+}
+
+// goMNISTDir is where the GoMNIST module's data folder would be.
+func goMNISTDir() string {
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		if gobin, err := exec.LookPath("go"); err == nil {
+			if out, err := exec.Command(gobin, "env", "GOMODCACHE").Output(); err == nil {
+				cache = strings.TrimSpace(string(out))
+			}
+		}
+	}
+	if cache == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			cache = filepath.Join(home, "go", "pkg", "mod")
+		}
+	}
+	if cache == "" {
+		return ""
+	}
+	return filepath.Join(cache, filepath.FromSlash(GoMNISTModule), "data")
+}
+
+// loadIDXDir reads the train and test sets of an MNIST-like folder.
+func loadIDXDir(name, dir string) (train, test *Set, err error) {
+	get := func(base string) (string, error) {
+		p, ok := findIDX(dir, base)
+		if !ok {
+			return "", missingFileError(name, filepath.Join(dir, base+".gz"))
+		}
+		return p, nil
+	}
+	var paths [4]string
+	for i, b := range []string{idxFiles.trainImages, idxFiles.trainLabels, idxFiles.testImages, idxFiles.testLabels} {
+		if paths[i], err = get(b); err != nil {
+			return nil, nil, err
+		}
+	}
+	if train, err = ReadIDXPair(name, paths[0], paths[1], 10); err != nil {
+		return nil, nil, err
+	}
+	if test, err = ReadIDXPair(name, paths[2], paths[3], 10); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+func missingFileError(name, path string) error {
+	return fmt.Errorf("%s: %s not found; download it with `plastic data fetch %s` (or copy the files there by hand)", name, path, name)
+}
