@@ -135,7 +135,7 @@ func head(s *Set, n int) *Set {
 	}
 	t := *s
 	t.N = n
-	t.X = s.X[:n*s.Dim:n*s.Dim]
+	t.X = s.X[: n*s.Dim : n*s.Dim]
 	t.Y = s.Y[:n:n]
 	return &t
 }
