@@ -1,0 +1,315 @@
+// Package classify owns supervised training of the classifier models
+// (models.New: MLP, CNN, ResNet-18) with an optimizer (optimizer.New): the
+// train.Task that train.Run drives, evaluation, checkpoints and resume.
+//
+// Determinism: the example order of epoch e comes from (seed, e) (data
+// Batcher), CIFAR augmentation from (seed, e, batch), and dropout masks from
+// an rng reseeded from (seed, e) at the start of every epoch; the model,
+// batch-norm statistics and optimizer state are in the checkpoint. So a run
+// resumed from the checkpoint of epoch k reaches bit for bit the weights and
+// metrics of an uninterrupted run.
+//
+// Every example of the training set is used each epoch (the last batch is
+// partial when the batch size does not divide it, as PyTorch's default).
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/models"
+	"github.com/plasticity-lab/plastic/optimizer"
+	"github.com/plasticity-lab/plastic/train"
+	"gorgonia.org/tensor"
+)
+
+// Config of a Trainer.
+type Config struct {
+	Epochs    int
+	BatchSize int
+	// Seed drives the batch order, augmentation and dropout masks.
+	Seed int64
+	// Augment, when not nil, is applied to every training batch (CIFAR-10).
+	Augment *data.Augment
+	// EvalBatch is the batch size of evaluation (BatchSize when 0).
+	EvalBatch int
+	// Checkpoint is the path written after every epoch ("" = none).
+	Checkpoint string
+}
+
+// Trainer trains one classifier with one optimizer; it implements train.Task.
+type Trainer struct {
+	Model       models.Classifier
+	Opt         optimizer.Optimizer
+	Train, Test *data.Set
+	cfg         Config
+
+	batcher    *data.Batcher
+	sess, tail *models.Session // full and partial last training batch
+	eval       map[int]*models.Session
+	x          []float32
+	y          []int
+
+	// epoch accumulators
+	lossSum       float64
+	correct, seen int
+	State         State
+}
+
+// State is the trainer's part of a checkpoint.
+type State struct {
+	Epoch        int     `json:"epoch"` // epochs completed
+	BestAccuracy float64 `json:"best_test_accuracy"`
+	BestEpoch    int     `json:"best_epoch"`
+}
+
+// New prepares a trainer: it checks that the data fit the model, compiles the
+// training session(s) and tells the optimizer the number of epochs.
+func New(m models.Classifier, opt optimizer.Optimizer, trainSet, testSet *data.Set, cfg Config) (*Trainer, error) {
+	if cfg.Epochs < 1 {
+		return nil, fmt.Errorf("classify: --epochs %d, want >= 1", cfg.Epochs)
+	}
+	if cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("classify: --batch-size %d, want >= 1", cfg.BatchSize)
+	}
+	if cfg.EvalBatch < 1 {
+		cfg.EvalBatch = cfg.BatchSize
+	}
+	dim := 1
+	for _, d := range m.InputShape() {
+		dim *= d
+	}
+	for _, s := range []*data.Set{trainSet, testSet} {
+		if s == nil || s.N == 0 {
+			return nil, fmt.Errorf("classify: empty data set")
+		}
+		if s.Dim != dim {
+			return nil, fmt.Errorf("classify: %s examples have %d features, model %s wants %v = %d", s.Name, s.Dim, m.Name(), m.InputShape(), dim)
+		}
+		if s.Classes > m.Classes() {
+			return nil, fmt.Errorf("classify: %s has %d classes, model %s has %d outputs", s.Name, s.Classes, m.Name(), m.Classes())
+		}
+	}
+	t := &Trainer{Model: m, Opt: opt, Train: trainSet, Test: testSet, cfg: cfg, eval: map[int]*models.Session{}}
+	t.batcher = data.NewBatcher(trainSet, cfg.BatchSize, cfg.Seed)
+	var err error
+	if t.sess, err = m.NewSession(min(cfg.BatchSize, trainSet.N), true); err != nil {
+		return nil, err
+	}
+	if r := trainSet.N % cfg.BatchSize; r != 0 && trainSet.N > cfg.BatchSize {
+		if t.tail, err = m.NewSession(r, true); err != nil {
+			return nil, err
+		}
+	}
+	t.x = make([]float32, cfg.BatchSize*dim)
+	t.y = make([]int, cfg.BatchSize)
+	opt.SetTotalEpochs(cfg.Epochs)
+	if err := opt.Init(t.sess.ValueGrads()); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Epochs is the planned number of epochs.
+func (t *Trainer) Epochs() int { return t.cfg.Epochs }
+
+// StepsPerEpoch is the number of batches of the training set.
+func (t *Trainer) StepsPerEpoch(int) int { return t.batcher.NumBatches() }
+
+// Step trains on batch s.Step-1 of epoch s.Epoch.
+func (t *Trainer) Step(ctx context.Context, s *train.State) (int, map[string]float64, error) {
+	if s.Step == 1 {
+		t.Opt.SetEpoch(s.Epoch)
+		t.sess.Reseed(uint64(t.cfg.Seed), uint64(s.Epoch))
+		if t.tail != nil {
+			t.tail.Reseed(uint64(t.cfg.Seed), uint64(s.Epoch)|1<<32)
+		}
+		t.lossSum, t.correct, t.seen = 0, 0, 0
+	}
+	n := t.batcher.Batch(s.Epoch, s.Step-1, t.x, t.y)
+	if t.cfg.Augment != nil {
+		t.cfg.Augment.Apply(s.Epoch, s.Step-1, t.x, n)
+	}
+	sess := t.sess
+	if n != sess.Batch {
+		if t.tail == nil || n != t.tail.Batch {
+			return 0, nil, fmt.Errorf("classify: batch of %d examples, no session for it", n)
+		}
+		sess = t.tail
+	}
+	dim := t.Train.Dim
+	if err := sess.SetBatch(t.x[:n*dim], t.y[:n]); err != nil {
+		return 0, nil, err
+	}
+	if err := sess.Run(); err != nil {
+		return 0, nil, err
+	}
+	loss := sess.Loss()
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		// Leave the weights as they are; train.NaNCheck stops the run.
+		return n, map[string]float64{"loss": loss}, nil
+	}
+	if err := t.Opt.Step(sess.ValueGrads()); err != nil {
+		var nf *optimizer.NonFiniteError
+		if errors.As(err, &nf) {
+			return 0, nil, fmt.Errorf("%w: %v (lower the learning rate?)", train.ErrDiverged, err)
+		}
+		return 0, nil, err
+	}
+	t.lossSum += loss * float64(n)
+	t.correct += countCorrect(sess.Logits(), t.y[:n])
+	t.seen += n
+	return n, map[string]float64{"loss": loss}, nil
+}
+
+// countCorrect counts the rows of logits whose argmax is the label.
+func countCorrect(logits *tensor.Dense, labels []int) int {
+	vals := logits.Data().([]float32)
+	C := logits.Shape()[1]
+	c := 0
+	for i, l := range labels {
+		row := vals[i*C : (i+1)*C]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == l {
+			c++
+		}
+	}
+	return c
+}
+
+// EndEpoch evaluates on the test set and returns the epoch's metrics:
+// train_loss, train_accuracy (over the epoch's batches, in training mode),
+// test_loss, test_accuracy, best_test_accuracy and the optimizer's
+// diagnostics (opt_*).
+func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]float64, error) {
+	testLoss, testAcc, err := t.Evaluate(t.Test)
+	if err != nil {
+		return nil, err
+	}
+	m := t.Opt.EpochDiagnostics().Map()
+	if t.seen > 0 {
+		m["train_loss"] = t.lossSum / float64(t.seen)
+		m["train_accuracy"] = float64(t.correct) / float64(t.seen)
+	}
+	m["test_loss"] = testLoss
+	m["test_accuracy"] = testAcc
+	m["lr"] = t.Opt.LR()
+	if testAcc > t.State.BestAccuracy || t.State.BestEpoch == 0 {
+		t.State.BestAccuracy, t.State.BestEpoch = testAcc, s.Epoch
+	}
+	t.State.Epoch = s.Epoch
+	m["best_test_accuracy"] = t.State.BestAccuracy
+	m["best_epoch"] = float64(t.State.BestEpoch)
+	if t.cfg.Checkpoint != "" && !math.IsNaN(testLoss) {
+		if err := t.SaveCheckpoint(t.cfg.Checkpoint); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Evaluate returns the mean cross-entropy and the accuracy (a fraction) of
+// the model on set, in evaluation mode (dropout off, running statistics).
+func (t *Trainer) Evaluate(set *data.Set) (loss, acc float64, err error) {
+	bs := t.cfg.EvalBatch
+	sess, err := t.evalSession(min(bs, set.N))
+	if err != nil {
+		return 0, 0, err
+	}
+	x := make([]float32, sess.Batch*set.Dim)
+	var sum float64
+	correct := 0
+	for lo := 0; lo < set.N; lo += sess.Batch {
+		n := min(sess.Batch, set.N-lo)
+		copy(x, set.X[lo*set.Dim:(lo+n)*set.Dim])
+		clear(x[n*set.Dim:]) // rows past the end are padding, ignored below
+		if err := sess.SetBatch(x, nil); err != nil {
+			return 0, 0, err
+		}
+		if err := sess.Run(); err != nil {
+			return 0, 0, err
+		}
+		labels := set.Y[lo : lo+n]
+		lg := sess.Logits()
+		sum += sumXent(lg, labels)
+		correct += countCorrect(lg, labels)
+	}
+	return sum / float64(set.N), float64(correct) / float64(set.N), nil
+}
+
+func (t *Trainer) evalSession(b int) (*models.Session, error) {
+	if s, ok := t.eval[b]; ok {
+		return s, nil
+	}
+	s, err := t.Model.NewSession(b, false)
+	if err != nil {
+		return nil, err
+	}
+	t.eval[b] = s
+	return s, nil
+}
+
+// sumXent is the summed cross-entropy of the first len(labels) rows.
+func sumXent(logits *tensor.Dense, labels []int) float64 {
+	vals := logits.Data().([]float32)
+	C := logits.Shape()[1]
+	var s float64
+	for i, l := range labels {
+		row := vals[i*C : (i+1)*C]
+		mx := row[0]
+		for _, v := range row {
+			mx = max(mx, v)
+		}
+		var e float64
+		for _, v := range row {
+			e += math.Exp(float64(v - mx))
+		}
+		s += float64(mx) + math.Log(e) - float64(row[l])
+	}
+	return s
+}
+
+// SaveCheckpoint writes model, optimizer and trainer state to path.
+func (t *Trainer) SaveCheckpoint(path string) error {
+	return models.SaveCheckpoint(path, t.Model, t.State, t.Opt)
+}
+
+// Resume restores model, optimizer and trainer state from a checkpoint and
+// returns the epoch to start from (the one after the checkpoint's).
+func (t *Trainer) Resume(path string) (startEpoch int, err error) {
+	var st State
+	if err := models.LoadCheckpoint(path, t.Model, &st, t.Opt); err != nil {
+		return 0, err
+	}
+	if st.Epoch < 1 || st.Epoch > t.cfg.Epochs {
+		return 0, fmt.Errorf("checkpoint %s is of epoch %d, outside 1..%d", path, st.Epoch, t.cfg.Epochs)
+	}
+	t.State = st
+	return st.Epoch + 1, nil
+}
+
+// Close releases the sessions.
+func (t *Trainer) Close() {
+	t.sess.Close()
+	if t.tail != nil {
+		t.tail.Close()
+	}
+	for _, s := range t.eval {
+		s.Close()
+	}
+}
+
+// CheckpointName is the checkpoint's file name inside a run folder.
+const CheckpointName = "checkpoint.bin"
+
+// CheckpointPath is the checkpoint path inside run folder dir.
+func CheckpointPath(dir string) string { return filepath.Join(dir, CheckpointName) }
