@@ -30,6 +30,11 @@ type RNNConfig struct {
 	// InputOnes sets every input weight A to 1 instead of N(0,1) draws
 	// (Table 2's "T=1*").
 	InputOnes bool
+	// TopKFiring counts a node as fired when the cap picked it, even at
+	// value zero (the authors' code); the default is the paper's definition,
+	// fired = non-zero after the cap. The two differ only in rounds where
+	// fewer than k entries are positive.
+	TopKFiring bool
 }
 
 // Validate reports the first bad size as a clear error.
@@ -168,6 +173,7 @@ func (r *RNN) Forward(x []float32) (*Pass, error) {
 	z := make([]float64, v)
 	scratch := make([]float64, v)
 	codes := make([]uint8, v)
+	keep := make([]bool, v)
 	for t := 0; t < r.T; t++ {
 		for i := 0; i < v; i++ {
 			s := ax[i]
@@ -182,10 +188,13 @@ func (r *RNN) Forward(x []float32) (*Pass, error) {
 			s += r.B[i]
 			z[i] = max(s, 0)
 		}
-		graph.CapInPlace(z, r.Cap, scratch)
+		graph.CapMask(z, r.Cap, scratch, keep)
 		for i := range codes {
+			if !keep[i] {
+				z[i] = 0
+			}
 			codes[i] <<= 1
-			if z[i] != 0 {
+			if z[i] != 0 || (r.TopKFiring && keep[i]) {
 				codes[i] |= 1
 			}
 		}

@@ -82,6 +82,25 @@ func TestForwardByHand(t *testing.T) {
 	}
 }
 
+// TestTopKFiring: with fewer than k positive entries the authors' code also
+// counts the zeros top-k picked (lowest indices here) as fired.
+func TestTopKFiring(t *testing.T) {
+	for _, topk := range []bool{false, true} {
+		r, _ := NewRNN(RNNConfig{Inputs: 1, Labels: 2, Nodes: 3, P: 1, Cap: 2, T: 1, TopKFiring: topk}, 1)
+		copy(r.A, []float64{-1, 0, 1}) // x = 1: relu -> (0, 0, 1), one positive entry
+		p, _ := r.Forward([]float32{1})
+		want := []uint8{0, 0, 1}
+		if topk {
+			want = []uint8{1, 0, 1}
+		}
+		for i := range want {
+			if p.Codes[i] != want[i] {
+				t.Fatalf("top-k firing %v: codes %v, want %v", topk, p.Codes, want)
+			}
+		}
+	}
+}
+
 // TestGraphMatchesForward checks the Gorgonia forward graph against the reference forward.
 func TestGraphMatchesForward(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))

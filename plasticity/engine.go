@@ -24,6 +24,7 @@ type engine[F graph.Float] struct {
 
 	xf, ax, vv, z, h, sel []F
 	codes, pcodes         []uint8
+	keep                  []bool
 	logits                []F
 	d                     []F // nc x v: row deltas of the pending RNN update
 	pending               bool
@@ -52,7 +53,7 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 		gmask: conv[F](net.GraphMask), w: make([]F, v*v), u: make([]F, net.Labels*v),
 		mult: rs.Multiplicative, every: s.EveryExample, all: s.AllRows, eta: F(s.eta(rs)),
 		xf: make([]F, n), ax: make([]F, v), vv: make([]F, v), z: make([]F, v), h: make([]F, v), sel: make([]F, v),
-		codes: make([]uint8, v), pcodes: make([]uint8, v), logits: make([]F, net.Labels),
+		codes: make([]uint8, v), pcodes: make([]uint8, v), keep: make([]bool, v), logits: make([]F, net.Labels),
 	}
 	if rs.RNN != nil {
 		e.rnn = conv[F](rs.RNN.Table())
@@ -129,13 +130,10 @@ func (e *engine[F]) forward(x []float32) int {
 	for i, a := range e.ax {
 		e.z[i] = max(a+e.bias, 0)
 	}
-	graph.CapInPlace(e.z, e.k, e.sel)
-	for i, zv := range e.z {
+	for i := range e.codes {
 		e.codes[i] = 0
-		if zv != 0 {
-			e.codes[i] = 1
-		}
 	}
+	e.capFire()
 	e.h, e.z = e.z, e.h
 	if e.T == 1 && e.pending {
 		e.flush()
@@ -163,6 +161,20 @@ func (e *engine[F]) forward(x []float32) int {
 			}
 		})
 		e.pending = false
+		e.capFire()
+		e.h, e.z = e.z, e.h
+	}
+	for c := range e.logits {
+		e.logits[c] = dot(e.u[c*v:(c+1)*v], e.h)
+	}
+	return models.Argmax(e.logits)
+}
+
+// capFire applies the cap to e.z and shifts the firing bit of this round
+// into e.codes: fired = non-zero after the cap (the paper), or picked by
+// the cap even at zero (RNNConfig.TopKFiring, the authors' code).
+func (e *engine[F]) capFire() {
+	if !e.net.TopKFiring {
 		graph.CapInPlace(e.z, e.k, e.sel)
 		for i, zv := range e.z {
 			e.codes[i] <<= 1
@@ -170,12 +182,17 @@ func (e *engine[F]) forward(x []float32) int {
 				e.codes[i] |= 1
 			}
 		}
-		e.h, e.z = e.z, e.h
+		return
 	}
-	for c := range e.logits {
-		e.logits[c] = dot(e.u[c*v:(c+1)*v], e.h)
+	graph.CapMask(e.z, e.k, e.sel, e.keep)
+	for i, kp := range e.keep {
+		e.codes[i] <<= 1
+		if kp {
+			e.codes[i] |= 1
+		} else {
+			e.z[i] = 0
+		}
 	}
-	return models.Argmax(e.logits)
 }
 
 // learn runs one example and applies the rules; it returns the prediction
