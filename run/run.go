@@ -1,0 +1,408 @@
+// Package run keeps the record of one run of a command that trains or
+// evaluates: a folder <out>/<run-id>/ holding manifest.json (what ran, with
+// which flags, seed, code version and device, and how it ended),
+// metrics.jsonl (one JSON object per evaluation, appended a line at a time)
+// and summary.json (the final figures). Every file is written atomically,
+// so a crash or Ctrl-C never leaves a half-written record. A Run is a hook
+// of train.Run.
+package run
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plasticity-lab/plastic/train"
+)
+
+// Status of a run.
+const (
+	StatusRunning     = "running"
+	StatusDone        = "done"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+)
+
+// File names inside a run folder.
+const (
+	ManifestFile = "manifest.json"
+	MetricsFile  = "metrics.jsonl"
+	SummaryFile  = "summary.json"
+)
+
+// Manifest says what ran and how it ended.
+type Manifest struct {
+	ID        string         `json:"id"`
+	Command   string         `json:"command"`
+	Args      []string       `json:"args"`  // the command line
+	Flags     map[string]any `json:"flags"` // every flag of the command and the globals, final values
+	Seed      int64          `json:"seed"`
+	GoVersion string         `json:"go_version"`
+	GitCommit string         `json:"git_commit"`
+	Device    string         `json:"device"`
+	Start     time.Time      `json:"start"`
+	End       *time.Time     `json:"end,omitempty"`
+	Resumed   []time.Time    `json:"resumed,omitempty"`
+	Status    string         `json:"status"`
+	Error     string         `json:"error,omitempty"`
+}
+
+// Run is an open run folder.
+type Run struct {
+	Dir      string
+	Manifest Manifest
+	// Summary is filled by the command; OnFinish/Finish writes it to
+	// summary.json together with the status and the last metrics line.
+	Summary map[string]any
+
+	mu   sync.Mutex
+	last map[string]float64
+}
+
+// Create makes the folder root/m.ID (which must not exist yet), fills in
+// the Go version, git commit and start time when empty, and writes the
+// manifest with status running.
+func Create(root string, m Manifest) (*Run, error) {
+	if m.ID == "" || strings.ContainsAny(m.ID, `/\`) || m.ID == "." || m.ID == ".." {
+		return nil, fmt.Errorf("run id %q: want a plain folder name", m.ID)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, m.ID)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("run folder %s already exists (choose another --name)", dir)
+		}
+		return nil, err
+	}
+	if m.GoVersion == "" {
+		m.GoVersion = runtime.Version()
+	}
+	if m.GitCommit == "" {
+		m.GitCommit = GitCommit()
+	}
+	if m.Start.IsZero() {
+		m.Start = time.Now().UTC()
+	}
+	if m.Flags == nil {
+		m.Flags = map[string]any{}
+	}
+	m.Status = StatusRunning
+	r := &Run{Dir: dir, Manifest: m, Summary: map[string]any{}}
+	if err := r.WriteManifest(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Open reopens an existing run folder to resume it: it reads the manifest
+// and the metrics written so far (which are kept; new lines are appended).
+func Open(dir string) (*Run, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	r := &Run{Dir: dir, Summary: map[string]any{}}
+	if err := json.Unmarshal(b, &r.Manifest); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	ms, err := r.Metrics()
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) > 0 {
+		r.last = ms[len(ms)-1]
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, SummaryFile)); err == nil {
+		var s map[string]any
+		if json.Unmarshal(b, &s) == nil {
+			delete(s, "status")
+			delete(s, "last_metrics")
+			r.Summary = s
+		}
+	}
+	return r, nil
+}
+
+// Path is the path of a file in the run folder (indices, checkpoints,
+// plots, rule files).
+func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// WriteManifest writes manifest.json atomically.
+func (r *Run) WriteManifest() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeManifestLocked()
+}
+
+func (r *Run) writeManifestLocked() error {
+	b, err := json.MarshalIndent(r.Manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(r.Path(ManifestFile), append(b, '\n'))
+}
+
+// WriteJSON writes v as indented JSON to the named file of the run, atomically.
+func (r *Run) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(r.Path(name), append(b, '\n'))
+}
+
+// AppendMetrics appends m as one line of metrics.jsonl (opened with
+// O_APPEND, synced before returning). NaN and infinities, which JSON cannot
+// hold, are written as the strings "NaN", "+Inf" and "-Inf" and read back
+// as numbers by Metrics.
+func (r *Run) AppendMetrics(m map[string]float64) error {
+	b, err := json.Marshal(encodeMetrics(m))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, err := os.OpenFile(r.Path(MetricsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	r.last = copyMetrics(m)
+	return nil
+}
+
+func copyMetrics(m map[string]float64) map[string]float64 {
+	c := make(map[string]float64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func encodeMetrics(m map[string]float64) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch {
+		case math.IsNaN(v):
+			out[k] = "NaN"
+		case math.IsInf(v, 1):
+			out[k] = "+Inf"
+		case math.IsInf(v, -1):
+			out[k] = "-Inf"
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Metrics reads metrics.jsonl back, one map per line (none when the file
+// does not exist yet). A torn last line (a crash mid-write) is ignored.
+func (r *Run) Metrics() ([]map[string]float64, error) {
+	b, err := os.ReadFile(r.Path(MetricsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	var out []map[string]float64
+	for i, ln := range lines {
+		if len(bytes.TrimSpace(ln)) == 0 {
+			continue
+		}
+		var raw map[string]any
+		if err := json.Unmarshal(ln, &raw); err != nil {
+			if i == len(lines)-1 {
+				break // a torn last line, without its newline
+			}
+			return nil, fmt.Errorf("%s:%d: %w", r.Path(MetricsFile), i+1, err)
+		}
+		m := make(map[string]float64, len(raw))
+		for k, v := range raw {
+			switch x := v.(type) {
+			case float64:
+				m[k] = x
+			case string:
+				switch x {
+				case "NaN":
+					m[k] = math.NaN()
+				case "+Inf":
+					m[k] = math.Inf(1)
+				case "-Inf":
+					m[k] = math.Inf(-1)
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// LastMetrics is the last metrics line written (or read by Open).
+func (r *Run) LastMetrics() map[string]float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return copyMetrics(r.last)
+}
+
+// OnStart marks the run running (a resumed run records when it resumed).
+func (r *Run) OnStart(*train.State) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Manifest.Status != StatusRunning {
+		r.Manifest.Resumed = append(r.Manifest.Resumed, time.Now().UTC())
+	}
+	r.Manifest.Status = StatusRunning
+	r.Manifest.End = nil
+	r.Manifest.Error = ""
+	return r.writeManifestLocked()
+}
+
+// OnEpochEnd appends the epoch's metrics as a line of metrics.jsonl.
+func (r *Run) OnEpochEnd(s *train.State) error { return r.AppendMetrics(s.EpochMetrics) }
+
+// OnFinish records how train.Run ended (see Finish).
+func (r *Run) OnFinish(_ *train.State, err error) error { return r.Finish(err) }
+
+// Finish ends the run: status done (err nil), interrupted (err wraps
+// train.ErrInterrupted) or failed with the error text; the end time; and
+// summary.json holding r.Summary, the status and the last metrics line.
+// Commands that evaluate without train.Run call it themselves.
+func (r *Run) Finish(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now().UTC()
+	r.Manifest.End = &now
+	switch {
+	case err == nil:
+		r.Manifest.Status, r.Manifest.Error = StatusDone, ""
+	case errors.Is(err, train.ErrInterrupted):
+		r.Manifest.Status, r.Manifest.Error = StatusInterrupted, err.Error()
+	default:
+		r.Manifest.Status, r.Manifest.Error = StatusFailed, err.Error()
+	}
+	if werr := r.writeManifestLocked(); werr != nil {
+		return werr
+	}
+	sum := make(map[string]any, len(r.Summary)+2)
+	for k, v := range r.Summary {
+		sum[k] = v
+	}
+	sum["status"] = r.Manifest.Status
+	if r.last != nil {
+		sum["last_metrics"] = encodeMetrics(r.last)
+	}
+	b, merr := json.MarshalIndent(sum, "", "  ")
+	if merr != nil {
+		return fmt.Errorf("summary.json: %w", merr)
+	}
+	return WriteFileAtomic(r.Path(SummaryFile), append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder, synced and renamed over path: readers see the old or the new
+// content, never a part.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable.
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// NewID makes a run id: the command (spaces as '-'), the UTC time to the
+// second, the seed and 4 random hex digits, e.g.
+// "rule-train-20261123T084501Z-s1-3fa2".
+func NewID(command string, t time.Time, seed int64) string {
+	var b [2]byte
+	rand.Read(b[:])
+	cmd := strings.Trim(unsafeID.ReplaceAllString(strings.ReplaceAll(command, " ", "-"), "-"), "-")
+	if cmd == "" {
+		cmd = "run"
+	}
+	return fmt.Sprintf("%s-%s-s%d-%s", cmd, t.UTC().Format("20060102T150405Z"), seed, hex.EncodeToString(b[:]))
+}
+
+// GitCommit is the commit the binary was built from (build info
+// vcs.revision, with "-dirty" when modified), else `git rev-parse HEAD` in
+// the working folder when git is there, else "".
+func GitCommit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "-dirty"
+			}
+			return rev
+		}
+	}
+	if git, err := exec.LookPath("git"); err == nil {
+		if out, err := exec.Command(git, "rev-parse", "HEAD").Output(); err == nil {
+			return strings.TrimSpace(string(out))
+		}
+	}
+	return ""
+}
