@@ -23,7 +23,7 @@ type stepTask struct {
 	n             int
 }
 
-func (t *stepTask) Epochs() int            { return t.epochs }
+func (t *stepTask) Epochs() int           { return t.epochs }
 func (t *stepTask) StepsPerEpoch(int) int { return t.steps }
 func (t *stepTask) Step(ctx context.Context, s *train.State) (int, map[string]float64, error) {
 	t.n++
