@@ -357,3 +357,43 @@ func TestReducePlan(t *testing.T) {
 		t.Fatal("empty reduction accepted")
 	}
 }
+
+func TestErrorNames(t *testing.T) {
+	name, _ := driverResultName(100)
+	e := &Error{Call: "cuInit", Code: 100, Name: name}
+	if e.Error() != "cuda: cuInit: CUDA_ERROR_NO_DEVICE (100)" {
+		t.Fatal(e.Error())
+	}
+	if n, _ := driverResultName(12345); n != "CUresult 12345" {
+		t.Fatal(n)
+	}
+	if n, _ := cublasStatusName(7); n != "CUBLAS_STATUS_INVALID_VALUE" {
+		t.Fatal(n)
+	}
+}
+
+func TestShapeChecks(t *testing.T) {
+	if err := checkLens("op", need{"x", 3, 3}); err != nil {
+		t.Fatal(err)
+	}
+	err := checkLens("pl_add", need{"a", 3, 3}, need{"y", -2, 30})
+	if err == nil || err.Error() != "cuda: pl_add: y has -2 elements, want 30" {
+		t.Fatal(err)
+	}
+	g := ConvGeom{N: 2, C: 3, H: 5, W: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1}
+	in, col, out := g.Sizes()
+	if in != 120 || col != 2*3*9*20 || out != 120 {
+		t.Fatal(in, col, out)
+	}
+	a := append(g.convArgs(), DevPtr(0), DevPtr(0))
+	if err := checkArgs("pl_im2col", a); err != nil {
+		t.Fatal(err)
+	}
+	if a[6] != int32(1) || a[8] != int32(1) || a[10] != int32(5) {
+		t.Fatalf("conv args %v", a)
+	}
+	p := append(g.poolArgs(), DevPtr(0), DevPtr(0), DevPtr(0))
+	if err := checkArgs("pl_maxpool_fwd", p); err != nil {
+		t.Fatal(err)
+	}
+}

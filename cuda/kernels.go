@@ -676,3 +676,15 @@ extern "C" __global__ void pl_np_pass3(int n, float lr, float wd, int decoupled,
 	}
 }
 `
+
+// CompileOptions are the NVRTC options for compute capability major.minor:
+// a cubin for the real architecture sm_XY, or PTX for the virtual
+// compute_XY. No fast-math: the kernels must match the CPU references to
+// 1e-4.
+func CompileOptions(major, minor int, cubin bool) []string {
+	arch := fmt.Sprintf("compute_%d%d", major, minor)
+	if cubin {
+		arch = fmt.Sprintf("sm_%d%d", major, minor)
+	}
+	return []string{"--gpu-architecture=" + arch, "--std=c++14", "-default-device"}
+}

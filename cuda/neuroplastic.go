@@ -125,3 +125,6 @@ func npStepRef[T float](c NPConfig, p, g []T, st *NPState[T]) {
 		p[i] = T(pi - c.LR*gain*k*u[i])
 	}
 }
+
+// pow32 is b^n in float64, rounded once (bias corrections).
+func pow32(b float32, n int) float32 { return float32(math.Pow(float64(b), float64(n))) }

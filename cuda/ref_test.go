@@ -177,7 +177,7 @@ func TestPoolingGrads(t *testing.T) {
 }
 
 func TestCapHand(t *testing.T) {
-	x := []float64{3, 1, 4, 1, 5, 9, 2, 6, /* row 2: ties */ 2, 2, 0, 2, 1, 2, 0, 0}
+	x := []float64{3, 1, 4, 1, 5, 9, 2, 6 /* row 2: ties */, 2, 2, 0, 2, 1, 2, 0, 0}
 	y := capRef(2, 8, 3, x)
 	want := []float64{0, 0, 0, 0, 5, 9, 0, 6, 2, 2, 0, 2, 0, 0, 0, 0}
 	for i := range want {

@@ -1,0 +1,665 @@
+//go:build gpu
+
+package cuda
+
+// GPU-versus-CPU checks of every kernel on fresh random inputs (relative
+// error <= 1e-4, integer outputs exact). Without a usable GPU they skip,
+// unless PLASTIC_REQUIRE_GPU=1 makes that a failure. Run on a GPU machine:
+//
+//	go test -tags gpu -count=1 -v ./cuda/
+//	go test -tags gpu -run '^$' -bench GPU -benchtime 20x ./cuda/
+
+import (
+	"math"
+	"math/rand"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	gpuOnce sync.Once
+	gpuCtx  *Context
+	gpuErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if gpuCtx != nil {
+		gpuCtx.Close()
+	}
+	os.Exit(code)
+}
+
+func gpu(t testing.TB) *Context {
+	t.Helper()
+	gpuOnce.Do(func() {
+		if _, gpuErr = probe(); gpuErr == nil {
+			gpuCtx, gpuErr = Open(0)
+		}
+	})
+	if gpuErr != nil {
+		if os.Getenv("PLASTIC_REQUIRE_GPU") == "1" {
+			t.Fatalf("GPU required: %v", gpuErr)
+		}
+		t.Skipf("no usable GPU: %v", gpuErr)
+	}
+	return gpuCtx
+}
+
+// TestGPULoader checks what this machine offers. With
+// PLASTIC_EXPECT=stub (PLASTIC_CUDA_LIB_DIRS pointing at the CUDA 11.8
+// link stubs) every symbol this package resolves must exist in the stub
+// libcuda, libcublas and libnvrtc, and cuInit must fail cleanly; with
+// PLASTIC_EXPECT=none the driver must be reported missing.
+func TestGPULoader(t *testing.T) {
+	name, err := probe()
+	switch os.Getenv("PLASTIC_EXPECT") {
+	case "stub":
+		if err == nil || !strings.Contains(err.Error(), "CUDA_ERROR_STUB_LIBRARY") {
+			t.Fatalf("probe with the stub driver: %q, %v", name, err)
+		}
+		if err := loadCublas(); err != nil {
+			t.Fatalf("cuBLAS stub: %v", err)
+		}
+		if err := loadNvrtc(); err != nil {
+			t.Fatalf("NVRTC stub: %v", err)
+		}
+	case "none":
+		if err == nil || !strings.Contains(err.Error(), "no CUDA driver") {
+			t.Fatalf("probe without a driver: %q, %v", name, err)
+		}
+	}
+	d, note, rerr := Resolve("auto")
+	if err != nil && (d != CPU || rerr != nil) {
+		t.Fatalf("auto without a GPU: %v %q %v", d, note, rerr)
+	}
+	t.Logf("probe: %q %v; auto -> %s", name, err, note)
+}
+
+func up[T elem](t testing.TB, c *Context, x []T) *Array {
+	t.Helper()
+	a, err := Upload(c, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func alloc(t testing.TB, c *Context, n int) *Array {
+	t.Helper()
+	a, err := c.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func down(t testing.TB, c *Context, a *Array) []float32 {
+	t.Helper()
+	x, err := Download[float32](c, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func downI(t testing.TB, c *Context, a *Array) []int32 {
+	t.Helper()
+	x, err := Download[int32](c, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func ok(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// close32 asserts a normwise relative error <= 1e-4.
+func close32[T float](t testing.TB, name string, got []float32, want []T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	var diff, scale float64
+	worst := 0
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > diff || math.IsNaN(d) {
+			diff, worst = d, i
+		}
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	if rel := diff / math.Max(scale, 1e-30); !(rel <= 1e-4) {
+		t.Fatalf("%s: relative error %.3g at %d (got %v, want %v)", name, rel, worst, got[worst], want[worst])
+	}
+}
+
+func exactI(t testing.TB, name string, got, want []int32) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s[%d] = %d, want %d", name, i, got[i], want[i])
+		}
+	}
+}
+
+// rnd gives fresh inputs on every run, logging the seed to replay a failure.
+func rnd(t testing.TB, salt int64) *rand.Rand {
+	seed := salt + time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewSource(seed))
+}
+
+func TestGPUElementwise(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 1)
+	n := 100003
+	a, b := randSlice(r, n), randSlice(r, n)
+	da, db, dy := up(t, c, a), up(t, c, b), alloc(t, c, n)
+	defer c.Free(da, db, dy)
+	want := make([]float32, n)
+	ok(t, c.Add(da, db, dy))
+	for i := range want {
+		want[i] = a[i] + b[i]
+	}
+	close32(t, "add", down(t, c, dy), want)
+	ok(t, c.Mul(da, db, dy))
+	for i := range want {
+		want[i] = a[i] * b[i]
+	}
+	close32(t, "mul", down(t, c, dy), want)
+	ok(t, c.Scale(-2.5, da, dy))
+	for i := range want {
+		want[i] = -2.5 * a[i]
+	}
+	close32(t, "scale", down(t, c, dy), want)
+	ok(t, c.Axpy(0.5, db, dy))
+	for i := range want {
+		want[i] += 0.5 * b[i]
+	}
+	close32(t, "axpy", down(t, c, dy), want)
+	ok(t, c.ReluFwd(da, dy))
+	close32(t, "relu", down(t, c, dy), reluRef(a))
+	ok(t, c.ReluBwd(da, db, dy))
+	close32(t, "relu bwd", down(t, c, dy), reluBwdRef(a, b))
+	rows, cols := 1000, 100
+	bias := randSlice(r, cols)
+	dbias := up(t, c, bias)
+	defer c.Free(dbias)
+	dx := up(t, c, a[:rows*cols])
+	dout := alloc(t, c, rows*cols)
+	defer c.Free(dx, dout)
+	ok(t, c.BiasAdd(rows, cols, dx, dbias, dout))
+	close32(t, "bias add", down(t, c, dout), biasAddRef(rows, cols, a[:rows*cols], bias))
+	dsum := alloc(t, c, cols)
+	defer c.Free(dsum)
+	ok(t, c.ColSum(rows, cols, dx, dsum))
+	close32(t, "colsum", down(t, c, dsum), colsumRef(rows, cols, a[:rows*cols]))
+	seed, off := r.Uint64(), uint64(r.Intn(1000))
+	dmask := alloc(t, c, n)
+	defer c.Free(dmask)
+	ok(t, c.DropoutFwd(0.3, seed, off, da, dy, dmask))
+	wy, wm := dropoutRef(0.3, seed, off, a)
+	close32(t, "dropout mask", down(t, c, dmask), wm)
+	close32(t, "dropout", down(t, c, dy), wy)
+	ok(t, c.DropoutBwd(dmask, db, dy))
+	for i := range want {
+		want[i] = b[i] * wm[i]
+	}
+	close32(t, "dropout bwd", down(t, c, dy), want)
+	ok(t, c.Fill(dy, 3))
+	for i := range want {
+		want[i] = 3
+	}
+	close32(t, "fill", down(t, c, dy), want)
+	if err := c.Add(da, dbias, dy); err == nil {
+		t.Fatal("length mismatch accepted")
+	}
+}
+
+func TestGPUSoftmaxXent(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 2)
+	for _, sh := range [][2]int{{128, 10}, {37, 1000}, {3, 5000}} {
+		rows, cols := sh[0], sh[1]
+		x := randSlice(r, rows*cols)
+		for i := range x {
+			x[i] *= 4
+		}
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(r.Intn(cols))
+		}
+		dx, dl := up(t, c, x), up(t, c, labels)
+		probs, loss, grad := alloc(t, c, rows*cols), alloc(t, c, rows), alloc(t, c, rows*cols)
+		ok(t, c.SoftmaxXentFwd(rows, cols, dx, dl, probs, loss))
+		wp, wl := softmaxXentRef(rows, cols, x, labels)
+		close32(t, "softmax", down(t, c, probs), wp)
+		close32(t, "xent loss", down(t, c, loss), wl)
+		ok(t, c.SoftmaxXentBwd(rows, cols, 1/float32(rows), probs, dl, grad))
+		close32(t, "xent grad", down(t, c, grad), softmaxXentBwdRef(rows, cols, 1/float32(rows), wp, labels))
+		c.Free(dx, dl, probs, loss, grad)
+	}
+}
+
+func TestGPUConvPool(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 3)
+	for _, g := range []ConvGeom{
+		{N: 8, C: 3, H: 32, W: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 4, C: 16, H: 15, W: 13, KH: 3, KW: 2, SH: 2, SW: 3, PH: 1, PW: 1},
+		{N: 2, C: 5, H: 8, W: 8, KH: 2, KW: 2, SH: 2, SW: 2},
+	} {
+		in, ncol, nout := g.Sizes()
+		x := randSlice(r, in)
+		dx, dcol, dback := up(t, c, x), alloc(t, c, ncol), alloc(t, c, in)
+		ok(t, c.Im2col(g, dx, dcol))
+		col := down(t, c, dcol)
+		close32(t, "im2col", col, im2colRef(g, x))
+		ok(t, c.Col2im(g, dcol, dback))
+		close32(t, "col2im", down(t, c, dback), col2imRef(g, col))
+
+		dy, darg, dgrad := alloc(t, c, nout), alloc(t, c, nout), alloc(t, c, in)
+		ok(t, c.MaxPoolFwd(g, dx, dy, darg))
+		wy, warg := maxpoolRef(g, x)
+		close32(t, "maxpool", down(t, c, dy), wy)
+		exactI(t, "maxpool argmax", downI(t, c, darg), warg)
+		gy := randSlice(r, nout)
+		dgy := up(t, c, gy)
+		ok(t, c.MaxPoolBwd(g, dgy, darg, dgrad))
+		close32(t, "maxpool bwd", down(t, c, dgrad), maxpoolBwdRef(g, gy, warg))
+		ok(t, c.AvgPoolFwd(g, dx, dy))
+		close32(t, "avgpool", down(t, c, dy), avgpoolRef(g, x))
+		ok(t, c.AvgPoolBwd(g, dgy, dgrad))
+		close32(t, "avgpool bwd", down(t, c, dgrad), avgpoolBwdRef(g, gy))
+		c.Free(dx, dcol, dback, dy, darg, dgrad, dgy)
+	}
+}
+
+func TestGPUBatchNorm(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 4)
+	for _, b := range []BatchNorm{{N: 128, C: 256, HW: 1, Eps: 1e-5, Momentum: 0.1}, {N: 16, C: 64, HW: 64, Eps: 1e-5, Momentum: 0.1}} {
+		n := b.N * b.C * b.HW
+		x, dy := randSlice(r, n), randSlice(r, n)
+		for i := range x {
+			x[i] = 3*x[i] + 1
+		}
+		gamma, beta, rm, rv := randSlice(r, b.C), randSlice(r, b.C), randSlice(r, b.C), randSlice(r, b.C)
+		for i := range rv {
+			rv[i] = float32(math.Abs(float64(rv[i]))) + 0.5
+		}
+		dx, ddy, dg, db, drm, drv := up(t, c, x), up(t, c, dy), up(t, c, gamma), up(t, c, beta), up(t, c, rm), up(t, c, rv)
+		y, sm, si, gx, gg, gb := alloc(t, c, n), alloc(t, c, b.C), alloc(t, c, b.C), alloc(t, c, n), alloc(t, c, b.C), alloc(t, c, b.C)
+		ok(t, c.BatchNormTrain(b, dx, dg, db, y, drm, drv, sm, si))
+		wy, wrm, wrv, wsm, wsi := bnTrainRef(b.N, b.C, b.HW, b.Eps, b.Momentum, x, gamma, beta, rm, rv)
+		close32(t, "bn train y", down(t, c, y), wy)
+		close32(t, "bn running mean", down(t, c, drm), wrm)
+		close32(t, "bn running var", down(t, c, drv), wrv)
+		close32(t, "bn saved mean", down(t, c, sm), wsm)
+		close32(t, "bn saved invstd", down(t, c, si), wsi)
+		ok(t, c.BatchNormBwd(b, dx, ddy, dg, sm, si, gx, gg, gb))
+		wdx, wdg, wdb := bnBwdRef(b.N, b.C, b.HW, x, dy, gamma, wsm, wsi)
+		close32(t, "bn dx", down(t, c, gx), wdx)
+		close32(t, "bn dgamma", down(t, c, gg), wdg)
+		close32(t, "bn dbeta", down(t, c, gb), wdb)
+		ok(t, c.BatchNormInfer(b, dx, dg, db, drm, drv, y))
+		close32(t, "bn infer", down(t, c, y), bnInferRef(b.N, b.C, b.HW, b.Eps, x, gamma, beta, wrm, wrv))
+		c.Free(dx, ddy, dg, db, drm, drv, y, sm, si, gx, gg, gb)
+	}
+}
+
+func TestGPUCapCodesPredict(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 5)
+	for _, sh := range [][3]int{{16, 1000, 500}, {10, 100, 50}, {7, 33, 1}, {4, 50, 50}, {4, 50, 0}, {3, 5000, 17}} {
+		rows, cols, k := sh[0], sh[1], sh[2]
+		x := reluRef(randSlice(r, rows*cols)) // many exact zeros, like relu outputs
+		if rows == 10 {
+			for i := range x { // heavy ties
+				x[i] = float32(int(x[i] * 3))
+			}
+		}
+		dx, dy := up(t, c, x), alloc(t, c, rows*cols)
+		ok(t, c.CapTopK(rows, cols, k, dx, dy))
+		close32(t, "cap", down(t, c, dy), capRef(rows, cols, k, x))
+		got, want := down(t, c, dy), capRef(rows, cols, k, x)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("cap rows=%d cols=%d k=%d: [%d] = %v, want %v (must be exact)", rows, cols, k, i, got[i], want[i])
+			}
+		}
+		codes0 := make([]int32, rows*cols)
+		for i := range codes0 {
+			codes0[i] = int32(r.Intn(4))
+		}
+		dcodes := up(t, c, codes0)
+		ok(t, c.FireCodes(dy, dcodes))
+		exactI(t, "codes", downI(t, c, dcodes), fireCodesRef(want, codes0))
+		c.Free(dx, dy, dcodes)
+	}
+	rows, cols := 300, 10
+	logits := randSlice(r, rows*cols)
+	labels := make([]int32, rows)
+	for i := range labels {
+		labels[i] = int32(r.Intn(cols))
+	}
+	dl, dlab, dp, df := up(t, c, logits), up(t, c, labels), alloc(t, c, rows), alloc(t, c, rows)
+	ok(t, c.Predict(rows, cols, dl, dlab, dp, df))
+	wp, wf := predictRef(rows, cols, logits, labels)
+	exactI(t, "preds", downI(t, c, dp), wp)
+	exactI(t, "flags", downI(t, c, df), wf)
+	data := randSlice(r, 50*7)
+	idx := []int32{3, 0, 49, 3}
+	dd, di, dout := up(t, c, data), up(t, c, idx), alloc(t, c, 4*7)
+	ok(t, c.GatherRows(7, dd, di, dout))
+	var wg []float32
+	for _, i := range idx {
+		wg = append(wg, data[int(i)*7:int(i+1)*7]...)
+	}
+	close32(t, "gather", down(t, c, dout), wg)
+	c.Free(dl, dlab, dp, df, dd, di, dout)
+}
+
+func TestGPURules(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 6)
+	for _, u := range []RuleUpdate{
+		{B: 5, V: 100, M: 10, S: 8, Eta: 0.01, OnlyFlagged: true, RuleStride: 64, OutStride: 16},
+		{B: 3, V: 64, M: 4, S: 2, Eta: 0.05, Multiplicative: true, AllRows: true},
+	} {
+		w, U := randSlice(r, u.B*u.V*u.V), randSlice(r, u.B*u.M*u.V)
+		codes, labels, preds, flags := make([]int32, u.B*u.V), make([]int32, u.B), make([]int32, u.B), make([]int32, u.B)
+		for i := range codes {
+			codes[i] = int32(r.Intn(u.S))
+		}
+		for b := range labels {
+			labels[b], preds[b], flags[b] = int32(r.Intn(u.M)), int32(r.Intn(u.M)), int32(r.Intn(2))
+		}
+		nr, no := u.S*u.S, 2*u.S
+		if u.RuleStride > 0 {
+			nr, no = u.B*u.RuleStride, u.B*u.OutStride
+		}
+		rule, ro := randSlice(r, nr), randSlice(r, no)
+		dw, dU, dc, dl, dp, df, dr, dro := up(t, c, w), up(t, c, U), up(t, c, codes), up(t, c, labels), up(t, c, preds), up(t, c, flags), up(t, c, rule), up(t, c, ro)
+		ok(t, c.RuleUpdate(u, dw, dc, dr, df))
+		close32(t, "rule update", down(t, c, dw), ruleUpdateRef(u, w, codes, rule, flags))
+		ok(t, c.OutputRule(u, dU, dc, dl, dp, dro, df))
+		close32(t, "output rule", down(t, c, dU), outputRuleRef(u, U, codes, labels, preds, ro, flags))
+		c.Free(dw, dU, dc, dl, dp, df, dr, dro)
+	}
+}
+
+func TestGPUOptimizers(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 7)
+	n := 70001
+	p0 := randSlice(r, n)
+	// SGD momentum, Adam, AdamW: 5 steps each on fresh gradients.
+	for _, kind := range []string{"sgd", "adam", "adamw"} {
+		p, m, v := append([]float32(nil), p0...), make([]float32, n), make([]float32, n)
+		dp, dm, dv, dg := up(t, c, p), up(t, c, m), up(t, c, v), alloc(t, c, n)
+		for step := 1; step <= 5; step++ {
+			g := randSlice(r, n)
+			ok(t, CopyIn(c, dg, g))
+			switch kind {
+			case "sgd":
+				ok(t, c.SGD(0.1, 0.9, 5e-4, dp, dg, dm))
+				sgdRef[float32](0.1, 0.9, 5e-4, p, g, m)
+			default:
+				ok(t, c.Adam(1e-3, 0.9, 0.999, 1e-8, 0.01, step, kind == "adamw", dp, dg, dm, dv))
+				adamRef[float32](1e-3, 0.9, 0.999, 1e-8, 0.01, step, kind == "adamw", p, g, m, v)
+			}
+		}
+		close32(t, kind+" params", down(t, c, dp), p)
+		close32(t, kind+" state", down(t, c, dm), m)
+		c.Free(dp, dm, dv, dg)
+	}
+	// NeuroPlastic: several configurations, 4 steps each, against the
+	// float64 reference.
+	for _, mk := range []func() NPConfig{
+		func() NPConfig { return DefaultNPConfig(0.1) },
+		func() NPConfig { c := DefaultNPConfig(0.1); c.GradOnly = true; return c },
+		func() NPConfig {
+			c := DefaultNPConfig(0.1)
+			c.ParamWise, c.WeightDecay, c.WarmupEpochs, c.Epoch, c.PlasticityScale = false, 5e-4, 2, 2, 2
+			return c
+		},
+		func() NPConfig {
+			c := DefaultNPConfig(1e-3)
+			c.WeightDecay, c.DecoupledWD, c.MaxUpdateNorm, c.TargetRMS = 5e-4, true, 1.5, 0.015
+			return c
+		},
+	} {
+		cfg := mk()
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = float64(p0[i])
+		}
+		st := &NPState[float64]{M: make([]float64, n), V: make([]float64, n), A: make([]float64, n)}
+		dp := up(t, c, p0)
+		dst, err := c.NewNPState(n)
+		ok(t, err)
+		dg := alloc(t, c, n)
+		for step := 0; step < 4; step++ {
+			g := randSlice(r, n)
+			for i := range g {
+				g[i] *= 0.01
+			}
+			ok(t, CopyIn(c, dg, g))
+			ok(t, c.NeuroPlasticStep(cfg, dp, dg, dst))
+			g64 := make([]float64, n)
+			for i := range g {
+				g64[i] = float64(g[i])
+			}
+			cfg.FirstStep = step == 0
+			npStepRef(cfg, p, g64, st)
+		}
+		close32(t, "neuroplastic params", down(t, c, dp), p)
+		close32(t, "neuroplastic m", down(t, c, dst.M), st.M)
+		close32(t, "neuroplastic v", down(t, c, dst.V), st.V)
+		close32(t, "neuroplastic a", down(t, c, dst.A), st.A)
+		ok(t, dst.Free(c))
+		c.Free(dp, dg)
+	}
+}
+
+func TestGPUGemm(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 8)
+	m, n, k := 129, 65, 257
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			colsA, rowsA := k, m
+			if ta {
+				colsA, rowsA = m, k
+			}
+			colsB, rowsB := n, k
+			if tb {
+				colsB, rowsB = k, n
+			}
+			a, b := randSlice(r, rowsA*colsA), randSlice(r, rowsB*colsB)
+			call, err := RowMajorGemm(ta, tb, m, n, k, colsA, colsB, n)
+			ok(t, err)
+			da, db, dc := up(t, c, a), up(t, c, b), alloc(t, c, m*n)
+			ok(t, c.Gemm(call, 1, da, db, 0, dc))
+			close32(t, "gemm", down(t, c, dc), naiveMatMul(ta, tb, m, n, k, a, colsA, b, colsB))
+			c.Free(da, db, dc)
+		}
+	}
+	batch := 7
+	a, b := randSlice(r, m*k), randSlice(r, batch*k*n)
+	call, err := RowMajorGemmBatched(false, false, m, n, k, k, n, n, 0, int64(k*n), int64(m*n), batch)
+	ok(t, err)
+	da, db, dc := up(t, c, a), up(t, c, b), alloc(t, c, batch*m*n)
+	ok(t, c.Gemm(call, 1, da, db, 0, dc))
+	var want []float32
+	for i := 0; i < batch; i++ {
+		want = append(want, naiveMatMul(false, false, m, n, k, a, k, b[i*k*n:], n)...)
+	}
+	close32(t, "strided batched gemm", down(t, c, dc), want)
+	c.Free(da, db, dc)
+}
+
+func TestGPUPlasticTrain(t *testing.T) {
+	c := gpu(t)
+	r := rnd(t, 9)
+	for _, shared := range []bool{true, false} {
+		nb := NetBatch{B: 4, V: 64, N: 20, M: 5, T: 3, K: 16, SharedInput: shared}
+		nb.Update.Eta = 0.01
+		ok(t, nb.Check())
+		nA := nb.B
+		if shared {
+			nA = 1
+		}
+		s := &PlasticNets{Am: randSlice(r, nA*nb.V*nb.N), W: randSlice(r, nb.B*nb.V*nb.V), Mg: make([]float32, nb.B*nb.V*nb.V),
+			U: make([]float32, nb.B*nb.M*nb.V), Bias: make([]float32, nb.B*nb.V), C: make([]float32, nb.B*nb.M),
+			Rule: randSlice(r, nb.B*nb.Update.S*nb.Update.S), Out: randSlice(r, nb.B*nb.Update.S*2)}
+		for i := range s.Mg {
+			if r.Float64() < 0.5 {
+				s.Mg[i] = 1
+			}
+		}
+		rows := 100
+		data := randSlice(r, rows*nb.N)
+		steps := 20
+		idx, labels := make([]int32, steps*nb.B), make([]int32, steps*nb.B)
+		for i := range idx {
+			idx[i] = int32(r.Intn(rows))
+			labels[i] = int32(r.Intn(nb.M))
+		}
+		d, err := c.NewDevicePlastic(nb, s, data)
+		ok(t, err)
+		ok(t, d.Train(idx, labels))
+		var last PlasticStepResult
+		for st := 0; st < steps; st++ {
+			x := make([]float32, 0, nb.B*nb.N)
+			for b := 0; b < nb.B; b++ {
+				i := int(idx[st*nb.B+b])
+				x = append(x, data[i*nb.N:(i+1)*nb.N]...)
+			}
+			last = plasticStepRef(nb, s, x, labels[st*nb.B:(st+1)*nb.B])
+		}
+		w, u, res, err := d.State()
+		ok(t, err)
+		close32(t, "plastic W", w, s.W)
+		close32(t, "plastic U", u, s.U)
+		close32(t, "plastic h", res.H, last.H)
+		exactI(t, "plastic codes", res.Codes, last.Codes)
+		exactI(t, "plastic preds", res.Preds, last.Preds)
+		ok(t, d.Free())
+	}
+}
+
+func TestGPUNoAllocPerStep(t *testing.T) {
+	c := gpu(t)
+	n := 1 << 20
+	p, g := alloc(t, c, n), alloc(t, c, n)
+	ok(t, c.Fill(p, 1))
+	ok(t, c.Fill(g, 0.01))
+	st, err := c.NewNPState(n)
+	ok(t, err)
+	ok(t, c.NeuroPlasticStep(DefaultNPConfig(0.1), p, g, st))
+	before := c.PoolStats().DriverAllocs
+	for i := 0; i < 10; i++ {
+		ok(t, c.NeuroPlasticStep(DefaultNPConfig(0.1), p, g, st))
+	}
+	ok(t, c.Sync())
+	if after := c.PoolStats().DriverAllocs; after != before {
+		t.Fatalf("NeuroPlastic steps allocated %d times", after-before)
+	}
+	st.Free(c)
+	c.Free(p, g)
+}
+
+func BenchmarkGPUSgemm2048(b *testing.B) {
+	c := gpu(b)
+	n := 2048
+	r := rand.New(rand.NewSource(1))
+	da, db, dc := up(b, c, randSlice(r, n*n)), up(b, c, randSlice(r, n*n)), alloc(b, c, n*n)
+	call, _ := RowMajorGemm(false, false, n, n, n, n, n, n)
+	ok(b, c.Gemm(call, 1, da, db, 0, dc))
+	ok(b, c.Sync())
+	b.ResetTimer()
+	tm, err := c.StartTimer()
+	ok(b, err)
+	for i := 0; i < b.N; i++ {
+		ok(b, c.Gemm(call, 1, da, db, 0, dc))
+	}
+	ms, err := tm.Stop()
+	ok(b, err)
+	b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/(ms/1e3)/1e9, "GFLOP/s")
+	c.Free(da, db, dc)
+}
+
+// BenchmarkGPUPlasticStep: the paper's large network (|V| = 1000,
+// k = 500, T = 3, MNIST-sized inputs), 10 networks trained at once.
+func BenchmarkGPUPlasticStep(b *testing.B) {
+	c := gpu(b)
+	r := rand.New(rand.NewSource(2))
+	nb := NetBatch{B: 10, V: 1000, N: 784, M: 10, T: 3, K: 500, SharedInput: true, SharedRules: true}
+	nb.Update.Eta = 0.01
+	ok(b, nb.Check())
+	s := &PlasticNets{Am: randSlice(r, nb.V*nb.N), W: make([]float32, nb.B*nb.V*nb.V), Mg: make([]float32, nb.B*nb.V*nb.V),
+		U: make([]float32, nb.B*nb.M*nb.V), Bias: make([]float32, nb.B*nb.V), C: make([]float32, nb.B*nb.M),
+		Rule: randSlice(r, nb.Update.S*nb.Update.S), Out: randSlice(r, nb.Update.S*2)}
+	for i := range s.Mg {
+		if r.Float64() < 0.5 {
+			s.Mg[i] = 1
+		}
+	}
+	rows := 1000
+	data := make([]float32, rows*nb.N)
+	for i := range data {
+		data[i] = r.Float32()
+	}
+	d, err := c.NewDevicePlastic(nb, s, data)
+	ok(b, err)
+	steps := 100
+	idx, labels := make([]int32, steps*nb.B), make([]int32, steps*nb.B)
+	for i := range idx {
+		idx[i], labels[i] = int32(r.Intn(rows)), int32(r.Intn(nb.M))
+	}
+	ok(b, d.Train(idx[:nb.B], labels[:nb.B]))
+	ok(b, c.Sync())
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		ok(b, d.Train(idx, labels))
+	}
+	ok(b, c.Sync())
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(b.N*steps*nb.B)/el, "network-examples/s")
+	d.Free()
+}
+
+func BenchmarkGPUNeuroPlastic(b *testing.B) {
+	c := gpu(b)
+	n := 11 << 20 // about ResNet-18's parameter count
+	p, g := alloc(b, c, n), alloc(b, c, n)
+	ok(b, c.Fill(p, 1))
+	ok(b, c.Fill(g, 0.01))
+	st, err := c.NewNPState(n)
+	ok(b, err)
+	cfg := DefaultNPConfig(0.1)
+	ok(b, c.NeuroPlasticStep(cfg, p, g, st))
+	b.ResetTimer()
+	tm, err := c.StartTimer()
+	ok(b, err)
+	for i := 0; i < b.N; i++ {
+		ok(b, c.NeuroPlasticStep(cfg, p, g, st))
+	}
+	ms, err := tm.Stop()
+	ok(b, err)
+	b.ReportMetric(ms/float64(b.N), "ms/step")
+	st.Free(c)
+	c.Free(p, g)
+}

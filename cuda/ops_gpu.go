@@ -1,0 +1,413 @@
+//go:build gpu
+
+package cuda
+
+// Device ops: each checks its operands' lengths, then queues one or more
+// kernels on the context's stream (asynchronous; Download or Sync waits).
+
+func i32(n int) int32 { return int32(n) }
+
+func (c *Context) linear(kernel string, n int, args ...any) error {
+	l, err := Linear(int64(n), BlockSize)
+	if err != nil {
+		return err
+	}
+	return c.launch(kernel, l, args...)
+}
+
+func (c *Context) rows(kernel string, rows int, args ...any) error {
+	l, err := Rows(rows, BlockSize)
+	if err != nil {
+		return err
+	}
+	return c.launch(kernel, l, args...)
+}
+
+// Fill sets every element of y to v.
+func (c *Context) Fill(y *Array, v float32) error {
+	return c.linear("pl_fill", y.N, i32(y.N), v, y.Ptr())
+}
+
+func (c *Context) binary(kernel string, a, b, y *Array) error {
+	if err := checkLens(kernel, need{"a", a.N, y.N}, need{"b", b.N, y.N}); err != nil {
+		return err
+	}
+	return c.linear(kernel, y.N, i32(y.N), a.Ptr(), b.Ptr(), y.Ptr())
+}
+
+// Add computes y = a + b element-wise.
+func (c *Context) Add(a, b, y *Array) error { return c.binary("pl_add", a, b, y) }
+
+// Mul computes y = a * b element-wise.
+func (c *Context) Mul(a, b, y *Array) error { return c.binary("pl_mul", a, b, y) }
+
+// Scale computes y = alpha * x.
+func (c *Context) Scale(alpha float32, x, y *Array) error {
+	if err := checkLens("pl_scale", need{"x", x.N, y.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_scale", y.N, i32(y.N), alpha, x.Ptr(), y.Ptr())
+}
+
+// Axpy computes y += alpha * x.
+func (c *Context) Axpy(alpha float32, x, y *Array) error {
+	if err := checkLens("pl_axpy", need{"x", x.N, y.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_axpy", y.N, i32(y.N), alpha, x.Ptr(), y.Ptr())
+}
+
+// ReluFwd computes y = max(x, 0).
+func (c *Context) ReluFwd(x, y *Array) error {
+	if err := checkLens("pl_relu_fwd", need{"x", x.N, y.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_relu_fwd", y.N, i32(y.N), x.Ptr(), y.Ptr())
+}
+
+// ReluBwd computes dx = dy where x > 0, else 0.
+func (c *Context) ReluBwd(x, dy, dx *Array) error { return c.binary("pl_relu_bwd", x, dy, dx) }
+
+// BiasAdd computes y[r][c] = x[r][c] + b[c].
+func (c *Context) BiasAdd(rows, cols int, x, b, y *Array) error {
+	if err := checkLens("pl_bias_add", need{"x", x.N, rows * cols}, need{"b", b.N, cols}, need{"y", y.N, rows * cols}); err != nil {
+		return err
+	}
+	return c.linear("pl_bias_add", rows*cols, i32(rows), i32(cols), x.Ptr(), b.Ptr(), y.Ptr())
+}
+
+// DropoutFwd applies inverted dropout with drop probability p; element i
+// draws the counter-based random number (seed, offset+i), so a step's
+// mask is reproducible from (seed, offset) alone.
+func (c *Context) DropoutFwd(p float32, seed, offset uint64, x, y, mask *Array) error {
+	if !(p >= 0 && p < 1) {
+		return errorf("dropout probability %v: want 0 <= p < 1", p)
+	}
+	if err := checkLens("pl_dropout_fwd", need{"x", x.N, y.N}, need{"mask", mask.N, y.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_dropout_fwd", y.N, i32(y.N), p, seed, offset, x.Ptr(), y.Ptr(), mask.Ptr())
+}
+
+// DropoutBwd computes dx = dy * mask.
+func (c *Context) DropoutBwd(mask, dy, dx *Array) error {
+	return c.binary("pl_dropout_bwd", mask, dy, dx)
+}
+
+// SoftmaxXentFwd computes the row softmax of x into probs and the per-row
+// cross-entropy into loss (labels: int32 per row).
+func (c *Context) SoftmaxXentFwd(rows, cols int, x, labels, probs, loss *Array) error {
+	if err := checkLens("pl_softmax_xent_fwd", need{"x", x.N, rows * cols}, need{"labels", labels.N, rows},
+		need{"probs", probs.N, rows * cols}, need{"loss", loss.N, rows}); err != nil {
+		return err
+	}
+	return c.rows("pl_softmax_xent_fwd", rows, i32(rows), i32(cols), x.Ptr(), labels.Ptr(), probs.Ptr(), loss.Ptr())
+}
+
+// SoftmaxXentBwd computes dx = (probs - onehot) * scale.
+func (c *Context) SoftmaxXentBwd(rows, cols int, scale float32, probs, labels, dx *Array) error {
+	if err := checkLens("pl_softmax_xent_bwd", need{"probs", probs.N, rows * cols}, need{"labels", labels.N, rows},
+		need{"dx", dx.N, rows * cols}); err != nil {
+		return err
+	}
+	return c.linear("pl_softmax_xent_bwd", rows*cols, i32(rows), i32(cols), scale, probs.Ptr(), labels.Ptr(), dx.Ptr())
+}
+
+// ColSum computes out[c] = sum over rows of x[r][c].
+func (c *Context) ColSum(rows, cols int, x, out *Array) error {
+	if err := checkLens("pl_colsum", need{"x", x.N, rows * cols}, need{"out", out.N, cols}); err != nil {
+		return err
+	}
+	return c.linear("pl_colsum", cols, i32(rows), i32(cols), x.Ptr(), out.Ptr())
+}
+
+// Im2col unfolds x (N x C x H x W) into per-image patch matrices.
+func (c *Context) Im2col(g ConvGeom, x, col *Array) error {
+	if err := g.Check(); err != nil {
+		return err
+	}
+	in, nc, _ := g.Sizes()
+	if err := checkLens("pl_im2col", need{"x", x.N, in}, need{"col", col.N, nc}); err != nil {
+		return err
+	}
+	return c.linear("pl_im2col", nc, append(g.convArgs(), x.Ptr(), col.Ptr())...)
+}
+
+// Col2im folds patch matrices back, summing overlaps (im2col's adjoint).
+func (c *Context) Col2im(g ConvGeom, col, x *Array) error {
+	if err := g.Check(); err != nil {
+		return err
+	}
+	in, nc, _ := g.Sizes()
+	if err := checkLens("pl_col2im", need{"col", col.N, nc}, need{"x", x.N, in}); err != nil {
+		return err
+	}
+	return c.linear("pl_col2im", in, append(g.convArgs(), col.Ptr(), x.Ptr())...)
+}
+
+// BatchNorm is the shape and constants of a batch-norm layer over
+// N x C x HW activations (HW = 1 after a linear layer).
+type BatchNorm struct {
+	N, C, HW      int
+	Eps, Momentum float32 // PyTorch defaults 1e-5, 0.1
+}
+
+func (b BatchNorm) lens(op string, x, y *Array, perC ...*Array) error {
+	needs := []need{{"x", x.N, b.N * b.C * b.HW}, {"y", y.N, b.N * b.C * b.HW}}
+	for _, a := range perC {
+		needs = append(needs, need{"per-channel array", a.N, b.C})
+	}
+	return checkLens(op, needs...)
+}
+
+// BatchNormTrain normalises with batch statistics, updates the running
+// statistics and saves mean and inverse std for the backward pass.
+func (c *Context) BatchNormTrain(b BatchNorm, x, gamma, beta, y, runMean, runVar, saveMean, saveInvstd *Array) error {
+	if err := b.lens("pl_bn_fwd_train", x, y, gamma, beta, runMean, runVar, saveMean, saveInvstd); err != nil {
+		return err
+	}
+	return c.rows("pl_bn_fwd_train", b.C, i32(b.N), i32(b.C), i32(b.HW), b.Eps, b.Momentum,
+		x.Ptr(), gamma.Ptr(), beta.Ptr(), y.Ptr(), runMean.Ptr(), runVar.Ptr(), saveMean.Ptr(), saveInvstd.Ptr())
+}
+
+// BatchNormInfer normalises with the running statistics.
+func (c *Context) BatchNormInfer(b BatchNorm, x, gamma, beta, runMean, runVar, y *Array) error {
+	if err := b.lens("pl_bn_fwd_infer", x, y, gamma, beta, runMean, runVar); err != nil {
+		return err
+	}
+	return c.linear("pl_bn_fwd_infer", y.N, i32(b.N), i32(b.C), i32(b.HW), b.Eps,
+		x.Ptr(), gamma.Ptr(), beta.Ptr(), runMean.Ptr(), runVar.Ptr(), y.Ptr())
+}
+
+// BatchNormBwd computes dx, dgamma and dbeta of training-mode batch norm.
+func (c *Context) BatchNormBwd(b BatchNorm, x, dy, gamma, saveMean, saveInvstd, dx, dgamma, dbeta *Array) error {
+	if err := b.lens("pl_bn_bwd", x, dx, gamma, saveMean, saveInvstd, dgamma, dbeta); err != nil {
+		return err
+	}
+	if err := checkLens("pl_bn_bwd", need{"dy", dy.N, x.N}); err != nil {
+		return err
+	}
+	return c.rows("pl_bn_bwd", b.C, i32(b.N), i32(b.C), i32(b.HW),
+		x.Ptr(), dy.Ptr(), gamma.Ptr(), saveMean.Ptr(), saveInvstd.Ptr(), dx.Ptr(), dgamma.Ptr(), dbeta.Ptr())
+}
+
+func (c *Context) poolLens(op string, g ConvGeom, in, out *Array, extra ...*Array) error {
+	if err := g.Check(); err != nil {
+		return err
+	}
+	ni, _, no := g.Sizes()
+	needs := []need{{"input-side", in.N, ni}, {"output-side", out.N, no}}
+	for _, a := range extra {
+		needs = append(needs, need{"argmax", a.N, no})
+	}
+	return checkLens(op, needs...)
+}
+
+// MaxPoolFwd pools x into y, recording the argmax of each window.
+func (c *Context) MaxPoolFwd(g ConvGeom, x, y, argmax *Array) error {
+	if err := c.poolLens("pl_maxpool_fwd", g, x, y, argmax); err != nil {
+		return err
+	}
+	return c.linear("pl_maxpool_fwd", y.N, append(g.poolArgs(), x.Ptr(), y.Ptr(), argmax.Ptr())...)
+}
+
+// MaxPoolBwd routes dy to the argmax positions.
+func (c *Context) MaxPoolBwd(g ConvGeom, dy, argmax, dx *Array) error {
+	if err := c.poolLens("pl_maxpool_bwd", g, dx, dy, argmax); err != nil {
+		return err
+	}
+	return c.linear("pl_maxpool_bwd", dx.N, append(g.poolArgs(), dy.Ptr(), argmax.Ptr(), dx.Ptr())...)
+}
+
+// AvgPoolFwd averages each window (padding counts as zeros).
+func (c *Context) AvgPoolFwd(g ConvGeom, x, y *Array) error {
+	if err := c.poolLens("pl_avgpool_fwd", g, x, y); err != nil {
+		return err
+	}
+	return c.linear("pl_avgpool_fwd", y.N, append(g.poolArgs(), x.Ptr(), y.Ptr())...)
+}
+
+// AvgPoolBwd spreads dy evenly over each window.
+func (c *Context) AvgPoolBwd(g ConvGeom, dy, dx *Array) error {
+	if err := c.poolLens("pl_avgpool_bwd", g, dx, dy); err != nil {
+		return err
+	}
+	return c.linear("pl_avgpool_bwd", dx.N, append(g.poolArgs(), dy.Ptr(), dx.Ptr())...)
+}
+
+// CapTopK keeps the k largest entries of each row of x (rows x cols).
+func (c *Context) CapTopK(rows, cols, k int, x, y *Array) error {
+	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}); err != nil {
+		return err
+	}
+	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), x.Ptr(), y.Ptr())
+}
+
+// FireCodes shifts one round into the firing codes: code = 2*code + (h != 0).
+func (c *Context) FireCodes(h, codes *Array) error {
+	if err := checkLens("pl_fire_codes", need{"codes", codes.N, h.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_fire_codes", h.N, i32(h.N), h.Ptr(), codes.Ptr())
+}
+
+// GatherRows copies rows idx[b] of data (rows x n) into out (B x n).
+func (c *Context) GatherRows(n int, data, idx, out *Array) error {
+	if n <= 0 || data.N%n != 0 {
+		return errorf("pl_gather_rows: data of %d elements is not rows of %d", data.N, n)
+	}
+	if err := checkLens("pl_gather_rows", need{"out", out.N, idx.N * n}); err != nil {
+		return err
+	}
+	return c.linear("pl_gather_rows", out.N, i32(idx.N), i32(n), i32(data.N/n), data.Ptr(), idx.Ptr(), out.Ptr())
+}
+
+// Predict writes each row's first argmax and whether it misses the label.
+func (c *Context) Predict(rows, cols int, logits, labels, preds, flags *Array) error {
+	if err := checkLens("pl_predict", need{"logits", logits.N, rows * cols}, need{"labels", labels.N, rows},
+		need{"preds", preds.N, rows}, need{"flags", flags.N, rows}); err != nil {
+		return err
+	}
+	return c.rows("pl_predict", rows, i32(rows), i32(cols), logits.Ptr(), labels.Ptr(), preds.Ptr(), flags.Ptr())
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// RuleUpdate applies the RNN rule to the W of B networks.
+func (c *Context) RuleUpdate(u RuleUpdate, w, codes, rule, flags *Array) error {
+	ruleLen := u.S * u.S
+	if u.RuleStride != 0 {
+		ruleLen = u.B * u.RuleStride
+	}
+	if err := checkLens("pl_rule_update", need{"W", w.N, u.B * u.V * u.V}, need{"codes", codes.N, u.B * u.V},
+		need{"rule", rule.N, ruleLen}, need{"flags", flags.N, u.B}); err != nil {
+		return err
+	}
+	return c.linear("pl_rule_update", w.N, i32(u.B), i32(u.V), i32(u.S), u.Eta, b2i(u.Multiplicative), b2i(u.OnlyFlagged),
+		w.Ptr(), codes.Ptr(), i32(u.RuleStride), rule.Ptr(), flags.Ptr())
+}
+
+// OutputRule applies the output rule to the U of B networks.
+func (c *Context) OutputRule(u RuleUpdate, U, codes, labels, preds, ro, flags *Array) error {
+	roLen := u.S * 2
+	if u.OutStride != 0 {
+		roLen = u.B * u.OutStride
+	}
+	if err := checkLens("pl_output_rule", need{"U", U.N, u.B * u.M * u.V}, need{"codes", codes.N, u.B * u.V},
+		need{"labels", labels.N, u.B}, need{"preds", preds.N, u.B}, need{"ro", ro.N, roLen}, need{"flags", flags.N, u.B}); err != nil {
+		return err
+	}
+	return c.linear("pl_output_rule", U.N, i32(u.B), i32(u.M), i32(u.V), u.Eta, b2i(u.Multiplicative), b2i(u.AllRows),
+		b2i(u.OnlyFlagged), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
+}
+
+// SGD is one fused step of PyTorch's SGD with momentum mu and coupled
+// weight decay wd on one tensor.
+func (c *Context) SGD(lr, mu, wd float32, p, g, buf *Array) error {
+	if err := checkLens("pl_sgd", need{"g", g.N, p.N}, need{"buf", buf.N, p.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_sgd", p.N, i32(p.N), lr, mu, wd, p.Ptr(), g.Ptr(), buf.Ptr())
+}
+
+// Adam is one fused step (step counted from 1) of Adam (coupled L2) or
+// AdamW (decoupled) on one tensor.
+func (c *Context) Adam(lr, b1, b2, eps, wd float32, step int, decoupled bool, p, g, m, v *Array) error {
+	if step < 1 {
+		return errorf("adam step %d: count from 1", step)
+	}
+	if err := checkLens("pl_adam", need{"g", g.N, p.N}, need{"m", m.N, p.N}, need{"v", v.N, p.N}); err != nil {
+		return err
+	}
+	bc1 := 1 - pow32(b1, step)
+	bc2 := 1 - pow32(b2, step)
+	return c.linear("pl_adam", p.N, i32(p.N), lr, b1, b2, eps, wd, bc1, bc2, b2i(decoupled), p.Ptr(), g.Ptr(), m.Ptr(), v.Ptr())
+}
+
+// NPDeviceState is one tensor's NeuroPlastic state on the device, with the
+// scratch its two-pass reductions use (allocated once: no per-step
+// allocation).
+type NPDeviceState struct {
+	M, V, A  *Array
+	u        *Array
+	partials *Array // 3 per block
+	stats    *Array // sums of |g|, a, r; sum of u^2
+	plan     ReducePlan
+	Steps    int
+}
+
+// NewNPState allocates zeroed state for a tensor of n elements.
+func (c *Context) NewNPState(n int) (*NPDeviceState, error) {
+	plan, err := PlanReduce(int64(n), BlockSize)
+	if err != nil {
+		return nil, err
+	}
+	st := &NPDeviceState{plan: plan}
+	for _, p := range []struct {
+		dst **Array
+		n   int
+	}{{&st.M, n}, {&st.V, n}, {&st.A, n}, {&st.u, n}, {&st.partials, 3 * plan.Blocks}, {&st.stats, 4}} {
+		a, err := c.Alloc(p.n)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Zero(a); err != nil {
+			return nil, err
+		}
+		*p.dst = a
+	}
+	return st, nil
+}
+
+// Free returns the state's arrays to the pool.
+func (st *NPDeviceState) Free(c *Context) error {
+	return c.Free(st.M, st.V, st.A, st.u, st.partials, st.stats)
+}
+
+// NeuroPlasticStep is one fused NeuroPlastic step on one tensor: pass 1
+// updates the traces and moments and reduces the three per-tensor means,
+// pass 2 forms alpha and the update and reduces its squared norm, pass 3
+// stabilises and steps. Every statistic stays on the device.
+func (c *Context) NeuroPlasticStep(cfg NPConfig, p, g *Array, st *NPDeviceState) error {
+	cfg.FirstStep = st.Steps == 0
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	n := p.N
+	if err := checkLens("neuroplastic", need{"g", g.N, n}, need{"state", st.M.N, n}); err != nil {
+		return err
+	}
+	pl := st.plan
+	grid := Launch{Grid: [3]uint32{uint32(pl.Blocks), 1, 1}, Block: [3]uint32{uint32(pl.Block), 1, 1}}
+	if err := c.launch("pl_np_pass1", grid, i32(n), b2i(cfg.FirstStep), g.Ptr(), st.M.Ptr(), st.V.Ptr(), st.A.Ptr(), st.partials.Ptr()); err != nil {
+		return err
+	}
+	one := Launch{Grid: [3]uint32{1, 1, 1}, Block: [3]uint32{uint32(pl.Block), 1, 1}}
+	if err := c.launch("pl_reduce_partials", one, int32(3), i32(pl.Blocks), st.partials.Ptr(), st.stats.Ptr()); err != nil {
+		return err
+	}
+	coupled := !cfg.DecoupledWD && cfg.WeightDecay > 0
+	if err := c.launch("pl_np_pass2", grid, i32(n), b2i(cfg.ParamWise), float32(cfg.MinAlpha), float32(cfg.MaxAlpha),
+		float32(cfg.WA), float32(cfg.WG), float32(cfg.WM), float32(cfg.Mix()), float32(cfg.WeightDecay), b2i(coupled),
+		st.stats.Ptr(), g.Ptr(), st.M.Ptr(), st.V.Ptr(), st.A.Ptr(), p.Ptr(), st.u.Ptr(), st.partials.Ptr()); err != nil {
+		return err
+	}
+	if err := c.launch("pl_reduce_partials", one, int32(1), i32(pl.Blocks), st.partials.Ptr(), st.stats.Ptr()+12); err != nil {
+		return err
+	}
+	wd := float32(0)
+	if cfg.DecoupledWD {
+		wd = float32(cfg.WeightDecay)
+	}
+	if err := c.linear("pl_np_pass3", n, i32(n), float32(cfg.LR), wd, b2i(cfg.DecoupledWD), float32(cfg.MaxUpdateNorm),
+		float32(cfg.AdaptationRate), float32(cfg.TargetRMS*cfg.TargetRMSScale), st.stats.Ptr(), st.u.Ptr(), p.Ptr()); err != nil {
+		return err
+	}
+	st.Steps++
+	return nil
+}
