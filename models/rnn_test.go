@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/data"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -160,4 +162,29 @@ func f64of(d any) []float64 {
 		return f64(s)
 	}
 	return nil
+}
+
+func TestRNNLabelledRegisteredAndDeterministic(t *testing.T) {
+	a, at, err := data.Load(RNNLabelledName, data.Options{Seed: 3, NTrain: 500, NTest: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := data.Load(RNNLabelledName, data.Options{Seed: 3, NTrain: 500, NTest: 200})
+	if a.N != 500 || at.N != 200 || a.Dim != 10 || a.Classes != 2 {
+		t.Fatalf("sizes %d/%d dim %d classes %d", a.N, at.N, a.Dim, a.Classes)
+	}
+	ones := 0
+	for i := range a.Y {
+		if a.Y[i] != b.Y[i] || a.X[i*10] != b.X[i*10] {
+			t.Fatal("same seed gave different data")
+		}
+		ones += a.Y[i]
+	}
+	t.Logf("rnn-labelled: %d of 500 labels are 1", ones)
+	if ones == 0 || ones == 500 {
+		t.Fatalf("all %d labels equal", a.N)
+	}
+	if _, _, err := data.Load(RNNLabelledName, data.Options{Noise: 2}); err == nil {
+		t.Fatal("noise 2 gave no error")
+	}
 }
