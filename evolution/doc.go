@@ -31,7 +31,8 @@
 // are drawn in linkage equilibrium (every gene independently + with
 // probability x_i, as the paper's "a population is sampled from this
 // distribution"), individual g has fitness 1 + theta (L(Y) - L(Y_g)) with
-// Y_g = eps (#plus - #minus) per coefficient, and the N parents of the next
+// Y_g = eps (#plus - #minus) per coefficient (0, no offspring, where that
+// is negative), and the N parents of the next
 // generation are drawn with probabilities proportional to fitness; x_i' is
 // the fraction of parents carrying +. Individuals are scored by the loss of their
 // own trait, the recursion by the loss of the expected trait; for a

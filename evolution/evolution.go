@@ -334,9 +334,10 @@ func (m *Model) GDStep(y []float64) ([]float64, error) {
 
 // WrightFisherStep is one generation of a population of N individuals (see
 // the package doc): sample N genotypes from x in linkage equilibrium, weigh
-// each by its fitness 1 + theta (L(Y) - L(Y_g)), draw N parents in
-// proportion to fitness and return the parents' allele frequencies. All
-// randomness comes from rng.
+// each by its fitness max(0, 1 + theta (L(Y) - L(Y_g))) (an individual far
+// out in the tail of a steep loss can have none, unlike the mean-field
+// carriers of the recursion), draw N parents in proportion to fitness and
+// return the parents' allele frequencies. All randomness comes from rng.
 func (m *Model) WrightFisherStep(x []float64, N int, rng *rand.Rand) ([]float64, error) {
 	if err := m.checkX(x); err != nil {
 		return nil, err
@@ -373,11 +374,16 @@ func (m *Model) WrightFisherStep(x []float64, N int, rng *rand.Rand) ([]float64,
 			return nil, err
 		}
 		w := 1 + m.Theta*(l0-l)
-		if !(w > 0) {
-			return nil, fmt.Errorf("evolution: theta = %v is too large: an individual with trait %v has fitness %v (must be > 0)", m.Theta, y, w)
+		if math.IsNaN(w) {
+			return nil, fmt.Errorf("evolution: loss %v of trait %v gives fitness NaN", l, y)
 		}
-		total += w
+		// An individual so unfit that 1 + theta (L(Y) - L(Y_g)) <= 0 has
+		// no offspring.
+		total += math.Max(0, w)
 		cum[k] = total
+	}
+	if !(total > 0) {
+		return nil, fmt.Errorf("evolution: theta = %v is too large: no individual of the %d has positive fitness", m.Theta, N)
 	}
 	counts := make([]int, nGenes)
 	for k := 0; k < N; k++ {

@@ -344,8 +344,18 @@ func TestBadInput(t *testing.T) {
 	if _, err := m.WrightFisherStep([]float64{.5, .5, .5, .5}, 0, rand.New(rand.NewSource(1))); err == nil || !strings.Contains(err.Error(), "population size 0") {
 		t.Errorf("N = 0: %v", err)
 	}
+	// Strong selection: the unfit tail gets no offspring, the rest breed.
 	big := &Model{Genes: []int{4}, Eps: 1, Theta: 10, Loss: Quadratic{[]float64{0}}}
-	if _, err := big.WrightFisherStep([]float64{.5, .5, .5, .5}, 100, rand.New(rand.NewSource(1))); err == nil || !strings.Contains(err.Error(), "too large") {
-		t.Errorf("strong selection: %v", err)
+	x, err := big.WrightFisherStep([]float64{.5, .5, .5, .5}, 1000, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatalf("strong selection: %v", err)
+	}
+	if y := big.Trait(x)[0]; math.Abs(y) > 0.5 {
+		t.Errorf("strong selection towards 0 ended at Y = %v", y)
+	}
+	// Every individual worse than the mean: no parents at all.
+	vee := &Model{Genes: []int{1}, Eps: 1, Theta: 1, Loss: LossFunc(func(y []float64) (float64, error) { return 10 * math.Abs(y[0]), nil })}
+	if _, err := vee.WrightFisherStep([]float64{.5}, 10, rand.New(rand.NewSource(1))); err == nil || !strings.Contains(err.Error(), "no individual of the 10 has positive fitness") {
+		t.Errorf("no positive fitness: %v", err)
 	}
 }
