@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -21,6 +22,12 @@ type Series struct {
 	Err []float64
 }
 
+// Ref is a horizontal reference line of a LineChart at y = Y.
+type Ref struct {
+	Name string
+	Y    float64
+}
+
 // ErrorStyle says how a LineChart draws the errors of its series.
 type ErrorStyle int
 
@@ -37,6 +44,9 @@ type LineChart struct {
 	Series                []Series
 	// Errors says how the series' Err are drawn.
 	Errors ErrorStyle
+	// Refs are horizontal reference levels (a target, chance accuracy),
+	// drawn as grey dashed lines across the chart, with a legend entry.
+	Refs []Ref
 	// LogX and LogY use a logarithmic axis; every value (and y-err) on it
 	// must then be > 0.
 	LogX, LogY bool
@@ -95,6 +105,11 @@ func (l LineChart) check() error {
 					return fmt.Errorf("%s point %d: y - err = %v on a log axis", name, j, s.Y[j]-e)
 				}
 			}
+		}
+	}
+	for i, r := range l.Refs {
+		if !finite(r.Y) || (l.LogY && r.Y <= 0) {
+			return fmt.Errorf("reference line %d (%q) at y = %v cannot be drawn", i, r.Name, r.Y)
 		}
 	}
 	return nil
@@ -171,7 +186,39 @@ func (l LineChart) draw(c draw.Canvas) {
 			entries = append(entries, legendEntry{s.Name, thumb})
 		}
 	}
+	for i, r := range l.Refs {
+		ref := &refLine{y: r.Y, style: draw.LineStyle{
+			Color: color.Gray{Y: 0x50}, Width: vg.Points(1.2),
+			Dashes: [][]vg.Length{{vg.Points(5), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}[i%2],
+		}}
+		p.Add(ref)
+		if r.Name != "" {
+			entries = append(entries, legendEntry{r.Name, ref})
+		}
+	}
 	drawWithLegend(c, p, entries)
+}
+
+// refLine is a horizontal line across the whole x range.
+type refLine struct {
+	y     float64
+	style draw.LineStyle
+}
+
+func (r *refLine) Plot(c draw.Canvas, p *plot.Plot) {
+	_, trY := p.Transforms(&c)
+	y := trY(r.y)
+	c.StrokeLines(r.style, c.ClipLinesY([]vg.Point{{X: c.Min.X, Y: y}, {X: c.Max.X, Y: y}})...)
+}
+
+// DataRange keeps the line's y in view without widening the x range.
+func (r *refLine) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return math.Inf(1), math.Inf(-1), r.y, r.y
+}
+
+func (r *refLine) Thumbnail(c *draw.Canvas) {
+	y := (c.Min.Y + c.Max.Y) / 2
+	c.StrokeLine2(r.style, c.Min.X, y, c.Max.X, y)
 }
 
 // errPoints adapts a Series to plotter.XYer and plotter.YErrorer.

@@ -88,6 +88,21 @@ func TestLineChartFiles(t *testing.T) {
 	}
 }
 
+func TestLineChartRefsAndLongTitle(t *testing.T) {
+	c := demoLines()
+	c.Title = strings.Repeat("a very long title that does not fit ", 4)
+	c.Refs = []Ref{{Name: "chance", Y: 0.5}, {Name: "target", Y: 1.2}}
+	base := filepath.Join(t.TempDir(), "refs")
+	if err := Save(base, c); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, base, px(16), px(10))
+	c.Refs = []Ref{{Name: "bad", Y: math.Inf(1)}}
+	if err := Save(base, c); err == nil || !strings.Contains(err.Error(), `reference line 0 ("bad")`) {
+		t.Fatalf("infinite reference: %v", err)
+	}
+}
+
 func TestLineChartLogAndManySeries(t *testing.T) {
 	var ss []Series
 	for i := 0; i < 12; i++ { // more series than colours: dashes take over

@@ -56,6 +56,7 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, entries []legendEntry) {
 	m := vg.Points(6)
 	c = draw.Crop(c, m, -m, m, -m)
 	if len(entries) == 0 {
+		fitTitle(p, c.Max.X-c.Min.X)
 		p.Draw(c)
 		return
 	}
@@ -74,6 +75,7 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, entries []legendEntry) {
 	}
 	pc := c
 	pc.Max.X -= width
+	fitTitle(p, pc.Max.X-pc.Min.X)
 	p.Draw(pc)
 	lc := c
 	lc.Min.X = pc.Max.X + gap
@@ -84,4 +86,15 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, entries []legendEntry) {
 	}
 	lc.Max.Y -= top
 	l.Draw(lc)
+}
+
+// fitTitle sets a title wider than width smaller, down to 7 pt.
+func fitTitle(p *plot.Plot, width vg.Length) {
+	t := p.Title.Text
+	if t == "" {
+		return
+	}
+	for p.Title.TextStyle.Font.Size > vg.Points(7) && p.Title.TextStyle.Width(t) > width {
+		p.Title.TextStyle.Font.Size -= vg.Points(0.5)
+	}
 }
