@@ -124,7 +124,7 @@ func applyConfigs(c *cli.Context) error {
 		return err
 	}
 	for _, cmd := range c.App.Commands {
-		wrapBefore(cmd)
+		wrapCommand(cmd)
 	}
 	if err := flagValidators[flagDevice](c.String(flagDevice)); err != nil {
 		return err
@@ -258,10 +258,14 @@ func setFromConfig(c *cli.Context, names map[string]bool, entries []configEntry)
 	return nil
 }
 
-// wrapBefore makes cmd (and its subcommands) apply the config entries that
-// name its own flags before its own Before runs. Commands are shared by
-// every app built in the process, so the wrapping is done once.
-func wrapBefore(cmd *cli.Command) {
+// wrapCommand makes cmd (and its subcommands) apply the config entries that
+// name its own flags before its own Before runs, and finish the run its
+// Action started (startRun) with the Action's error. Commands are shared
+// by every app built in the process, so the wrapping is done once.
+func wrapCommand(cmd *cli.Command) {
+	if cmd.Name == "help" {
+		return // urfave's own, shared help command
+	}
 	wrappedMu.Lock()
 	done := wrapped[cmd]
 	wrapped[cmd] = true
@@ -284,9 +288,14 @@ func wrapBefore(cmd *cli.Command) {
 			}
 			return nil
 		}
+		if action := cmd.Action; action != nil {
+			cmd.Action = func(cc *cli.Context) error {
+				return finishRun(cc, action(cc))
+			}
+		}
 	}
 	for _, sub := range cmd.Subcommands {
-		wrapBefore(sub)
+		wrapCommand(sub)
 	}
 }
 

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/plasticity-lab/plastic/cuda"
+	"github.com/plasticity-lab/plastic/run"
+	"github.com/plasticity-lab/plastic/train"
+)
+
+// flagName is the optional run id flag that commands which write a run add
+// with runFlags().
+const flagName = "name"
+
+// runFlags are the flags of every command that writes a run folder.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagName, Usage: "run id, the folder under --out (default: COMMAND-UTCTIME-sSEED-RANDOM)"},
+	}
+}
+
+// metaRun is the App.Metadata key of the run started by the current
+// command; the command wrapper finishes it when the Action returns.
+const metaRun = "plastic.run"
+
+type activeRun struct {
+	r  *run.Run
+	in *interrupt
+}
+
+// startRun opens the run folder of a command that trains or evaluates:
+// --out/<run-id>/ with manifest.json (status running; command line, every
+// flag of the command and the globals with its final value, seed, Go
+// version, git commit, device). It resolves --device (printing the choice
+// once, unless --quiet) and returns a context cancelled by Ctrl-C or
+// SIGTERM (a second Ctrl-C kills the process) and a stop function to defer.
+//
+// Commands hand r to train.Run as a hook (metrics.jsonl gets a line per
+// epoch); commands that evaluate without train.Run call r.AppendMetrics.
+// When the command's Action returns, the run is finished from its error:
+// done, interrupted (Ctrl-C) or failed, and summary.json written with
+// r.Summary as the Action left it.
+func startRun(c *cli.Context, command string) (r *run.Run, ctx context.Context, stop func(), err error) {
+	dev, err := deviceOf(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	seed := c.Int64(flagSeed)
+	id := c.String(flagName)
+	if id == "" {
+		id = run.NewID(command, time.Now(), seed)
+	}
+	r, err = run.Create(c.String(flagOut), run.Manifest{
+		ID: id, Command: command, Args: os.Args, Flags: resolvedFlags(c), Seed: seed, Device: string(dev),
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in := interruptible()
+	c.App.Metadata = ensureMeta(c.App.Metadata)
+	c.App.Metadata[metaRun] = &activeRun{r, in}
+	if !c.Bool(flagQuiet) {
+		slog.Info("run started", "dir", r.Dir)
+	}
+	return r, in.ctx, in.stop, nil
+}
+
+// resumeRun reopens the run folder dir (keeping its metrics) with the same
+// interrupt handling and finishing as startRun. The caller restarts
+// train.Run at the epoch after the last metrics line.
+func resumeRun(c *cli.Context, dir string) (r *run.Run, ctx context.Context, stop func(), err error) {
+	if _, err := deviceOf(c); err != nil {
+		return nil, nil, nil, err
+	}
+	if r, err = run.Open(dir); err != nil {
+		return nil, nil, nil, err
+	}
+	in := interruptible()
+	c.App.Metadata = ensureMeta(c.App.Metadata)
+	c.App.Metadata[metaRun] = &activeRun{r, in}
+	return r, in.ctx, in.stop, nil
+}
+
+// interrupt is the Ctrl-C handling of a run.
+type interrupt struct {
+	ctx         context.Context
+	stopSignals context.CancelFunc
+	mu          sync.Mutex
+	stopped     bool
+	signalled   bool
+}
+
+// interruptible returns a context cancelled by the first SIGINT or
+// SIGTERM, after which signals get their default behaviour again (a second
+// Ctrl-C quits at once).
+func interruptible() *interrupt {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	in := &interrupt{ctx: ctx, stopSignals: stopSignals}
+	go func() {
+		<-ctx.Done()
+		if in.wasSignalled() {
+			stopSignals()
+			slog.Warn("interrupted: saving what the run has (Ctrl-C again quits at once)")
+		}
+	}()
+	return in
+}
+
+// stop stops listening for signals (and cancels the context).
+func (in *interrupt) stop() {
+	in.mu.Lock()
+	if !in.stopped {
+		in.stopped = true
+		in.signalled = in.ctx.Err() != nil
+	}
+	in.mu.Unlock()
+	in.stopSignals()
+}
+
+// wasSignalled reports whether a signal, not stop, ended the context.
+func (in *interrupt) wasSignalled() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stopped {
+		return in.signalled
+	}
+	return in.ctx.Err() != nil
+}
+
+var deviceOnce sync.Once
+
+// deviceOf resolves --device (already done by applyConfigs when the app
+// ran through it) and prints the choice once per process unless --quiet.
+func deviceOf(c *cli.Context) (cuda.Device, error) {
+	var rd resolvedDevice
+	if v, ok := c.App.Metadata[metaDevice].(resolvedDevice); ok {
+		rd = v
+	} else {
+		dev, note, err := cuda.Resolve(c.String(flagDevice))
+		if err != nil {
+			return "", err
+		}
+		rd = resolvedDevice{dev, note}
+	}
+	if !c.Bool(flagQuiet) {
+		deviceOnce.Do(func() { slog.Info(rd.note) })
+	}
+	return rd.dev, nil
+}
+
+// finishRun ends the run the Action started, if any, from its error.
+func finishRun(c *cli.Context, err error) error {
+	ar, ok := c.App.Metadata[metaRun].(*activeRun)
+	if !ok {
+		return err
+	}
+	delete(c.App.Metadata, metaRun)
+	ferr := err
+	if ar.in.wasSignalled() && (err == nil || !errors.Is(err, train.ErrInterrupted)) {
+		if err == nil {
+			ferr = train.ErrInterrupted
+		} else {
+			ferr = fmt.Errorf("%w: %v", train.ErrInterrupted, err)
+		}
+	}
+	if werr := ar.r.Finish(ferr); werr != nil {
+		slog.Error("could not finish the run record", "dir", ar.r.Dir, "err", werr)
+		if err == nil {
+			err = werr
+		}
+	}
+	if !c.Bool(flagQuiet) {
+		slog.Info("run "+ar.r.Manifest.Status, "dir", ar.r.Dir)
+	}
+	return err
+}
+
+// resolvedFlags maps every flag of the command and its parents (the
+// globals included) to its final value, for the manifest.
+func resolvedFlags(c *cli.Context) map[string]any {
+	out := map[string]any{}
+	lineage := c.Lineage()
+	// Parents first, so a command's own flag wins over a global of the
+	// same name.
+	for i := len(lineage) - 1; i >= 0; i-- {
+		ctx := lineage[i]
+		var flags []cli.Flag
+		if ctx.Command != nil {
+			flags = ctx.Command.Flags
+		} else if ctx.App != nil {
+			flags = ctx.App.Flags
+		}
+		for _, f := range flags {
+			name := f.Names()[0]
+			if name == "help" || name == flagConfig && i > 0 {
+				continue
+			}
+			out[name] = flagValue(ctx.Value(name))
+		}
+	}
+	return out
+}
+
+func flagValue(v any) any {
+	switch x := v.(type) {
+	case *cli.StringSlice:
+		return x.Value()
+	case *cli.IntSlice:
+		return x.Value()
+	case *cli.Int64Slice:
+		return x.Value()
+	case *cli.Float64Slice:
+		return x.Value()
+	case time.Duration:
+		return x.String()
+	}
+	return v
+}
