@@ -27,7 +27,7 @@ type epochTask struct {
 	failAt   int
 }
 
-func (t *epochTask) Epochs() int            { return t.epochs }
+func (t *epochTask) Epochs() int           { return t.epochs }
 func (t *epochTask) StepsPerEpoch(int) int { return 2 }
 func (t *epochTask) Step(ctx context.Context, s *train.State) (int, map[string]float64, error) {
 	t.n++
