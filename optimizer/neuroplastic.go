@@ -239,10 +239,10 @@ func (o *NeuroPlastic) Step(vgs []gorgonia.ValueGrad) error {
 		pr := &o.b.params[i]
 		if s.t32 != nil {
 			s.t32.bind(pr.p32, pr.g32)
-			s.w.sumAbsG, s.w.sumG2 = gradSums(pr.g32)
+			s.w.sumAbsG, s.w.sumG2 = s.t32.gradSums()
 		} else {
 			s.t64.bind(pr.p64, pr.g64)
-			s.w.sumAbsG, s.w.sumG2 = gradSums(pr.g64)
+			s.w.sumAbsG, s.w.sumG2 = s.t64.gradSums()
 		}
 		if !isFinite(s.w.sumAbsG) || !isFinite(s.w.sumG2) {
 			err := nonFinite(pr)

@@ -131,7 +131,16 @@ func clampPos[T float](x T, lo, hi uint64) T {
 const block = 256
 
 // gradSums returns the sums of |g| and g*g (pass 0, the finiteness check:
-// both are finite iff every element is, barring float64 overflow).
+// both are finite iff every element is, barring overflow).
+func (t *npTensor[T]) gradSums() (sumAbs, sumSq float64) {
+	done := 0
+	if f, ok := any(t).(*npTensor[float32]); ok {
+		sumAbs, sumSq, done = fastGradSums(f.g)
+	}
+	a, q := gradSums(t.g[done:])
+	return sumAbs + a, sumSq + q
+}
+
 func gradSums[T float](g []T) (sumAbs, sumSq float64) {
 	for b0 := 0; b0 < len(g); b0 += block {
 		gb := g[b0:min(b0+block, len(g))]
@@ -158,9 +167,10 @@ func gradSums[T float](g []T) (sumAbs, sumSq float64) {
 // writes r = |m|/(sqrt(v)+eps) to the scratch buffer and sums a and r.
 // It runs only once every gradient of the step is known to be finite.
 func (t *npTensor[T]) pass1(k *npK[T], w *npWork) {
-	g := t.g
+	done := t.fastPass1(k, w)
+	g := t.g[done:]
 	n := len(g)
-	a, m, v, s := t.a[:n], t.m[:n], t.v[:n], t.s1[:n]
+	a, m, v, s := t.a[done:][:n], t.m[done:][:n], t.v[done:][:n], t.s1[done:][:n]
 	td, otd, md, omd, vd, ovd, e := k.td, k.otd, k.md, k.omd, k.vd, k.ovd, k.eps
 	if !k.rule {
 		for i, gi := range g {
@@ -189,24 +199,24 @@ func (t *npTensor[T]) pass1(k *npK[T], w *npWork) {
 		sa += float64(pa)
 		sr += float64(pr)
 	}
-	w.sumA, w.sumR = sa, sr
+	w.sumA += sa
+	w.sumR += sr
 }
 
 // alphaLocal accumulates alpha statistics of one tensor in its precision.
-// The histogram has four interleaved copies so that runs of equal bins do
-// not chain their increments.
+// The histogram (for the median only) takes every 8th coefficient.
 type alphaLocal[T float] struct {
 	sum, sum2 float64
 	mn, mx    T
 	near      int
-	hist      [4][histBins]int32
+	hist      [histBins]int32
 }
 
 func (l *alphaLocal[T]) init() {
 	l.mn, l.mx = T(math.Inf(1)), T(math.Inf(-1))
 }
 
-func (l *alphaLocal[T]) add(k *npK[T], al T) {
+func (l *alphaLocal[T]) add(k *npK[T], al T, i int) {
 	fa := float64(al)
 	l.sum += fa
 	l.sum2 += fa * fa
@@ -219,8 +229,10 @@ func (l *alphaLocal[T]) add(k *npK[T], al T) {
 	if al <= k.nearLo || al >= k.nearHi {
 		l.near++
 	}
-	b := int((al - k.lo) * k.binScale)
-	l.hist[0][min(max(b, 0), histBins-1)]++
+	if i%8 == 0 {
+		b := int((al - k.lo) * k.binScale)
+		l.hist[min(max(b, 0), histBins-1)]++
+	}
 }
 
 // addBlock adds the coefficients of one block.
@@ -247,21 +259,9 @@ func (l *alphaLocal[T]) addBlock(k *npK[T], alpha []T) {
 		}
 		near += c
 	}
-	h0, h1, h2, h3 := &l.hist[0], &l.hist[1], &l.hist[2], &l.hist[3]
-	i := 0
-	for ; i+4 <= len(alpha); i += 4 {
-		b0 := int((alpha[i] - lo) * bs)
-		b1 := int((alpha[i+1] - lo) * bs)
-		b2 := int((alpha[i+2] - lo) * bs)
-		b3 := int((alpha[i+3] - lo) * bs)
-		h0[min(max(b0, 0), histBins-1)]++
-		h1[min(max(b1, 0), histBins-1)]++
-		h2[min(max(b2, 0), histBins-1)]++
-		h3[min(max(b3, 0), histBins-1)]++
-	}
-	for ; i < len(alpha); i++ {
+	for i := 0; i < len(alpha); i += 8 {
 		b := int((alpha[i] - lo) * bs)
-		h0[min(max(b, 0), histBins-1)]++
+		l.hist[min(max(b, 0), histBins-1)]++
 	}
 	l.sum += float64(s)
 	l.sum2 += float64(s2)
@@ -275,10 +275,8 @@ func (l *alphaLocal[T]) flush(n int, as *alphaStats) {
 	as.near += float64(l.near)
 	as.min = min(as.min, float64(l.mn))
 	as.max = max(as.max, float64(l.mx))
-	for _, h := range &l.hist {
-		for i, c := range h {
-			as.hist[i] += float64(c)
-		}
+	for i, c := range l.hist {
+		as.hist[i] += float64(c)
 	}
 }
 
@@ -328,9 +326,10 @@ func (t *npTensor[T]) pass2(k *npK[T], w *npWork, as *alphaStats, st *npStep, st
 // through short loops (coefficients, update, statistics) that keep their
 // values in registers; the block's coefficients stay in a stack buffer.
 func (t *npTensor[T]) pass2Classic(k *npK[T], w *npWork, al *alphaLocal[T]) {
-	g := t.g
+	done := t.fastCoef(k, w, al)
+	g := t.g[done:]
 	n := len(g)
-	a, s, p := t.a[:n], t.s1[:n], t.p[:n]
+	a, s, p := t.a[done:][:n], t.s1[done:][:n], t.p[done:][:n]
 	var su2, sraw2, sdel2, sig float64
 	var abuf, gbuf [block]T
 	for b0 := 0; b0 < n; b0 += block {
@@ -373,7 +372,10 @@ func (t *npTensor[T]) pass2Classic(k *npK[T], w *npWork, al *alphaLocal[T]) {
 		}
 		al.addBlock(k, alpha)
 	}
-	w.sumU2, w.sumRaw2, w.sumDelta2, w.signal = su2, sraw2, sdel2, sig
+	w.sumU2 += su2
+	w.sumRaw2 += sraw2
+	w.sumDelta2 += sdel2
+	w.signal += sig
 }
 
 // coefBlock writes alpha (and ag when the controller needs it) of one block
@@ -419,7 +421,7 @@ func (t *npTensor[T]) pass2Bounded(k *npK[T], w *npWork, al *alphaLocal[T], st *
 		if k.ctrl {
 			sig += ctrlTerm(alpha, ag)
 		}
-		al.add(k, alpha)
+		al.add(k, alpha, i)
 	}
 	f := limit(math.Sqrt(sd2), st.resMax*math.Sqrt(w.sumG2))
 	t.finish(k, w, T(f), t.g)
@@ -467,7 +469,7 @@ func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], s
 		if k.ctrl {
 			sig += ctrlTerm(alpha, ag)
 		}
-		al.add(k, alpha)
+		al.add(k, alpha, i)
 	}
 	w.signal = sig
 	w.orthActive = true
@@ -535,7 +537,7 @@ func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *n
 		if k.ctrl {
 			sig += ctrlTerm(alpha, ag)
 		}
-		al.add(k, alpha)
+		al.add(k, alpha, i)
 	}
 	w.signal = sig
 	gate := T(st.modStrength * st.phaseGate * layerGate)
@@ -565,9 +567,13 @@ func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *n
 // apply does p -= dec*p (decoupled weight decay) then p -= c*u and returns
 // the sum of squares of p before the step.
 func (t *npTensor[T]) apply(dec, c T) float64 {
-	p := t.p
-	u := t.s1[:len(p)]
 	var sp float64
+	done := 0
+	if dec == 0 {
+		sp, done = t.fastApply(c)
+	}
+	p := t.p[done:]
+	u := t.s1[done:][:len(p)]
 	for b0 := 0; b0 < len(p); b0 += block {
 		b1 := min(b0+block, len(p))
 		pb := p[b0:b1]
