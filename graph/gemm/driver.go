@@ -86,7 +86,7 @@ func (kn *kernel[T]) gemm(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b [
 	}
 	// Split along the longer side of the product, in whole tiles: the other
 	// operand is then packed by every worker, and it is the smaller one.
-	splitM := p.m*kn.nr >= p.n*kn.mr
+	splitM := p.m >= p.n
 	var tiles, unit int
 	if splitM {
 		tiles, unit = (p.m+kn.mr-1)/kn.mr, kn.mr
@@ -300,12 +300,33 @@ func deal[T float32 | float64](src []T, r, kc int, dst []T) {
 	stride := r * kc
 	s := 0
 	for ; s+r <= len(src); s += r {
-		copy(dst[:r], src[s:s+r])
+		copyRun(dst[:r], src[s:s+r])
 		dst = dst[min(stride, len(dst)):]
 	}
 	if s < len(src) {
 		n := copy(dst[:r], src[s:])
 		clear(dst[n:r])
+	}
+}
+
+// copyRun is copy(dst, src) for len(dst) == len(src), inlined as fixed-size
+// moves for the tile widths so that short runs do not pay for a call.
+func copyRun[T float32 | float64](dst, src []T) {
+	switch len(dst) {
+	case 32:
+		*(*[32]T)(dst) = [32]T(src)
+	case 16:
+		*(*[16]T)(dst) = [16]T(src)
+	case 12:
+		*(*[12]T)(dst) = [12]T(src)
+	case 8:
+		*(*[8]T)(dst) = [8]T(src)
+	case 6:
+		*(*[6]T)(dst) = [6]T(src)
+	case 4:
+		*(*[4]T)(dst) = [4]T(src)
+	default:
+		copy(dst, src)
 	}
 }
 
