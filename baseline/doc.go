@@ -1,0 +1,17 @@
+// Package baseline owns training the simple RNN of the plasticity paper by
+// gradient descent, the baselines that rule-based training is compared with
+// (shared/spec/plasticity-rules.md, "Baselines trained by GD"):
+//
+//   - ModeOutput: only the output layer (U and c) is trained, by Adam with
+//     lr 1e-2 (Fig. 2); A keeps the network's own draw (N(0,1) or all ones),
+//     b = 0, and W (used only when T > 1) is fixed uniform in [-0.5, 0.5].
+//   - ModeAll: everything (A, W, U, b, c) is initialised uniform in
+//     [-0.5, 0.5] and trained by Adam (the GD network of Fig. 5 / Table 2).
+//
+// Gradients come from Gorgonia autodiff through the RNN's forward graph
+// (models.RNN.BuildLogits: masks, ReLU and cap ops, whose gradient reaches
+// the kept entries only), with the mean cross-entropy over a mini-batch.
+// Task runs the epochs through train.Run; the trained network is saved in
+// the network file format of netfile.go (SaveRNN / LoadRNN), which the
+// attack command reads.
+package baseline
