@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plasticity-lab/plastic/plasticity"
+)
+
+func runRule(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer = &out
+	app.ErrWriter = &out
+	err := app.Run(append([]string{"plastic", "-q", "--out", t.TempDir()}, args...))
+	return out.String(), err
+}
+
+func TestRuleCommands(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "learned.json")
+	out, err := runRule(t, "rule", "learn", "--data", "halfspace", "--n-train", "400", "--n-test", "200",
+		"--nodes", "30", "--cap", "15", "--learn", "output", "--epochs", "2", "--name", "l")
+	if err != nil {
+		t.Fatalf("rule learn: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "output rule") || !strings.Contains(out, "rules.json") {
+		t.Fatalf("rule learn output:\n%s", out)
+	}
+	// learn writes rules.json in the run folder; copy it through optimal's --save path check below.
+	out, err = runRule(t, "rule", "optimal", "--data", "halfspace", "--n-train", "300", "--n-test", "100",
+		"--nodes", "30", "--cap", "15", "--save", rules)
+	if err != nil {
+		t.Fatalf("rule optimal: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "MSE") {
+		t.Fatalf("rule optimal output:\n%s", out)
+	}
+	rs, err := plasticity.LoadRules(rules)
+	if err != nil || rs.Output == nil {
+		t.Fatalf("saved rule file: %v", err)
+	}
+	out, err = runRule(t, "rule", "train", "--rules", rules, "--data", "halfspace", "--n-train", "300", "--n-test", "100",
+		"--nodes", "30", "--cap", "15", "--every", "100")
+	if err != nil || !strings.Contains(out, "test accuracy") || !strings.Contains(out, "examples 100:") {
+		t.Fatalf("rule train: %v\n%s", err, out)
+	}
+	out, err = runRule(t, "rule", "show", "perceptron")
+	if err != nil || !strings.Contains(out, "-1.0000") {
+		t.Fatalf("rule show: %v\n%s", err, out)
+	}
+}
+
+func TestRuleCommandErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"format":"plastic-rules/1","T":1,"update":"additive","rules":[{"target":"output","kind":"table","shape":[2,2],"values":[1,2,3]}]}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rule", "train", "--rules", "perceptron", "--nodes", "10", "--cap", "20", "--n-train", "50"}, "cap k = 20"},
+		{[]string{"rule", "train", "--rules", "perceptron", "--p", "1.5", "--n-train", "50"}, "edge probability p = 1.5"},
+		{[]string{"rule", "train", "--rules", "nosuchrule"}, "not a built-in"},
+		{[]string{"rule", "train", "--rules", bad}, "2x2 = 4 values"},
+		{[]string{"rule", "train", "--rules", "perceptron", "--data", "nosuchdata"}, "unknown data set"},
+		{[]string{"rule", "learn", "--rounds", "0", "--n-train", "50"}, "rounds T = 0"},
+		{[]string{"rule", "learn", "--learn", "hidden", "--n-train", "50"}, "unknown rule target"},
+		{[]string{"rule", "learn", "--loss", "hinge", "--n-train", "50"}, "--loss"},
+		{[]string{"rule", "optimal", "--rounds", "3", "--n-train", "50"}, "T = 1"},
+	} {
+		out, err := runRule(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want it to mention %q\n%s", c.args, err, c.want, out)
+		}
+	}
+}
