@@ -32,7 +32,9 @@ Beside it, from the same start, the command runs its first-order step
 x_i' = x_i - theta x_i (1 - x_i) dL/dx_i (the one that holds), the paper's
 claimed step with the factor (2 - 2 x_i) (which does not), plain GD on Y
 with rate theta eps^2 n, and, with --population N > 0, a Wright-Fisher
-population of N individuals (seeded by --seed).
+population of N individuals (seeded by --seed). For the quadratic loss the
+recursion rests at Y* n/(n-1), O(eps) from the minimum Y* that GD on Y and
+the first-order step reach (derivation and tests: go doc ./evolution).
 
 Losses:
   quadratic  L(Y) = sum_c (Y_c - target_c)^2 (one coefficient per --target)
@@ -77,8 +79,8 @@ func init() {
 const evolveExamples = `  plastic paper evolve
   plastic --seed 3 paper evolve --genes 40 --eps 0.025 --theta 1 --population 2000 --generations 500
   plastic paper evolve --target 0.3 --target -0.2 --start 0 --generations 1000
-  plastic paper evolve --loss rule --genes 20 --eps 0.1 --theta 2 --generations 100
-  plastic paper evolve --loss rule --rule-coefficients table --genes 10 --eps 0.2 --generations 60`
+  plastic paper evolve --loss rule --genes 20 --eps 0.02 --theta 2 --generations 60 --population 500
+  plastic paper evolve --loss rule --rule-coefficients table --genes 10 --eps 0.02 --theta 1 --generations 60`
 
 func paperEvolve(c *cli.Context) error {
 	cfg := evolveConfigFrom(c)
