@@ -129,9 +129,27 @@ func Fetch(ctx context.Context, name, dataDir string, o FetchOptions) error {
 		o.Client = http.DefaultClient
 	}
 	dir := filepath.Join(dataDir, rem.Dir)
+	// Folders this call creates are removed again if it fails and leaves
+	// them empty.
+	var created []string
+	for _, d := range []string{dataDir, dir} {
+		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
+			created = append(created, d)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	err = fetchFiles(ctx, rem, dir, o)
+	if err != nil {
+		for i := len(created) - 1; i >= 0; i-- {
+			os.Remove(created[i]) // only succeeds when empty
+		}
+	}
+	return err
+}
+
+func fetchFiles(ctx context.Context, rem Remote, dir string, o FetchOptions) error {
 	for _, f := range rem.Files {
 		dest := filepath.Join(dir, f.Name)
 		if err := checkFile(dest, f); err == nil {
@@ -271,7 +289,7 @@ func download(ctx context.Context, client *http.Client, url, dest string, f Remo
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
+		return err // a *url.Error, which names the method and URL
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
