@@ -663,3 +663,9 @@ func BenchmarkGPUNeuroPlastic(b *testing.B) {
 	st.Free(c)
 	c.Free(p, g)
 }
+
+// TestGPUMatMulOp runs the Gorgonia MatMul op (values and gradients) on
+// the GPU against Gorgonia's own CPU Mul.
+func TestGPUMatMulOp(t *testing.T) {
+	checkMatMulOp(t, gpu(t))
+}

@@ -411,3 +411,42 @@ func (c *Context) NeuroPlasticStep(cfg NPConfig, p, g *Array, st *NPDeviceState)
 	st.Steps++
 	return nil
 }
+
+// GemmHost implements HostGemm on the GPU: it uploads a and b, runs the
+// mapped cuBLAS SGEMM and downloads op(a)*op(b) (m x n). It makes MatMul
+// nodes of a Gorgonia graph run on this context.
+func (c *Context) GemmHost(transA, transB bool, m, n, k int, a, b []float32) ([]float32, error) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	call, err := RowMajorGemm(transA, transB, m, n, k, lda, ldb, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLens("GemmHost", need{"a", len(a), m * k}, need{"b", len(b), k * n}); err != nil {
+		return nil, err
+	}
+	da, err := Upload(c, a)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Free(da)
+	db, err := Upload(c, b)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Free(db)
+	out, err := c.Alloc(m * n)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Free(out)
+	if err := c.Gemm(call, 1, da, db, 0, out); err != nil {
+		return nil, err
+	}
+	return Download[float32](c, out)
+}
