@@ -202,7 +202,7 @@ func resolvedFlags(c *cli.Context) map[string]any {
 		}
 		for _, f := range flags {
 			name := f.Names()[0]
-			if name == "help" || name == flagConfig && i > 0 {
+			if name == "help" {
 				continue
 			}
 			out[name] = flagValue(ctx.Value(name))
