@@ -17,6 +17,9 @@ type engine[F graph.Float] struct {
 	v, n, m, k, T, nc int
 	amin, inMask      []F
 	gmask, w, u       []F
+	gm8               []uint8 // graph mask as bytes (float32 kernels)
+	amT               []F     // (A.*Min)^T, n x v, for sparse inputs (no input rule)
+	nz                []int   // indices of the non-zero inputs
 	bias              F
 	mult, every, all  bool
 	eta               F
@@ -55,6 +58,12 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 		xf: make([]F, n), ax: make([]F, v), vv: make([]F, v), z: make([]F, v), h: make([]F, v), sel: make([]F, v),
 		codes: make([]uint8, v), pcodes: make([]uint8, v), keep: make([]bool, v), logits: make([]F, net.Labels),
 	}
+	e.gm8 = make([]uint8, v*v)
+	for i, g := range net.GraphMask {
+		if g != 0 {
+			e.gm8[i] = 1
+		}
+	}
 	if rs.RNN != nil {
 		e.rnn = conv[F](rs.RNN.Table())
 		e.d = make([]F, e.nc*v)
@@ -64,6 +73,8 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 	}
 	if rs.Input != nil {
 		e.in = conv[F](rs.Input.Table())
+	} else {
+		e.amT = make([]F, n*v)
 	}
 	e.reset()
 	return e
@@ -111,6 +122,13 @@ func (e *engine[F]) reset() {
 			e.amin[i] = F(e.net.A[i]) * mk
 		}
 	}
+	if e.amT != nil {
+		for i := 0; i < e.v; i++ {
+			for j := 0; j < e.n; j++ {
+				e.amT[j*e.v+i] = e.amin[i*e.n+j]
+			}
+		}
+	}
 	e.pending = false
 }
 
@@ -122,11 +140,28 @@ func (e *engine[F]) forward(x []float32) int {
 		e.xf[j] = F(xv)
 	}
 	n, v := e.n, e.v
-	e.rows(func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			e.ax[i] = dot(e.amin[i*n:(i+1)*n], e.xf)
+	e.nz = e.nz[:0]
+	for j, xv := range x {
+		if xv != 0 {
+			e.nz = append(e.nz, j)
 		}
-	})
+	}
+	if e.amT != nil && 2*len(e.nz) < n {
+		// sparse input (e.g. MNIST): sum the columns of the non-zero inputs
+		e.rows(func(lo, hi int) {
+			ax := e.ax[lo:hi]
+			clear(ax)
+			for _, j := range e.nz {
+				vaxpy(ax, e.amT[j*v+lo:j*v+hi], e.xf[j])
+			}
+		})
+	} else {
+		e.rows(func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				e.ax[i] = vdot(e.amin[i*n:(i+1)*n], e.xf)
+			}
+		})
+	}
 	for i, a := range e.ax {
 		e.z[i] = max(a+e.bias, 0)
 	}
@@ -150,12 +185,12 @@ func (e *engine[F]) forward(x []float32) int {
 				if pend {
 					dl := e.d[int(e.pcodes[i])*v : (int(e.pcodes[i])+1)*v]
 					if e.mult {
-						s = fusedMul(row, dl, e.vv)
+						s = vfusedMul(row, dl, e.vv)
 					} else {
-						s = fusedAdd(row, e.gmask[i*v:(i+1)*v], dl, e.vv)
+						s = vfusedAdd(row, e.gmask[i*v:(i+1)*v], e.gm8[i*v:(i+1)*v], dl, e.vv)
 					}
 				} else {
-					s = dot(row, e.vv)
+					s = vdot(row, e.vv)
 				}
 				e.z[i] = max(s+e.bias, 0)
 			}
@@ -165,7 +200,7 @@ func (e *engine[F]) forward(x []float32) int {
 		e.h, e.z = e.z, e.h
 	}
 	for c := range e.logits {
-		e.logits[c] = dot(e.u[c*v:(c+1)*v], e.h)
+		e.logits[c] = vdot(e.u[c*v:(c+1)*v], e.h)
 	}
 	return models.Argmax(e.logits)
 }
@@ -304,6 +339,40 @@ func (e *engine[F]) rows(f func(lo, hi int)) {
 		return
 	}
 	e.par.run(e.v, f)
+}
+
+// vdot, vfusedAdd and vfusedMul use the AVX2 kernels for float32 (when
+// the CPU has them) and the portable loops otherwise.
+func vdot[F graph.Float](a, b []F) F {
+	if a32, ok := any(a).([]float32); ok {
+		return F(dot32(a32, any(b).([]float32)))
+	}
+	return dot(a, b)
+}
+
+func vfusedAdd[F graph.Float](w, m []F, m8 []uint8, d, x []F) F {
+	if w32, ok := any(w).([]float32); ok {
+		return F(fusedAdd8(w32, m8, any(d).([]float32), any(x).([]float32)))
+	}
+	return fusedAdd(w, m, d, x)
+}
+
+func vaxpy[F graph.Float](y, x []F, alpha F) {
+	if y32, ok := any(y).([]float32); ok {
+		axpy32(y32, any(x).([]float32), float32(alpha))
+		return
+	}
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
+	}
+}
+
+func vfusedMul[F graph.Float](w, d, x []F) F {
+	if w32, ok := any(w).([]float32); ok {
+		return F(fusedMul32(w32, any(d).([]float32), any(x).([]float32)))
+	}
+	return fusedMul(w, d, x)
 }
 
 // dot is a 4-way unrolled dot product.

@@ -128,6 +128,10 @@ func TestEngineMatchesReferenceForward(t *testing.T) {
 	net, _ := models.NewRNN(models.RNNConfig{Inputs: 6, Labels: 3, Nodes: 300, P: 0.5, Cap: 150, T: 3}, 4)
 	rs := &RuleSet{Rounds: 3, RNN: RandomTable(TargetRNN, 3, rng), Output: RandomTable(TargetOutput, 3, rng)}
 	set := blobs(5, 60, 6, 3)
+	for i := 0; i < set.N; i += 2 {
+		// every other example sparse: exercises the column path of the input projection
+		clear(set.X[i*6 : i*6+4])
+	}
 	tr, err := NewTrainer(net, rs, Scheme{EveryExample: true})
 	if err != nil {
 		t.Fatal(err)

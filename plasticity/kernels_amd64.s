@@ -1,0 +1,235 @@
+#include "textflag.h"
+
+// AVX2+FMA float32 kernels of the rule-based training hot path. n must be
+// a multiple of 8; the Go wrappers do the tails.
+
+// func dotAVX(a, b *float32, n int) float32
+TEXT ·dotAVX(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+dot32:
+	CMPQ CX, $32
+	JL   dot8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  dot32
+dot8:
+	CMPQ CX, $8
+	JL   dotdone
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  dot8
+dotdone:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func fusedAddAVX(w, m, d, x *float32, n int) float32
+// w += m*d; returns w.x (updated w).
+TEXT ·fusedAddAVX(SB), NOSPLIT, $0-44
+	MOVQ w+0(FP), DI
+	MOVQ m+8(FP), R8
+	MOVQ d+16(FP), R9
+	MOVQ x+24(FP), R10
+	MOVQ n+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+add16:
+	CMPQ CX, $16
+	JL   add8
+	VMOVUPS (DI), Y4
+	VMOVUPS 32(DI), Y6
+	VMOVUPS (R8), Y5
+	VMOVUPS 32(R8), Y7
+	VFMADD231PS (R9), Y5, Y4
+	VFMADD231PS 32(R9), Y7, Y6
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y6, 32(DI)
+	VFMADD231PS (R10), Y4, Y0
+	VFMADD231PS 32(R10), Y6, Y1
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $16, CX
+	JMP  add16
+add8:
+	CMPQ CX, $8
+	JL   adddone
+	VMOVUPS (DI), Y4
+	VMOVUPS (R8), Y5
+	VFMADD231PS (R9), Y5, Y4
+	VMOVUPS Y4, (DI)
+	VFMADD231PS (R10), Y4, Y0
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP  add8
+adddone:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
+	RET
+
+// func fusedMulAVX(w, d, x *float32, n int) float32
+// w *= 1 + d (as w + w*d); returns w.x (updated w).
+TEXT ·fusedMulAVX(SB), NOSPLIT, $0-36
+	MOVQ w+0(FP), DI
+	MOVQ d+8(FP), R9
+	MOVQ x+16(FP), R10
+	MOVQ n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+mul8:
+	CMPQ CX, $8
+	JL   muldone
+	VMOVUPS (DI), Y4
+	VFMADD231PS (R9), Y4, Y4
+	VMOVUPS Y4, (DI)
+	VFMADD231PS (R10), Y4, Y0
+	ADDQ $32, DI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP  mul8
+muldone:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func fusedAdd8AVX(w *float32, m *uint8, d, x *float32, n int) float32
+// w += float(m)*d with a 0/1 byte mask; returns w.x (updated w).
+TEXT ·fusedAdd8AVX(SB), NOSPLIT, $0-44
+	MOVQ w+0(FP), DI
+	MOVQ m+8(FP), R8
+	MOVQ d+16(FP), R9
+	MOVQ x+24(FP), R10
+	MOVQ n+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+b16:
+	CMPQ CX, $16
+	JL   b8
+	VPMOVZXBD (R8), Y5
+	VPMOVZXBD 8(R8), Y7
+	VCVTDQ2PS Y5, Y5
+	VCVTDQ2PS Y7, Y7
+	VMOVUPS (DI), Y4
+	VMOVUPS 32(DI), Y6
+	VFMADD231PS (R9), Y5, Y4
+	VFMADD231PS 32(R9), Y7, Y6
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y6, 32(DI)
+	VFMADD231PS (R10), Y4, Y0
+	VFMADD231PS 32(R10), Y6, Y1
+	ADDQ $64, DI
+	ADDQ $16, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $16, CX
+	JMP  b16
+b8:
+	CMPQ CX, $8
+	JL   bdone
+	VPMOVZXBD (R8), Y5
+	VCVTDQ2PS Y5, Y5
+	VMOVUPS (DI), Y4
+	VFMADD231PS (R9), Y5, Y4
+	VMOVUPS Y4, (DI)
+	VFMADD231PS (R10), Y4, Y0
+	ADDQ $32, DI
+	ADDQ $8, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP  b8
+bdone:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VADDPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+40(FP)
+	RET
+
+// func axpyAVX(y, x *float32, alpha float32, n int)
+// y += alpha*x.
+TEXT ·axpyAVX(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	VBROADCASTSS alpha+16(FP), Y3
+	MOVQ n+24(FP), CX
+ax32:
+	CMPQ CX, $32
+	JL   ax8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y4
+	VFMADD231PS (SI), Y3, Y0
+	VFMADD231PS 32(SI), Y3, Y1
+	VFMADD231PS 64(SI), Y3, Y2
+	VFMADD231PS 96(SI), Y3, Y4
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  ax32
+ax8:
+	CMPQ CX, $8
+	JL   axdone
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y3, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  ax8
+axdone:
+	VZEROUPPER
+	RET
