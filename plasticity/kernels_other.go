@@ -2,7 +2,7 @@
 
 package plasticity
 
-func dot32(a, b []float32) float32           { return dot(a, b) }
+func dot32(a, b []float32) float32            { return dot(a, b) }
 func fusedAdd32(w, m, d, x []float32) float32 { return fusedAdd(w, m, d, x) }
 func fusedMul32(w, d, x []float32) float32    { return fusedMul(w, d, x) }
 
