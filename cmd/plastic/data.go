@@ -29,11 +29,11 @@ const (
 func dataFlags(def string) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagDataset, Aliases: []string{"d"}, Value: def, Usage: "data set: " + strings.Join(data.Names(), ", ")},
-		&cli.IntFlag{Name: flagNTrain, Usage: "training examples: generated sets make this many (default 10000); file sets keep the first N (default all)"},
-		&cli.IntFlag{Name: flagNTest, Usage: "test examples, as --n-train"},
-		&cli.IntFlag{Name: flagDim, Usage: "input dimension of generated sets (default 10)"},
-		&cli.IntFlag{Name: flagWidth, Usage: "hidden width of the ReLU1/ReLU2 labelling networks (default 1000)"},
-		&cli.Float64Flag{Name: flagNoise, Usage: "probability of flipping each label of a generated set"},
+		&cli.IntFlag{Name: flagNTrain, Usage: "training examples: generated sets make `N`; file sets keep their first N", DefaultText: "10000 generated, all from files"},
+		&cli.IntFlag{Name: flagNTest, Usage: "test examples, as --n-train", DefaultText: "10000 generated, all from files"},
+		&cli.IntFlag{Name: flagDim, Usage: "input dimension of generated sets", DefaultText: "10"},
+		&cli.IntFlag{Name: flagWidth, Usage: "hidden width of the ReLU1/ReLU2 labelling networks", DefaultText: "1000"},
+		&cli.Float64Flag{Name: flagNoise, Usage: "probability `Q` of flipping each label of a generated set"},
 	}
 }
 
@@ -67,16 +67,16 @@ func init() {
 			{
 				Name:      "list",
 				Usage:     "list the data sets and where their files are",
-				UsageText: "plastic data list\n   plastic --data-dir /big/disk/data data list",
+				UsageText: "plastic data list\nplastic --data-dir /big/disk/data data list",
 				Action:    dataList,
 			},
 			{
 				Name:  "info",
 				Usage: "load a data set and show its sizes, classes, shape and SHA-256 checksum",
 				UsageText: "plastic data info --dataset halfspace\n" +
-					"   plastic data info --dataset mnist\n" +
-					"   plastic --seed 3 data info --dataset relu2 --n-train 1000 --width 200 --noise 0.1\n" +
-					"   plastic data info --dataset cifar10 --json",
+					"plastic data info --dataset mnist\n" +
+					"plastic --seed 3 data info --dataset relu2 --n-train 1000 --width 200 --noise 0.1\n" +
+					"plastic data info --dataset cifar10 --json",
 				Flags:  append(dataFlags(""), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action: dataInfo,
 			},
@@ -85,8 +85,8 @@ func init() {
 				Usage:     "download data sets into --data-dir, checking their published checksums",
 				ArgsUsage: "NAME... (mnist, fashion-mnist, cifar10; none: all three)",
 				UsageText: "plastic data fetch fashion-mnist\n" +
-					"   plastic --data-dir /big/disk/data data fetch cifar10\n" +
-					"   plastic data fetch --mirror http://mirror.local/mnist mnist",
+					"plastic --data-dir /big/disk/data data fetch cifar10\n" +
+					"plastic data fetch --mirror http://mirror.local/mnist mnist",
 				Description: "Each file goes to a temporary file, is checked against its SHA-256 and MD5 and\n" +
 					"renamed into place, so a failed or interrupted download leaves nothing behind.\n" +
 					"Files already there with the right checksum are kept. MNIST is copied from the\n" +
@@ -100,7 +100,7 @@ func init() {
 				Name:      "verify",
 				Usage:     "check the data set files already in --data-dir",
 				ArgsUsage: "NAME... (none: every set that has files)",
-				UsageText: "plastic data verify\n   plastic data verify mnist fashion-mnist",
+				UsageText: "plastic data verify\nplastic data verify mnist fashion-mnist",
 				Action:    dataVerify,
 			},
 		},
