@@ -148,10 +148,14 @@ func (o *Baseline) Step(vgs []gorgonia.ValueGrad) error {
 		default:
 			c := o.adamConsts(s.step)
 			if s.t32 != nil {
-				p2, u2 = adamStep(pr.p32, pr.g32, s.t32.m, s.t32.v, adamK[float32]{
+				k := adamK[float32]{
 					b1: float32(c.b1), ob1: float32(1 - c.b1), b2: float32(c.b2), ob2: float32(1 - c.b2),
 					stepSize: float32(c.stepSize), invBc2s: float32(c.invBc2s), eps: float32(c.eps),
-					l2: float32(c.l2), decay: float32(c.decay), keep: float32(1 - c.decay)})
+					l2: float32(c.l2), decay: float32(c.decay), keep: float32(1 - c.decay)}
+				sp, su, done := fastAdam(pr.p32, pr.g32, s.t32.m, s.t32.v, &k)
+				p2, u2 = adamStep(pr.p32[done:], pr.g32[done:], s.t32.m[done:], s.t32.v[done:], k)
+				p2 += sp
+				u2 += su
 			} else {
 				p2, u2 = adamStep(pr.p64, pr.g64, s.t64.m, s.t64.v, adamK[float64]{
 					b1: c.b1, ob1: 1 - c.b1, b2: c.b2, ob2: 1 - c.b2,

@@ -27,7 +27,7 @@ type Diagnostics struct {
 	HasAlpha       bool
 	AlphaMean      float64
 	AlphaStd       float64
-	AlphaMedian    float64 // from a 64-bin histogram over [min_alpha, max_alpha]
+	AlphaMedian    float64 // from a 64-bin histogram over [min_alpha, max_alpha] of every 32nd coefficient
 	AlphaMin       float64
 	AlphaMax       float64
 	AlphaNearBound float64 // fraction with alpha <= 1.05*min_alpha or alpha >= 0.95*max_alpha
@@ -169,7 +169,7 @@ func (a *diagAcc) result(name string, np, ctrl, orth bool, lo, hi float64) Diagn
 			d.AlphaStd = math.Sqrt(max(0, a.alphaSum2/a.alphaN-d.AlphaMean*d.AlphaMean))
 			d.AlphaMin, d.AlphaMax = a.alphaMin, a.alphaMax
 			d.AlphaNearBound = a.alphaNear / a.alphaN
-			d.AlphaMedian = histMedian(&a.hist, a.alphaN, lo, hi)
+			d.AlphaMedian = histMedian(&a.hist, lo, hi)
 		}
 	}
 	if ctrl {
@@ -194,8 +194,12 @@ func (a *diagAcc) result(name string, np, ctrl, orth bool, lo, hi float64) Diagn
 }
 
 // histMedian interpolates the median inside the bin where the cumulative
-// count crosses n/2.
-func histMedian(h *[histBins]float64, n, lo, hi float64) float64 {
+// count crosses half the total.
+func histMedian(h *[histBins]float64, lo, hi float64) float64 {
+	n := 0.0
+	for _, c := range h {
+		n += c
+	}
 	w := (hi - lo) / histBins
 	half := n / 2
 	cum := 0.0

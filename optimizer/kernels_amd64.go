@@ -18,7 +18,7 @@ func avxGradSums(grad *float32, n int, c *[8][8]float32, out *[8]float64)
 func avxPass1(grad, a, m, v, s *float32, n int, c *[8][8]float32, out *[8]float64, rule int)
 
 //go:noescape
-func avxCoef(grad, a, s *float32, n int, c *[12][8]float32, out *[16]float64, mm *[2][8]float32, hist *[histBins]int32, near *int, rule int)
+func avxCoef(grad, a, s *float32, n int, c *[12][8]float32, out *[16]float64, mm *[2][8]float32, hist *[4][histBins]int32, near *int, rule int)
 
 //go:noescape
 func avxApply(p, u *float32, n int, c *[8]float32, out *[4]float64)
@@ -93,7 +93,13 @@ func (t *npTensor[T]) fastCoef(k *npK[T], w *npWork, al *alphaLocal[T]) int {
 	bcast(&mm[1], l.mx)
 	var out [16]float64
 	near := 0
-	avxCoef(&f.g[0], &f.a[0], &f.s1[0], n8, &c, &out, &mm, &l.hist, &near, boolInt(kk.rule))
+	var hist [4][histBins]int32
+	avxCoef(&f.g[0], &f.a[0], &f.s1[0], n8, &c, &out, &mm, &hist, &near, boolInt(kk.rule))
+	for _, h := range &hist {
+		for i, x := range h {
+			l.hist[i] += x
+		}
+	}
 	for i := 0; i < 8; i++ {
 		l.mn = min(l.mn, mm[0][i])
 		l.mx = max(l.mx, mm[1][i])
@@ -118,4 +124,29 @@ func (t *npTensor[T]) fastApply(c T) (float64, int) {
 	var out [4]float64
 	avxApply(&f.p[0], &f.s1[0], n8, &cc, &out)
 	return sum4(out[:]), n8
+}
+
+//go:noescape
+func avxAdam(p, grad, m, v *float32, n int, c *[8][8]float32, out *[8]float64, flags int)
+
+// fastAdam does the first multiple of 8 elements of adamStep with AVX2.
+func fastAdam(p, g, m, v []float32, k *adamK[float32]) (sp, su float64, done int) {
+	n8 := len(p) &^ 7
+	if !haveAVX2 || n8 == 0 {
+		return 0, 0, 0
+	}
+	var c [8][8]float32
+	for i, x := range []float32{k.l2, k.keep, k.ob1, k.b2, k.ob2, k.invBc2s, k.eps, k.stepSize} {
+		bcast(&c[i], x)
+	}
+	flags := 0
+	if k.l2 != 0 {
+		flags |= 1
+	}
+	if k.decay != 0 {
+		flags |= 2
+	}
+	var out [8]float64
+	avxAdam(&p[0], &g[:n8][0], &m[:n8][0], &v[:n8][0], n8, &c, &out, flags)
+	return sum4(out[:4]), sum4(out[4:]), n8
 }

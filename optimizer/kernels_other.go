@@ -12,3 +12,5 @@ func (t *npTensor[T]) fastPass1(k *npK[T], w *npWork) int { return 0 }
 func (t *npTensor[T]) fastCoef(k *npK[T], w *npWork, al *alphaLocal[T]) int { return 0 }
 
 func (t *npTensor[T]) fastApply(c T) (float64, int) { return 0, 0 }
+
+func fastAdam(p, g, m, v []float32, k *adamK[float32]) (sp, su float64, done int) { return 0, 0, 0 }

@@ -203,8 +203,11 @@ func (t *npTensor[T]) pass1(k *npK[T], w *npWork) {
 	w.sumR += sr
 }
 
+// histStride: the histogram behind the alpha median takes the coefficients
+// at indices 0, 32, 64, ... of each tensor (a sample, to keep it cheap).
+const histStride = 32
+
 // alphaLocal accumulates alpha statistics of one tensor in its precision.
-// The histogram (for the median only) takes every 8th coefficient.
 type alphaLocal[T float] struct {
 	sum, sum2 float64
 	mn, mx    T
@@ -229,14 +232,14 @@ func (l *alphaLocal[T]) add(k *npK[T], al T, i int) {
 	if al <= k.nearLo || al >= k.nearHi {
 		l.near++
 	}
-	if i%8 == 0 {
+	if i%histStride == 0 {
 		b := int((al - k.lo) * k.binScale)
 		l.hist[min(max(b, 0), histBins-1)]++
 	}
 }
 
 // addBlock adds the coefficients of one block.
-func (l *alphaLocal[T]) addBlock(k *npK[T], alpha []T) {
+func (l *alphaLocal[T]) addBlock(k *npK[T], alpha []T, base int) {
 	var s, s2 T
 	mn, mx := l.mn, l.mx
 	near := 0
@@ -259,7 +262,7 @@ func (l *alphaLocal[T]) addBlock(k *npK[T], alpha []T) {
 		}
 		near += c
 	}
-	for i := 0; i < len(alpha); i += 8 {
+	for i := (histStride - base%histStride) % histStride; i < len(alpha); i += histStride {
 		b := int((alpha[i] - lo) * bs)
 		l.hist[min(max(b, 0), histBins-1)]++
 	}
@@ -370,7 +373,7 @@ func (t *npTensor[T]) pass2Classic(k *npK[T], w *npWork, al *alphaLocal[T]) {
 				sig += ctrlTerm(x, agb[i])
 			}
 		}
-		al.addBlock(k, alpha)
+		al.addBlock(k, alpha, done+b0)
 	}
 	w.sumU2 += su2
 	w.sumRaw2 += sraw2
