@@ -1,0 +1,307 @@
+package attacks
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/plasticity-lab/plastic/models"
+)
+
+// Model is a classifier the attacks can differentiate with respect to its
+// input.
+type Model interface {
+	Inputs() int
+	Classes() int
+	// NewGrader compiles the model for batches of up to batch rows. A Grader
+	// is used by one goroutine at a time; parallel attacks make one each.
+	NewGrader(batch int) (Grader, error)
+}
+
+// Grader evaluates a batch of inputs.
+type Grader interface {
+	// Batch is the largest number of rows LossGrad takes.
+	Batch() int
+	// LossGrad takes rows = len(targets) inputs x (rows x Inputs, row-major)
+	// and writes, for each row i, the cross-entropy loss of row i against
+	// targets[i] (loss[i]), its logits (logits[i*Classes:]) and the gradient
+	// of that row's loss with respect to that row (grad[i*Inputs:]).
+	LossGrad(x []float64, targets []int, loss, logits, grad []float64) error
+	Close() error
+}
+
+// Precision of a model's graph: Float32 for speed, Float64 for gradient
+// checks.
+type Precision int
+
+const (
+	Float32 Precision = iota
+	Float64
+)
+
+func (p Precision) dtype() tensor.Dtype {
+	if p == Float64 {
+		return tensor.Float64
+	}
+	return tensor.Float32
+}
+
+// buildFunc adds a model's forward pass on x (batch x inputs) to x's graph
+// and returns the logits (batch x classes).
+type buildFunc func(x *G.Node) (*G.Node, error)
+
+// graphModel is a Model given by its forward graph; its gradients come from
+// Gorgonia's autodiff.
+type graphModel struct {
+	inputs, classes int
+	prec            Precision
+	build           buildFunc
+}
+
+func (m *graphModel) Inputs() int  { return m.inputs }
+func (m *graphModel) Classes() int { return m.classes }
+
+func (m *graphModel) NewGrader(batch int) (Grader, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("attacks: batch %d, want >= 1", batch)
+	}
+	dt := m.prec.dtype()
+	g := G.NewGraph()
+	gr := &graphGrader{batch: batch, n: m.inputs, m: m.classes,
+		xT: tensor.New(tensor.WithShape(batch, m.inputs), tensor.Of(dt)),
+		yT: tensor.New(tensor.WithShape(batch, m.classes), tensor.Of(dt))}
+	gr.x = G.NewMatrix(g, dt, G.WithShape(batch, m.inputs), G.WithName("x"), G.WithValue(gr.xT))
+	y := G.NewMatrix(g, dt, G.WithShape(batch, m.classes), G.WithName("onehot"), G.WithValue(gr.yT))
+	var err error
+	if gr.logits, err = m.build(gr.x); err != nil {
+		return nil, err
+	}
+	if s := gr.logits.Shape(); len(s) != 2 || s[0] != batch || s[1] != m.classes {
+		return nil, fmt.Errorf("attacks: model gives logits of shape %v, want (%d, %d)", s, batch, m.classes)
+	}
+	// The sum (not the mean) of the rows' losses: each row's gradient is
+	// the gradient of its own loss.
+	ls, err := G.LogSoftMax(gr.logits)
+	if err != nil {
+		return nil, err
+	}
+	p, err := G.HadamardProd(y, ls)
+	if err != nil {
+		return nil, err
+	}
+	s, err := G.Sum(p)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := G.Neg(s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := G.Grad(loss, gr.x); err != nil {
+		return nil, fmt.Errorf("attacks: input gradient: %w", err)
+	}
+	gr.vm = G.NewTapeMachine(g, G.BindDualValues(gr.x))
+	return gr, nil
+}
+
+type graphGrader struct {
+	batch, n, m int
+	xT, yT      *tensor.Dense
+	x, logits   *G.Node
+	vm          G.VM
+}
+
+func (g *graphGrader) Batch() int   { return g.batch }
+func (g *graphGrader) Close() error { return g.vm.Close() }
+
+func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []float64) error {
+	rows, n, m := len(targets), g.n, g.m
+	if rows < 1 || rows > g.batch {
+		return fmt.Errorf("attacks: %d rows, want 1..%d", rows, g.batch)
+	}
+	if len(x) != rows*n || len(loss) < rows || len(logits) < rows*m || len(grad) < rows*n {
+		return fmt.Errorf("attacks: buffers too small for %d rows of %d inputs and %d classes", rows, n, m)
+	}
+	for _, t := range targets {
+		if t < 0 || t >= m {
+			return fmt.Errorf("attacks: target %d out of range [0, %d)", t, m)
+		}
+	}
+	switch xs := g.xT.Data().(type) {
+	case []float32:
+		for i, v := range x {
+			xs[i] = float32(v)
+		}
+		clear(xs[rows*n:])
+		ys := g.yT.Data().([]float32)
+		clear(ys)
+		for i, t := range targets {
+			ys[i*m+t] = 1
+		}
+	case []float64:
+		copy(xs, x)
+		clear(xs[rows*n:])
+		ys := g.yT.Data().([]float64)
+		clear(ys)
+		for i, t := range targets {
+			ys[i*m+t] = 1
+		}
+	}
+	if gv, err := g.x.Grad(); err == nil {
+		if t, ok := gv.(tensor.Tensor); ok {
+			t.Zero()
+		}
+	}
+	g.vm.Reset()
+	if err := g.vm.RunAll(); err != nil {
+		return fmt.Errorf("attacks: %w", err)
+	}
+	gv, err := g.x.Grad()
+	if err != nil {
+		return fmt.Errorf("attacks: input gradient: %w", err)
+	}
+	copyFloats(grad[:rows*n], gv.Data())
+	copyFloats(logits[:rows*m], g.logits.Value().Data())
+	for i, t := range targets {
+		loss[i] = crossEntropy(logits[i*m:(i+1)*m], t)
+	}
+	return nil
+}
+
+func copyFloats(dst []float64, src any) {
+	switch s := src.(type) {
+	case []float64:
+		copy(dst, s)
+	case []float32:
+		for i := range dst {
+			dst[i] = float64(s[i])
+		}
+	}
+}
+
+// crossEntropy is -log softmax(logits)[t], computed stably.
+func crossEntropy(logits []float64, t int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = max(mx, v)
+	}
+	z := 0.0
+	for _, v := range logits {
+		z += math.Exp(v - mx)
+	}
+	return mx + math.Log(z) - logits[t]
+}
+
+// RNN is the simple RNN of the plasticity paper (rule- or GD-trained: the
+// same network type) through its Gorgonia forward graph,
+// models.RNN.BuildLogits, whose cap ops pass the gradient to the kept
+// entries only. The weights are copied into each grader.
+func RNN(net *models.RNN, p Precision) (Model, error) {
+	if err := net.Validate(); err != nil {
+		return nil, err
+	}
+	net = net.Clone()
+	return &graphModel{inputs: net.Inputs, classes: net.Labels, prec: p, build: func(x *G.Node) (*G.Node, error) {
+		return net.BuildLogits(x, models.GraphParams{})
+	}}, nil
+}
+
+// Linear is the softmax classifier logits = W x + b with W (classes x
+// inputs, row-major) and b (classes): a model whose minimal adversarial
+// perturbations are known in closed form (tests).
+func Linear(w, b []float64, inputs, classes int, p Precision) (Model, error) {
+	if inputs < 1 || classes < 2 || len(w) != inputs*classes || len(b) != classes {
+		return nil, fmt.Errorf("attacks: linear model with %d weights and %d biases for %d inputs and %d classes", len(w), len(b), inputs, classes)
+	}
+	w, b = append([]float64(nil), w...), append([]float64(nil), b...)
+	dt := p.dtype()
+	return &graphModel{inputs: inputs, classes: classes, prec: p, build: func(x *G.Node) (*G.Node, error) {
+		g := x.Graph()
+		wn := G.NewMatrix(g, dt, G.WithShape(classes, inputs), G.WithName("W"), G.WithValue(dense(dt, w, classes, inputs)))
+		bn := G.NewMatrix(g, dt, G.WithShape(1, classes), G.WithName("b"), G.WithValue(dense(dt, b, 1, classes)))
+		wt, err := G.Transpose(wn)
+		if err != nil {
+			return nil, err
+		}
+		xw, err := G.Mul(x, wt)
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(xw, bn, nil, []byte{0})
+	}}, nil
+}
+
+// MLP adapts a feed-forward classifier of package models made of dense
+// layers (the "mlp" model: fcK.weight [in, out] and fcK.bias [out] pairs,
+// ReLU between them, dropout off as in evaluation) by rebuilding its
+// forward pass from its parameters with Gorgonia's ops, since the model's
+// own session computes no input gradient. Parameters are copied.
+func MLP(c models.Classifier, p Precision) (Model, error) {
+	ps := c.Params()
+	if c.Name() != "mlp" || len(ps) < 2 || len(ps)%2 != 0 {
+		return nil, fmt.Errorf("attacks: model %q with %d parameters is not a dense-layer MLP", c.Name(), len(ps))
+	}
+	in := c.InputShape()
+	if len(in) != 1 {
+		return nil, fmt.Errorf("attacks: MLP input shape %v, want flat", in)
+	}
+	type layer struct {
+		w, b    []float64
+		in, out int
+	}
+	var layers []layer
+	width := in[0]
+	for i := 0; i < len(ps); i += 2 {
+		w, b := ps[i], ps[i+1]
+		ws, bs := w.Value.Shape(), b.Value.Shape()
+		if !strings.HasSuffix(w.Name, ".weight") || !strings.HasSuffix(b.Name, ".bias") ||
+			len(ws) != 2 || ws[0] != width || len(bs) != 1 || bs[0] != ws[1] {
+			return nil, fmt.Errorf("attacks: MLP parameters %s %v, %s %v do not chain from width %d", w.Name, ws, b.Name, bs, width)
+		}
+		l := layer{in: ws[0], out: ws[1], w: make([]float64, ws[0]*ws[1]), b: make([]float64, ws[1])}
+		copyFloats(l.w, w.Value.Data())
+		copyFloats(l.b, b.Value.Data())
+		layers = append(layers, l)
+		width = ws[1]
+	}
+	if width != c.Classes() {
+		return nil, fmt.Errorf("attacks: MLP ends with width %d, want %d classes", width, c.Classes())
+	}
+	dt := p.dtype()
+	return &graphModel{inputs: in[0], classes: c.Classes(), prec: p, build: func(x *G.Node) (*G.Node, error) {
+		g := x.Graph()
+		h := x
+		for i, l := range layers {
+			wn := G.NewMatrix(g, dt, G.WithShape(l.in, l.out), G.WithName(fmt.Sprintf("fc%d.weight", i+1)), G.WithValue(dense(dt, l.w, l.in, l.out)))
+			bn := G.NewMatrix(g, dt, G.WithShape(1, l.out), G.WithName(fmt.Sprintf("fc%d.bias", i+1)), G.WithValue(dense(dt, l.b, 1, l.out)))
+			z, err := G.Mul(h, wn)
+			if err != nil {
+				return nil, err
+			}
+			if z, err = G.BroadcastAdd(z, bn, nil, []byte{0}); err != nil {
+				return nil, err
+			}
+			if i < len(layers)-1 {
+				if z, err = G.Rectify(z); err != nil {
+					return nil, err
+				}
+			}
+			h = z
+		}
+		return h, nil
+	}}, nil
+}
+
+func dense(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
+	if dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
+}
