@@ -294,6 +294,7 @@ func (t *Trainer) Resume(path string) (startEpoch int, err error) {
 		return 0, fmt.Errorf("checkpoint %s is of epoch %d, outside 1..%d", path, st.Epoch, t.cfg.Epochs)
 	}
 	t.State = st
+	t.Opt.SetTotalEpochs(t.cfg.Epochs)
 	return st.Epoch + 1, nil
 }
 

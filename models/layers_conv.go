@@ -36,7 +36,6 @@ type convGeom struct {
 	Co, K      int // output channels, kernel size
 	S, P       int // stride, padding
 	Ho, Wo     int
-	direct     bool // 1x1, stride 1, no padding: the input is its own im2col
 	colRows    int  // C*K*K
 	colCols    int  // Ho*Wo
 	inSize     int  // C*H*W
@@ -51,20 +50,20 @@ func newConvGeom(C, H, W, Co, K, S, P int) (convGeom, error) {
 	if K < 1 || S < 1 || P < 0 || g.Ho < 1 || g.Wo < 1 {
 		return g, fmt.Errorf("conv: kernel %d stride %d padding %d does not fit a %dx%d input", K, S, P, H, W)
 	}
-	g.direct = K == 1 && S == 1 && P == 0
 	g.colRows, g.colCols = C*K*K, g.Ho*g.Wo
 	g.inSize, g.outSize, g.weightSize = C*H*W, Co*g.Ho*g.Wo, Co*C*K*K
 	return g, nil
 }
 
-// im2col writes the [C*K*K, Ho*Wo] patch matrix of one example.
-func im2col[T num](g *convGeom, x, col []T) {
+// im2col writes the [C*K*K, Ho*Wo] patch matrix of one example into col,
+// whose rows are ld apart.
+func im2col[T num](g *convGeom, x, col []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
-				dst := col[r*g.colCols : (r+1)*g.colCols]
+				dst := col[r*ld : r*ld+g.colCols]
 				r++
 				d := 0
 				for oh := 0; oh < g.Ho; oh++ {
@@ -76,17 +75,18 @@ func im2col[T num](g *convGeom, x, col []T) {
 					}
 					row := xc[ih*g.W : (ih+1)*g.W]
 					if g.S == 1 {
-						// contiguous run with zero borders
-						iw0 := -g.P + kj
-						for ow := 0; ow < g.Wo; ow++ {
-							iw := iw0 + ow
-							if iw >= 0 && iw < g.W {
-								dst[d] = row[iw]
-							} else {
-								dst[d] = 0
-							}
-							d++
+						// ow in [lo,hi) reads row[ow-P+kj]: one copy, zero borders.
+						off := kj - g.P
+						lo, hi := max(0, -off), min(g.Wo, g.W-off)
+						seg := dst[d : d+g.Wo]
+						if lo >= hi {
+							clear(seg)
+						} else {
+							clear(seg[:lo])
+							copy(seg[lo:hi], row[lo+off:hi+off])
+							clear(seg[hi:])
 						}
+						d += g.Wo
 						continue
 					}
 					for ow := 0; ow < g.Wo; ow++ {
@@ -104,14 +104,15 @@ func im2col[T num](g *convGeom, x, col []T) {
 	}
 }
 
-// col2im adds the patch matrix col back into the (zeroed) image dx.
-func col2im[T num](g *convGeom, col, dx []T) {
+// col2im adds the patch matrix col (rows ld apart) back into the (zeroed)
+// image dx.
+func col2im[T num](g *convGeom, col, dx []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
-				src := col[r*g.colCols : (r+1)*g.colCols]
+				src := col[r*ld : r*ld+g.colCols]
 				r++
 				d := 0
 				for oh := 0; oh < g.Ho; oh++ {
@@ -121,6 +122,20 @@ func col2im[T num](g *convGeom, col, dx []T) {
 						continue
 					}
 					row := xc[ih*g.W : (ih+1)*g.W]
+					if g.S == 1 {
+						off := kj - g.P
+						lo, hi := max(0, -off), min(g.Wo, g.W-off)
+						if lo < hi {
+							dr := row[lo+off : hi+off]
+							sr := src[d+lo : d+hi]
+							sr = sr[:len(dr)]
+							for j := range dr {
+								dr[j] += sr[j]
+							}
+						}
+						d += g.Wo
+						continue
+					}
 					for ow := 0; ow < g.Wo; ow++ {
 						iw := ow*g.S - g.P + kj
 						if iw >= 0 && iw < g.W {
@@ -134,24 +149,22 @@ func col2im[T num](g *convGeom, col, dx []T) {
 	}
 }
 
-// convScratch holds per-worker patch matrices and weight-gradient partials.
+// convScratch holds the patch matrix and the output/gradient matrix of a
+// chunk of examples, reused from step to step.
 type convScratch[T num] struct {
-	col [][]T
-	dw  [][]T
+	col []T // [C*K*K, nb*Ho*Wo]
+	mat []T // [Co, nb*Ho*Wo]
 }
 
-func (s *convScratch[T]) colBuf(w, n int) []T {
-	for len(s.col) <= w {
-		s.col = append(s.col, nil)
-	}
-	return scratch(&s.col[w], n)
-}
+// maxColElems bounds the patch matrix of one chunk (32 MiB of float32).
+const maxColElems = 8 << 20
 
-func (s *convScratch[T]) dwBuf(w, n int) []T {
-	for len(s.dw) <= w {
-		s.dw = append(s.dw, nil)
-	}
-	return scratch(&s.dw[w], n)
+// chunk is the number of examples convolved by one matrix product: enough
+// columns (>= 2048) to keep the GEMM efficient, bounded in memory.
+func (g *convGeom) chunk(B int) int {
+	nb := max(1, (2048+g.colCols-1)/g.colCols)
+	nb = min(nb, max(1, maxColElems/(g.colRows*g.colCols)))
+	return min(nb, B)
 }
 
 // convState is shared by a convolution and its backward ops: geometry and
@@ -238,38 +251,53 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu bool) {
-	cols := make([][]T, runtime.GOMAXPROCS(0))
-	for i := range cols {
-		if !g.direct {
-			cols[i] = s.colBuf(i, g.colRows*g.colCols)
-		}
-	}
-	parallelFor(B, func(wk, lo, hi int) {
-		for n := lo; n < hi; n++ {
-			xn := x[n*g.inSize : (n+1)*g.inSize]
-			yn := y[n*g.outSize : (n+1)*g.outSize]
-			col := xn
-			if !g.direct {
-				col = cols[wk]
-				im2col(g, xn, col)
+	nb := g.chunk(B)
+	cc := g.colCols
+	for n0 := 0; n0 < B; n0 += nb {
+		k := min(nb, B-n0)
+		ld := k * cc
+		col := scratch(&s.col, g.colRows*ld)
+		mat := scratch(&s.mat, g.Co*ld)
+		parallelFor(k, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				im2col(g, x[(n0+i)*g.inSize:(n0+i+1)*g.inSize], col[i*cc:], ld)
 			}
-			beta := T(0)
-			if b != nil {
+		})
+		gemm(false, false, g.Co, ld, g.colRows, 1, w, g.colRows, col, ld, 0, mat, ld)
+		parallelFor(k, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				yn := y[(n0+i)*g.outSize : (n0+i+1)*g.outSize]
 				for c := 0; c < g.Co; c++ {
-					row := yn[c*g.colCols : (c+1)*g.colCols]
-					for i := range row {
-						row[i] = b[c]
+					dst := yn[c*cc : (c+1)*cc]
+					src := mat[c*ld+i*cc : c*ld+(i+1)*cc]
+					var bc T
+					if b != nil {
+						bc = b[c]
+					}
+					if relu {
+						for j, v := range src {
+							dst[j] = max(v+bc, 0)
+						}
+					} else {
+						for j, v := range src {
+							dst[j] = v + bc
+						}
 					}
 				}
-				beta = 1
 			}
-			gemm(false, false, g.Co, g.colCols, g.colRows, 1, w, g.colRows, col, g.colCols, beta, yn, g.colCols)
-			if relu {
-				for i, v := range yn {
-					if v < 0 {
-						yn[i] = 0
-					}
-				}
+		})
+	}
+}
+
+// gatherDY copies the output gradients of examples n0..n0+k-1 into the
+// [Co, k*Ho*Wo] matrix mat.
+func gatherDY[T num](g *convGeom, dy, mat []T, n0, k int) {
+	cc, ld := g.colCols, k*g.colCols
+	parallelFor(k, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dyn := dy[(n0+i)*g.outSize : (n0+i+1)*g.outSize]
+			for c := 0; c < g.Co; c++ {
+				copy(mat[c*ld+i*cc:c*ld+(i+1)*cc], dyn[c*cc:(c+1)*cc])
 			}
 		}
 	})
@@ -342,39 +370,24 @@ func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
-	nw := min(runtime.GOMAXPROCS(0), B)
-	cols := make([][]T, nw)
-	parts := make([][]T, nw)
-	for i := range nw {
-		if !g.direct {
-			cols[i] = s.colBuf(i, g.colRows*g.colCols)
-		}
-		if i == 0 {
-			parts[i] = dw
-		} else {
-			parts[i] = s.dwBuf(i, g.weightSize)
-		}
-	}
-	parallelFor(B, func(wk, lo, hi int) {
-		part := parts[wk]
-		for n := lo; n < hi; n++ {
-			xn := x[n*g.inSize : (n+1)*g.inSize]
-			col := xn
-			if !g.direct {
-				col = cols[wk]
-				im2col(g, xn, col)
+	nb := g.chunk(B)
+	cc := g.colCols
+	for n0 := 0; n0 < B; n0 += nb {
+		k := min(nb, B-n0)
+		ld := k * cc
+		col := scratch(&s.col, g.colRows*ld)
+		mat := scratch(&s.mat, g.Co*ld)
+		parallelFor(k, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				im2col(g, x[(n0+i)*g.inSize:(n0+i+1)*g.inSize], col[i*cc:], ld)
 			}
-			beta := T(1)
-			if n == lo {
-				beta = 0
-			}
-			gemm(false, true, g.Co, g.colRows, g.colCols, 1, dy[n*g.outSize:(n+1)*g.outSize], g.colCols, col, g.colCols, beta, part, g.colRows)
+		})
+		gatherDY(g, dy, mat, n0, k)
+		beta := T(1)
+		if n0 == 0 {
+			beta = 0
 		}
-	})
-	for _, p := range parts[1:] {
-		for i, v := range p {
-			dw[i] += v
-		}
+		gemm(false, true, g.Co, g.colRows, ld, 1, mat, ld, col, ld, beta, dw, g.colRows)
 	}
 }
 
@@ -418,26 +431,23 @@ func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
-	cols := make([][]T, runtime.GOMAXPROCS(0))
-	for i := range cols {
-		if !g.direct {
-			cols[i] = s.colBuf(i, g.colRows*g.colCols)
-		}
-	}
-	parallelFor(B, func(wk, lo, hi int) {
-		for n := lo; n < hi; n++ {
-			dxn := dx[n*g.inSize : (n+1)*g.inSize]
-			dyn := dy[n*g.outSize : (n+1)*g.outSize]
-			if g.direct {
-				gemm(true, false, g.colRows, g.colCols, g.Co, 1, w, g.colRows, dyn, g.colCols, 0, dxn, g.colCols)
-				continue
+	nb := g.chunk(B)
+	cc := g.colCols
+	for n0 := 0; n0 < B; n0 += nb {
+		k := min(nb, B-n0)
+		ld := k * cc
+		col := scratch(&s.col, g.colRows*ld)
+		mat := scratch(&s.mat, g.Co*ld)
+		gatherDY(g, dy, mat, n0, k)
+		gemm(true, false, g.colRows, ld, g.Co, 1, w, g.colRows, mat, ld, 0, col, ld)
+		parallelFor(k, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dxn := dx[(n0+i)*g.inSize : (n0+i+1)*g.inSize]
+				clear(dxn)
+				col2im(g, col[i*cc:], dxn, ld)
 			}
-			col := cols[wk]
-			gemm(true, false, g.colRows, g.colCols, g.Co, 1, w, g.colRows, dyn, g.colCols, 0, col, g.colCols)
-			clear(dxn)
-			col2im(g, col, dxn)
-		}
-	})
+		})
+	}
 }
 
 func (op *convDXOp) DiffWRT(int) []bool { return []bool{false, false} }
