@@ -36,10 +36,10 @@ type convGeom struct {
 	Co, K      int // output channels, kernel size
 	S, P       int // stride, padding
 	Ho, Wo     int
-	colRows    int  // C*K*K
-	colCols    int  // Ho*Wo
-	inSize     int  // C*H*W
-	outSize    int  // Co*Ho*Wo
+	colRows    int // C*K*K
+	colCols    int // Ho*Wo
+	inSize     int // C*H*W
+	outSize    int // Co*Ho*Wo
 	weightSize int
 }
 
