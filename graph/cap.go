@@ -189,7 +189,7 @@ func (op capOp) String() string        { return fmt.Sprintf("Cap{%d}", op.k) }
 
 func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
 func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(capDiffOp{k: op.k}, inputs[0], grad)
+	d, err := G.ApplyOp(capDiffOp{k: op.k}, inputs[0], output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) e
 	if err != nil {
 		return err
 	}
-	d, err := capDiffOp{k: op.k}.Do(inputs[0].Value(), gout)
+	d, err := capDiffOp{k: op.k}.Do(inputs[0].Value(), output.Value(), gout)
 	if err != nil {
 		return err
 	}
@@ -229,13 +229,18 @@ func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) e
 	return nil
 }
 
-// capDiffOp(x, g) = g masked by the cap selection of x.
+// capDiffOp(x, y, g) = g masked by the cap selection of x, where y =
+// cap(x), in O(n) per row: an entry with x != 0 was kept exactly when
+// y != 0. An exact zero is kept with derivative 1 when all P positive and
+// Z zero entries fit the cap (P + Z <= k), dropped when P >= k, and
+// otherwise it ties with other zeros at the threshold, where the cap is
+// not differentiable: it then gets 0, the subgradient ReLU also uses.
 type capDiffOp struct{ k int }
 
-func (op capDiffOp) Arity() int { return 2 }
+func (op capDiffOp) Arity() int { return 3 }
 func (op capDiffOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
+	return hm.NewFnType(a, a, a, a)
 }
 func (op capDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
@@ -245,7 +250,11 @@ func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := denseOf(vals[1])
+	y, err := denseOf(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	g, err := denseOf(vals[2])
 	if err != nil {
 		return nil, err
 	}
@@ -253,9 +262,9 @@ func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) {
 	n := rowLen(x)
 	switch d := out.Data().(type) {
 	case []float64:
-		maskRows(x.Data().([]float64), d, n, op.k)
+		maskRows(x.Data().([]float64), y.Data().([]float64), d, n, op.k)
 	case []float32:
-		maskRows(x.Data().([]float32), d, n, op.k)
+		maskRows(x.Data().([]float32), y.Data().([]float32), d, n, op.k)
 	default:
 		return nil, fmt.Errorf("cap gradient: unsupported dtype %v", out.Dtype())
 	}
@@ -275,14 +284,27 @@ func capRows[F Float](d []F, n, k int) {
 	}
 }
 
-func maskRows[F Float](x, g []F, n, k int) {
-	s := make([]F, n)
-	keep := make([]bool, n)
+func maskRows[F Float](x, y, g []F, n, k int) {
 	for off := 0; off < len(x); off += n {
-		CapMask(x[off:off+n], k, s, keep)
-		for i, kp := range keep {
-			if !kp {
-				g[off+i] = 0
+		xr, yr, gr := x[off:off+n], y[off:off+n], g[off:off+n]
+		pos, zero := 0, 0
+		for i, xv := range xr {
+			switch {
+			case xv > 0:
+				pos++
+			case xv == 0:
+				zero++
+			}
+			if xv != 0 && yr[i] == 0 {
+				gr[i] = 0
+			}
+		}
+		if zero == 0 || pos+zero <= k {
+			continue
+		}
+		for i, xv := range xr {
+			if xv == 0 {
+				gr[i] = 0
 			}
 		}
 	}

@@ -138,3 +138,28 @@ func TestCapRejectsBadK(t *testing.T) {
 		t.Fatal("Cap(k=0) gave no error")
 	}
 }
+
+// TestCapGradientAtZeros checks the gradient's handling of exact zeros.
+func TestCapGradientAtZeros(t *testing.T) {
+	g := []float64{1, 1, 1, 1}
+	for _, c := range []struct {
+		x    []float64
+		k    int
+		want []float64
+	}{
+		{[]float64{0, -1, -2, 3}, 3, []float64{1, 1, 0, 1}}, // zero strictly kept
+		{[]float64{0, 0, 2, 3}, 2, []float64{0, 0, 1, 1}},   // zeros dropped
+		{[]float64{0, 0, 0, 3}, 2, []float64{0, 0, 0, 1}},   // tie at zero: subgradient 0
+		{[]float64{0, 5, 0, 3}, 4, []float64{1, 1, 1, 1}},   // everything kept
+	} {
+		y := append([]float64(nil), c.x...)
+		CapInPlace(y, c.k, make([]float64, 4))
+		gr := append([]float64(nil), g...)
+		maskRows(c.x, y, gr, 4, c.k)
+		for i := range gr {
+			if gr[i] != c.want[i] {
+				t.Fatalf("x=%v k=%d: gradient mask %v, want %v", c.x, c.k, gr, c.want)
+			}
+		}
+	}
+}

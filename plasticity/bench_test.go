@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -51,7 +52,10 @@ func BenchmarkRuleTraining(b *testing.B) {
 // BenchmarkMetaStep: one meta-learning step (reset, rule-based training
 // over a batch of 100, loss and exact gradient, Adam) for |V|=100, k=50,
 // T=3 on 10 inputs, learning RNN and output table rules (authors: ~38/s).
+//
+// It installs graph/gemm's BLAS for Gorgonia first, as `plastic rule learn` does.
 func BenchmarkMetaStep(b *testing.B) {
+	gemm.Use()
 	for _, every := range []bool{false, true} {
 		name := "misclassified"
 		if every {

@@ -347,12 +347,18 @@ func vdot[F graph.Float](a, b []F) F {
 	if a32, ok := any(a).([]float32); ok {
 		return F(dot32(a32, any(b).([]float32)))
 	}
+	if a64, ok := any(a).([]float64); ok {
+		return F(dot64(a64, any(b).([]float64)))
+	}
 	return dot(a, b)
 }
 
 func vfusedAdd[F graph.Float](w, m []F, m8 []uint8, d, x []F) F {
 	if w32, ok := any(w).([]float32); ok {
 		return F(fusedAdd8(w32, m8, any(d).([]float32), any(x).([]float32)))
+	}
+	if w64, ok := any(w).([]float64); ok {
+		return F(fusedAdd64(w64, any(m).([]float64), any(d).([]float64), any(x).([]float64)))
 	}
 	return fusedAdd(w, m, d, x)
 }
@@ -371,6 +377,9 @@ func vaxpy[F graph.Float](y, x []F, alpha F) {
 func vfusedMul[F graph.Float](w, d, x []F) F {
 	if w32, ok := any(w).([]float32); ok {
 		return F(fusedMul32(w32, any(d).([]float32), any(x).([]float32)))
+	}
+	if w64, ok := any(w).([]float64); ok {
+		return F(fusedMul64(w64, any(d).([]float64), any(x).([]float64)))
 	}
 	return fusedMul(w, d, x)
 }

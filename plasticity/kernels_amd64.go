@@ -76,3 +76,39 @@ func axpy32(y, x []float32, alpha float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+//go:noescape
+func dotAVX64(a, b *float64, n int) float64
+
+//go:noescape
+func fusedAddAVX64(w, m, d, x *float64, n int) float64
+
+//go:noescape
+func fusedMulAVX64(w, d, x *float64, n int) float64
+
+func dot64(a, b []float64) float64 {
+	n := len(a) &^ 3
+	if !haveAVX || n == 0 {
+		return dot(a, b)
+	}
+	b = b[:len(a)]
+	return dotAVX64(&a[0], &b[0], n) + dot(a[n:], b[n:])
+}
+
+func fusedAdd64(w, m, d, x []float64) float64 {
+	n := len(w) &^ 3
+	if !haveAVX || n == 0 {
+		return fusedAdd(w, m, d, x)
+	}
+	m, d, x = m[:len(w)], d[:len(w)], x[:len(w)]
+	return fusedAddAVX64(&w[0], &m[0], &d[0], &x[0], n) + fusedAdd(w[n:], m[n:], d[n:], x[n:])
+}
+
+func fusedMul64(w, d, x []float64) float64 {
+	n := len(w) &^ 3
+	if !haveAVX || n == 0 {
+		return fusedMul(w, d, x)
+	}
+	d, x = d[:len(w)], x[:len(w)]
+	return fusedMulAVX64(&w[0], &d[0], &x[0], n) + fusedMul(w[n:], d[n:], x[n:])
+}

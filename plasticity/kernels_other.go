@@ -22,3 +22,7 @@ func axpy32(y, x []float32, alpha float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+func dot64(a, b []float64) float64           { return dot(a, b) }
+func fusedAdd64(w, m, d, x []float64) float64 { return fusedAdd(w, m, d, x) }
+func fusedMul64(w, d, x []float64) float64    { return fusedMul(w, d, x) }

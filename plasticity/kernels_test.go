@@ -26,6 +26,26 @@ func TestKernelsMatchLoops(t *testing.T) {
 		if got := dot32(a, b); math.Abs(float64(got)-want) > 1e-4*(1+math.Abs(want)) {
 			t.Fatalf("n=%d dot %v, want %v", n, got, want)
 		}
+		a64, b64, m64, d64 := f64s(a), f64s(b), f64s(m), f64s(d)
+		if got := dot64(a64, b64); math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
+			t.Fatalf("n=%d dot64 %v, want %v", n, got, want)
+		}
+		w64 := append([]float64(nil), a64...)
+		want64 := 0.0
+		for i := range a64 {
+			want64 += (a64[i] + m64[i]*d64[i]) * b64[i]
+		}
+		if got := fusedAdd64(w64, m64, d64, b64); math.Abs(got-want64) > 1e-12*(1+math.Abs(want64)) {
+			t.Fatalf("n=%d fusedAdd64 %v, want %v", n, got, want64)
+		}
+		w64 = append([]float64(nil), a64...)
+		want64 = 0
+		for i := range a64 {
+			want64 += a64[i] * (1 + d64[i]) * b64[i]
+		}
+		if got := fusedMul64(w64, d64, b64); math.Abs(got-want64) > 1e-12*(1+math.Abs(want64)) || (n > 0 && math.Abs(w64[n-1]-a64[n-1]*(1+d64[n-1])) > 1e-12) {
+			t.Fatalf("n=%d fusedMul64 %v, want %v", n, got, want64)
+		}
 		w := append([]float32(nil), a...)
 		want = 0
 		wantW := make([]float64, n)
@@ -58,4 +78,12 @@ func TestKernelsMatchLoops(t *testing.T) {
 			}
 		}
 	}
+}
+
+func f64s(x []float32) []float64 {
+	o := make([]float64, len(x))
+	for i, v := range x {
+		o[i] = float64(v)
+	}
+	return o
 }
