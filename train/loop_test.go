@@ -16,7 +16,7 @@ type countTask struct {
 	evals         int
 }
 
-func (t *countTask) Epochs() int            { return t.epochs }
+func (t *countTask) Epochs() int           { return t.epochs }
 func (t *countTask) StepsPerEpoch(int) int { return t.steps }
 func (t *countTask) Step(ctx context.Context, s *State) (int, map[string]float64, error) {
 	if s.GlobalStep+1 == t.cancelAt {

@@ -33,7 +33,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagOut, Value: "runs", Usage: "results folder; each run writes to `DIR`/<run-id>/"},
 		&cli.StringSliceFlag{Name: flagConfig, Usage: "read flags from `FILE` (lines of --flag=value; repeatable, later files win, the command line wins over all)"},
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no progress or device lines"},
-		&cli.StringFlag{Name: flagDataDir, Value: "data", Usage: "folder of the data sets (`DIR`/mnist, DIR/fashion-mnist, DIR/cifar10)"},
+		&cli.StringFlag{Name: flagDataDir, Value: "datasets", Usage: "folder of the data sets (`DIR`/mnist, DIR/fashion-mnist, DIR/cifar10)"},
 	}
 }
 
