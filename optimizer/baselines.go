@@ -119,7 +119,8 @@ func (o *Baseline) Step(vgs []gorgonia.ValueGrad) error {
 		pr := &o.b.params[i]
 		var g2 float64
 		if pr.g32 != nil {
-			g2 = sumSq(pr.g32)
+			_, sq, done := fastGradSums(pr.g32)
+			g2 = sq + sumSq(pr.g32[done:])
 		} else {
 			g2 = sumSq(pr.g64)
 		}

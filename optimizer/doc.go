@@ -4,8 +4,22 @@
 // directly on the float32/float64 backing slices of *tensor.Dense values.
 //
 // The exact NeuroPlastic update is restated in shared/spec/neuroplastic.md;
-// the code follows it step by step, fused into three passes per parameter
-// tensor (traces and means, coefficient and update, apply).
+// the code follows it step by step in four passes per parameter tensor:
+// gradient sums (the NaN/Inf check: nothing is written before every
+// gradient passed), traces and their means, coefficient and raw update u with
+// its norms and the alpha statistics, then p -= lr_eff*gain*clip*u. For
+// float32 tensors the passes of the default path run as AVX2 kernels
+// (kernels_amd64.s, same element operations as the Go code; build with
+// -tags noasm for pure Go). A step allocates nothing.
+//
+// Choices where the spec is silent: ratio limits rescale by
+// lim/(||d||+1e-8) like the norm clip; the controller's groups partition the
+// parameters into early, late and classifier (an odd middle parameter of the
+// body counts as early); progress = epoch/total is 0 until SetTotalEpochs is
+// called; the orthogonal normalisation defaults to none; residual branches
+// require the classic base; near-bound means alpha <= 1.05*min_alpha or
+// alpha >= 0.95*max_alpha; the alpha median comes from a 64-bin histogram of
+// every 32nd coefficient.
 //
 // Parameter order matters. Step must receive the parameters in model order
 // (input layer first, classifier last) and always in the same order: the
