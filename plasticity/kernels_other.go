@@ -23,6 +23,6 @@ func axpy32(y, x []float32, alpha float32) {
 	}
 }
 
-func dot64(a, b []float64) float64           { return dot(a, b) }
+func dot64(a, b []float64) float64            { return dot(a, b) }
 func fusedAdd64(w, m, d, x []float64) float64 { return fusedAdd(w, m, d, x) }
 func fusedMul64(w, d, x []float64) float64    { return fusedMul(w, d, x) }
