@@ -194,13 +194,12 @@ func (o *NeuroPlastic) Init(vgs []gorgonia.ValueGrad) error {
 	}
 	o.slots = make([]npSlot, len(o.b.params))
 	hyb := o.hybrid()
-	second := hyb || o.np.Residual != ResidualNone
 	for i := range o.slots {
 		pr := &o.b.params[i]
 		if pr.dtype == tensor.Float32 {
-			o.slots[i].t32 = newNPTensor[float32](pr.n, hyb, second)
+			o.slots[i].t32 = newNPTensor[float32](pr.n, hyb)
 		} else {
-			o.slots[i].t64 = newNPTensor[float64](pr.n, hyb, second)
+			o.slots[i].t64 = newNPTensor[float64](pr.n, hyb)
 		}
 	}
 	o.layerInfo()

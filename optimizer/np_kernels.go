@@ -11,7 +11,7 @@ type npTensor[T float] struct {
 	s1, s2  []T // scratch: r then u; hybrid base
 }
 
-func newNPTensor[T float](n int, hybrid, _ bool) *npTensor[T] {
+func newNPTensor[T float](n int, hybrid bool) *npTensor[T] {
 	t := &npTensor[T]{a: make([]T, n), m: make([]T, n), v: make([]T, n), s1: make([]T, n)}
 	if hybrid {
 		t.bm = make([]T, n)
