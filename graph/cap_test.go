@@ -163,3 +163,58 @@ func TestCapGradientAtZeros(t *testing.T) {
 		}
 	}
 }
+
+// TestLossesFiniteDifference checks every loss (with the stable
+// log-softmax) against central differences, and that logits of 1000 give
+// a finite loss.
+func TestLossesFiniteDifference(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, kind := range []string{LossCE, LossSoftmaxCE, LossMSE} {
+		for _, scale := range []float64{1, 1000} {
+			lv := make([]float64, 12)
+			for i := range lv {
+				lv[i] = scale * rng.NormFloat64()
+			}
+			oh := []float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0}
+			eval := func(l []float64) (float64, []float64) {
+				g := G.NewGraph()
+				x := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 3), G.WithName("x"),
+					G.WithValue(tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(append([]float64(nil), l...)))))
+				y := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 3), G.WithName("y"),
+					G.WithValue(tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(oh))))
+				loss, err := Loss(kind, x, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := G.Grad(loss, x); err != nil {
+					t.Fatal(err)
+				}
+				vm := G.NewTapeMachine(g, G.BindDualValues(x))
+				defer vm.Close()
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				gx, _ := x.Grad()
+				return loss.Value().Data().(float64), append([]float64(nil), gx.Data().([]float64)...)
+			}
+			f, grad := eval(lv)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				t.Fatalf("%s at scale %v: loss %v", kind, scale, f)
+			}
+			if scale > 1 {
+				continue
+			}
+			for i := range lv {
+				p := append([]float64(nil), lv...)
+				m := append([]float64(nil), lv...)
+				p[i] += 1e-6
+				m[i] -= 1e-6
+				fp, _ := eval(p)
+				fm, _ := eval(m)
+				if fd := (fp - fm) / 2e-6; math.Abs(fd-grad[i]) > 1e-6 {
+					t.Fatalf("%s d/dx[%d]: %v, finite difference %v", kind, i, grad[i], fd)
+				}
+			}
+		}
+	}
+}

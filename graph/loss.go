@@ -15,7 +15,8 @@ const (
 )
 
 // Loss returns the mean loss over a batch of logits (batch x m) against
-// one-hot targets (batch x m, same dtype).
+// one-hot targets (batch x m, same dtype). Softmaxes go through the stable
+// LogSoftmax, so large logits do not overflow.
 func Loss(kind string, logits, onehot *G.Node) (*G.Node, error) {
 	var err error
 	must := func(n *G.Node, e error) *G.Node {
@@ -36,13 +37,14 @@ func Loss(kind string, logits, onehot *G.Node) (*G.Node, error) {
 	var out *G.Node
 	switch kind {
 	case LossCE, "":
-		ls := must(G.LogSoftMax(logits))
+		ls := must(LogSoftmax(logits))
 		out = must(G.Mul(must(G.Sum(must(G.HadamardProd(onehot, ls)))), scalar(-1/float64(bsz))))
 	case LossSoftmaxCE:
-		ls := must(G.LogSoftMax(must(G.SoftMax(logits))))
+		sm := must(G.Exp(must(LogSoftmax(logits))))
+		ls := must(LogSoftmax(sm))
 		out = must(G.Mul(must(G.Sum(must(G.HadamardProd(onehot, ls)))), scalar(-1/float64(bsz))))
 	case LossMSE:
-		d := must(G.Sub(must(G.SoftMax(logits)), onehot))
+		d := must(G.Sub(must(G.Exp(must(LogSoftmax(logits)))), onehot))
 		out = must(G.Mul(must(G.Sum(must(G.Square(d)))), scalar(1/float64(bsz*m))))
 	default:
 		return nil, fmt.Errorf("unknown loss %q: want %s, %s or %s", kind, LossCE, LossMSE, LossSoftmaxCE)

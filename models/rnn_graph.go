@@ -81,27 +81,6 @@ func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != n {
 		return nil, fmt.Errorf("rnn graph: input shape %v, want (batch, %d)", x.Shape(), n)
 	}
-	cst := func(name string, data []float64, shape ...int) *G.Node {
-		if len(shape) == 1 {
-			return G.NewVector(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(denseOf(dt, data, shape...)))
-		}
-		return G.NewMatrix(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(denseOf(dt, data, shape...)))
-	}
-	if p.A == nil {
-		p.A = cst("A_const", r.A, v, n)
-	}
-	if p.W == nil && r.T > 1 {
-		p.W = cst("W_const", r.W, v, v)
-	}
-	if p.U == nil {
-		p.U = cst("U_const", r.U, m, v)
-	}
-	if p.B == nil {
-		p.B = cst("b_const", r.B, v)
-	}
-	if p.C == nil {
-		p.C = cst("c_const", r.C, m)
-	}
 	var err error
 	must := func(n *G.Node, e error) *G.Node {
 		if err == nil && e != nil {
@@ -109,30 +88,105 @@ func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 		}
 		return n
 	}
-	am := must(G.HadamardProd(p.A, cst("Min", r.InMask, v, n)))
-	xa := must(G.Mul(x, must(G.Transpose(am))))
-	brow := must(G.Reshape(p.B, tensor.Shape{1, v}))
-	if err != nil {
-		return nil, err
+	var t TransposedParams
+	if p.A == nil {
+		t.AT = r.constT(g, dt, "AT_const", r.A, r.InMask, v, n)
+	} else {
+		t.AT = must(G.Transpose(must(G.HadamardProd(p.A, constNode(g, dt, "Min", r.InMask, v, n)))))
 	}
-	h := must(graph.Cap(must(G.Rectify(must(G.BroadcastAdd(xa, brow, nil, []byte{0})))), r.Cap))
 	if r.T > 1 {
-		wm := must(G.HadamardProd(p.W, cst("Mg", r.GraphMask, v, v)))
-		wmT := must(G.Transpose(wm))
-		for t := 1; t < r.T; t++ {
-			z := must(G.Mul(must(G.Add(h, xa)), wmT))
-			h = must(graph.Cap(must(G.Rectify(must(G.BroadcastAdd(z, brow, nil, []byte{0})))), r.Cap))
-			if err != nil {
-				return nil, err
-			}
+		if p.W == nil {
+			t.WT = r.constT(g, dt, "WT_const", r.W, r.GraphMask, v, v)
+		} else {
+			t.WT = must(G.Transpose(must(G.HadamardProd(p.W, constNode(g, dt, "Mg", r.GraphMask, v, v)))))
 		}
 	}
-	crow := must(G.Reshape(p.C, tensor.Shape{1, m}))
-	logits := must(G.BroadcastAdd(must(G.Mul(h, must(G.Transpose(p.U)))), crow, nil, []byte{0}))
+	if p.U == nil {
+		t.UT = r.constT(g, dt, "UT_const", r.U, nil, m, v)
+	} else {
+		t.UT = must(G.Transpose(p.U))
+	}
+	t.B, t.C = p.B, p.C
+	if t.B == nil {
+		t.B = constNode(g, dt, "b_const", r.B, v)
+	}
+	if t.C == nil {
+		t.C = constNode(g, dt, "c_const", r.C, m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rnn graph: %w", err)
+	}
+	return r.BuildLogitsT(x, t)
+}
+
+// TransposedParams are the RNN's weights as BuildLogitsT takes them:
+// already masked and transposed, AT = (A.*Min)^T (n x |V|), WT = (W.*Mg)^T
+// (|V| x |V|, unused when T = 1), UT = U^T (|V| x m); B (|V|) and C (m)
+// may be nil for zero biases.
+type TransposedParams struct {
+	AT, WT, UT, B, C *G.Node
+}
+
+// BuildLogitsT is BuildLogits on masked, transposed weights (no mask or
+// transpose ops in the graph): the form meta-learning feeds the trained
+// weights in.
+func (r *RNN) BuildLogitsT(x *G.Node, t TransposedParams) (*G.Node, error) {
+	v, m := r.Nodes, r.Labels
+	var err error
+	must := func(n *G.Node, e error) *G.Node {
+		if err == nil && e != nil {
+			err = e
+		}
+		return n
+	}
+	addRow := func(z, b *G.Node, width int) *G.Node {
+		if b == nil {
+			return z
+		}
+		return must(G.BroadcastAdd(z, must(G.Reshape(b, tensor.Shape{1, width})), nil, []byte{0}))
+	}
+	xa := must(G.Mul(x, t.AT))
+	if err != nil {
+		return nil, fmt.Errorf("rnn graph: %w", err)
+	}
+	h := must(graph.Cap(must(G.Rectify(addRow(xa, t.B, v))), r.Cap))
+	for k := 1; k < r.T && err == nil; k++ {
+		z := must(G.Mul(must(G.Add(h, xa)), t.WT))
+		if err != nil {
+			break
+		}
+		h = must(graph.Cap(must(G.Rectify(addRow(z, t.B, v))), r.Cap))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rnn graph: %w", err)
+	}
+	logits := addRow(must(G.Mul(h, t.UT)), t.C, m)
 	if err != nil {
 		return nil, fmt.Errorf("rnn graph: %w", err)
 	}
 	return logits, nil
+}
+
+// constT adds the constant (w .* mask)^T of a rows x cols matrix (mask nil = none).
+func (r *RNN) constT(g *G.ExprGraph, dt tensor.Dtype, name string, w, mask []float64, rows, cols int) *G.Node {
+	t := make([]float64, rows*cols)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			x := w[i*cols+j]
+			if mask != nil {
+				x *= mask[i*cols+j]
+			}
+			t[j*rows+i] = x
+		}
+	}
+	return constNode(g, dt, name, t, cols, rows)
+}
+
+func constNode(g *G.ExprGraph, dt tensor.Dtype, name string, data []float64, shape ...int) *G.Node {
+	if len(shape) == 1 {
+		return G.NewVector(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(denseOf(dt, data, shape...)))
+	}
+	return G.NewMatrix(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(denseOf(dt, data, shape...)))
 }
 
 func denseOf(dt tensor.Dtype, data []float64, shape ...int) *tensor.Dense {

@@ -61,7 +61,24 @@ func (in *inner) TrainFlat(tables [][]float64) ([]float64, error) {
 	if e.in != nil {
 		in.out = append(in.out, e.amin...)
 	}
-	return append([]float64(nil), in.out...), nil
+	// The graph takes the weights transposed (models.BuildLogitsT).
+	v, m, n := e.v, e.m, e.n
+	flat := make([]float64, len(in.out))
+	transpose(flat[:v*v], e.w, v, v)
+	transpose(flat[v*v:v*v+m*v], e.u, m, v)
+	if e.in != nil {
+		transpose(flat[v*v+m*v:], e.amin, v, n)
+	}
+	return flat, nil
+}
+
+// transpose writes the cols x rows transpose of the rows x cols matrix src to dst.
+func transpose(dst, src []float64, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		for j, x := range src[i*cols : (i+1)*cols] {
+			dst[j*rows+i] = x
+		}
+	}
 }
 
 // BackwardFlat computes dLoss/d(table) from dLoss/d(W|U|A).
@@ -81,7 +98,18 @@ func (in *inner) BackwardFlat(i int, g []float64) ([]float64, error) {
 	if len(g) != len(in.out) {
 		return nil, fmt.Errorf("PlasticTrain gradient has %d entries, want %d", len(g), len(in.out))
 	}
-	gw, gu, ga := g[:v*v], g[v*v:v*v+m*v], g[v*v+m*v:]
+	// g is the gradient of the transposed layout; back to row-major, with
+	// the masks applied (the graph multiplies by no mask: W and A are
+	// stored masked, so their non-edge entries are not weights).
+	gw, gu, ga := make([]float64, v*v), make([]float64, m*v), make([]float64, len(g)-v*v-m*v)
+	transpose(gw, g[:v*v], v, v)
+	transpose(gu, g[v*v:v*v+m*v], v, m)
+	if len(ga) > 0 {
+		transpose(ga, g[v*v+m*v:], n, v)
+	}
+	for k, mk := range e.gmask {
+		gw[k] *= mk
+	}
 	fw, fu, fa := in.out[:v*v], in.out[v*v:v*v+m*v], in.out[v*v+m*v:]
 	prod := func(a, b []float64) []float64 {
 		if !e.mult {
@@ -261,23 +289,41 @@ func NewMetaLearner(net *models.RNN, rs *RuleSet, cfg MetaConfig) (*MetaLearner,
 		}
 		return G.Reshape(s, tensor.Shape{rows, cols})
 	}
-	var p models.GraphParams
+	// The op's output is W^T | U^T | A^T (masked), what BuildLogitsT takes.
+	var p models.TransposedParams
 	if net.T > 1 {
-		if p.W, err = part(0, v, v); err != nil {
+		if p.WT, err = part(0, v, v); err != nil {
 			return nil, err
 		}
 	}
-	if p.U, err = part(v*v, m, v); err != nil {
+	if p.UT, err = part(v*v, v, m); err != nil {
 		return nil, err
 	}
 	if rs.Input != nil {
-		if p.A, err = part(v*v+m*v, v, n); err != nil {
+		if p.AT, err = part(v*v+m*v, n, v); err != nil {
 			return nil, err
 		}
+	} else {
+		at := make([]float64, n*v)
+		for i := 0; i < v; i++ {
+			for j := 0; j < n; j++ {
+				at[j*v+i] = net.A[i*n+j] * net.InMask[i*n+j]
+			}
+		}
+		p.AT = G.NewMatrix(g, tensor.Float64, G.WithShape(n, v), G.WithName("AT"),
+			G.WithValue(tensor.New(tensor.WithShape(n, v), tensor.WithBacking(at))))
+	}
+	if net.Multiplicative { // b resets to 1 (additive: 0, left out)
+		ones := make([]float64, v)
+		for i := range ones {
+			ones[i] = 1
+		}
+		p.B = G.NewVector(g, tensor.Float64, G.WithShape(v), G.WithName("b"),
+			G.WithValue(tensor.New(tensor.WithShape(v), tensor.WithBacking(ones))))
 	}
 	ml.x = G.NewMatrix(g, tensor.Float64, G.WithShape(B, n), G.WithName("X"))
 	ml.y = G.NewMatrix(g, tensor.Float64, G.WithShape(B, m), G.WithName("Y"))
-	logits, err := net.BuildLogits(ml.x, p)
+	logits, err := net.BuildLogitsT(ml.x, p)
 	if err != nil {
 		return nil, err
 	}
