@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"math/rand"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -60,6 +61,31 @@ func TestSgemmNoAllocs(t *testing.T) {
 		// A GC between runs may empty the pools: allow a stray allocation.
 		if allocs := testing.AllocsPerRun(20, f); allocs > 0.5 {
 			t.Errorf("%dx%dx%d: %.1f allocations per call", m, n, k, allocs)
+		}
+	}
+}
+
+// TestSgemmParallelSplits runs the parallel path with 2, 3 and 4 workers
+// (whatever the machine's cores) and with a tiny shared-panel budget, so
+// that products are cut into panels and strip groups are uneven or empty.
+func TestSgemmParallelSplits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(old int) { sharedMax = old }(sharedMax)
+	rng := rand.New(rand.NewSource(9))
+	for _, procs := range []int{2, 3, 4} {
+		runtime.GOMAXPROCS(procs)
+		for _, budget := range []int{1 << 21, 3000} {
+			sharedMax = budget
+			for _, sz := range [][3]int{{129, 70, 300}, {70, 129, 300}, {200, 33, 90}, {25, 260, 81}} {
+				for _, tA := range transposes {
+					for _, tB := range transposes {
+						checkGemmCase(t, rng, Implementation{}.Sgemm, gonum.Implementation{}.Sgemm, 1e-6,
+							tA, tB, sz[0], sz[1], sz[2], 1, 1.5, 0.5, false)
+						checkGemmCase(t, rng, Implementation{}.Dgemm, gonum.Implementation{}.Dgemm, 1e-14,
+							tA, tB, sz[0], sz[1], sz[2], 1, 1.5, 0, true)
+					}
+				}
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package gemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -18,8 +19,8 @@ type kernel[T float32 | float64] struct {
 	kc, mc, nc int
 	fn         func(kc int, a, b, c *T, ldc int, alpha, beta T, loadC int)
 
-	pool  sync.Pool // *workspace[T]
-	tasks sync.Pool // *task[T]
+	pool sync.Pool // *workspace[T]
+	jobs sync.Pool // *job[T]
 }
 
 // workspace holds the packed panels of one goroutine; reused through a pool.
@@ -45,7 +46,7 @@ func unsafeSlice[T any](p *T, n int) []T { return unsafe.Slice(p, n) }
 
 // parallelMACs is the smallest product (in multiply-adds) that is split
 // across goroutines; below it the fork/join costs more than it saves.
-const parallelMACs = 1 << 19
+const parallelMACs = 1 << 21
 
 // problem is one C = alpha*op(A)*op(B) + beta*C, or part of one. With cT
 // set, the product computed is the transpose of what c holds: element
@@ -84,39 +85,40 @@ func (kn *kernel[T]) gemm(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b [
 	if m*n*k < parallelMACs {
 		workers = 1
 	}
-	// Split along the longer side of the product, in whole tiles: the other
-	// operand is then packed by every worker, and it is the smaller one.
+	// Split along the longer side of the product: the operand along the
+	// other side is packed once and shared by all workers.
 	splitM := p.m >= p.n
-	var tiles, unit int
+	var tiles int
 	if splitM {
-		tiles, unit = (p.m+kn.mr-1)/kn.mr, kn.mr
+		tiles = (p.m + kn.mr - 1) / kn.mr
 	} else {
-		tiles, unit = (p.n+kn.nr-1)/kn.nr, kn.nr
+		tiles = (p.n + kn.nr - 1) / kn.nr
 	}
-	if workers > tiles {
-		workers = tiles
-	}
+	workers = min(workers, tiles)
 	if workers <= 1 {
-		kn.serial(&p)
+		kn.serial(&p, nil, nil)
 		return
 	}
-	j := jobPool.Get().(*job)
-	per := (tiles + workers - 1) / workers * unit
-	total := p.n
+	// The shared operand is packed whole; cut the product into panels
+	// along the side that is not split if it would take more than
+	// sharedMax elements (or, for a shared B, more than one nc block).
 	if splitM {
-		total = p.m
+		pw := max(min(sharedMax/p.k, kn.nc)/kn.nr, 1) * kn.nr
+		for j0 := 0; j0 < p.n; j0 += pw {
+			q := p.part(false, j0, min(j0+pw, p.n))
+			kn.parallel(&q, true, workers)
+		}
+		return
 	}
-	for lo := per; lo < total; lo += per {
-		t := kn.task()
-		t.kn, t.j, t.p = kn, j, p.part(splitM, lo, min(lo+per, total))
-		j.wg.Add(1)
-		startWorker(t)
+	ph := max(sharedMax/p.k/kn.mr, 1) * kn.mr
+	for i0 := 0; i0 < p.m; i0 += ph {
+		q := p.part(true, i0, min(i0+ph, p.m))
+		kn.parallel(&q, false, workers)
 	}
-	first := p.part(splitM, 0, per)
-	kn.serial(&first)
-	j.wg.Wait()
-	jobPool.Put(j)
 }
+
+// sharedMax bounds the elements of a packed operand shared by the workers.
+var sharedMax = 1 << 21
 
 // part returns rows (splitM) or columns [lo, hi) of p.
 func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
@@ -144,31 +146,10 @@ func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
 	return q
 }
 
-// task is the part of a product handed to a worker goroutine.
-type task[T float32 | float64] struct {
-	kn *kernel[T]
-	j  *job
-	p  problem[T]
-}
-
-func (kn *kernel[T]) task() *task[T] {
-	if t, ok := kn.tasks.Get().(*task[T]); ok {
-		return t
-	}
-	return new(task[T])
-}
-
-// run computes the task, recycles it and signals its job.
-func (t *task[T]) run() {
-	t.kn.serial(&t.p)
-	j, kn := t.j, t.kn
-	*t = task[T]{}
-	kn.tasks.Put(t)
-	j.wg.Done()
-}
-
-// serial runs the blocked loop nest on one goroutine.
-func (kn *kernel[T]) serial(pr *problem[T]) {
+// serial runs the blocked loop nest on one goroutine. sa and sb, when not
+// nil, are op(A) and op(B) of the whole of pr already packed (see
+// packShared); then n must fit one nc block if sb is given.
+func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 	ws := kn.workspace()
 	mr, nr := kn.mr, kn.nr
 	m, n, k := pr.m, pr.n, pr.k
@@ -185,16 +166,26 @@ func (kn *kernel[T]) serial(pr *problem[T]) {
 			if be == 0 {
 				loadC = 0
 			}
-			packB(pr.bT, pr.b, pr.ldb, pc, jc, kc, nc, nr, ws.b)
+			bpan := ws.b
+			if sb != nil {
+				bpan = sb[pc*roundUp(n, nr):]
+			} else {
+				packB(pr.bT, pr.b, pr.ldb, pc, jc, kc, nc, nr, bpan)
+			}
 			for ic := 0; ic < m; ic += kn.mc {
 				mc := min(kn.mc, m-ic)
-				packA(pr.aT, pr.a, pr.lda, ic, pc, mc, kc, mr, ws.a)
+				apan := ws.a
+				if sa != nil {
+					apan = sa[pc*roundUp(m, mr)+ic*kc:]
+				} else {
+					packA(pr.aT, pr.a, pr.lda, ic, pc, mc, kc, mr, apan)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					w := min(nr, nc-jr)
-					bp := &ws.b[jr*kc]
+					bp := &bpan[jr*kc]
 					for ir := 0; ir < mc; ir += mr {
 						h := min(mr, mc-ir)
-						ap := &ws.a[ir*kc]
+						ap := &apan[ir*kc]
 						if h == mr && w == nr && !pr.cT {
 							kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be, loadC)
 							continue
@@ -298,35 +289,14 @@ func packB[T float32 | float64](bT bool, b []T, ldb, pc, jc, kc, nc, nr int, dst
 // (one row of every strip), zero-padding the last run to r values.
 func deal[T float32 | float64](src []T, r, kc int, dst []T) {
 	stride := r * kc
-	s := 0
-	for ; s+r <= len(src); s += r {
-		copyRun(dst[:r], src[s:s+r])
-		dst = dst[min(stride, len(dst)):]
+	runs := len(src) / r
+	for i := 0; i < runs; i++ {
+		copy(dst[i*stride:i*stride+r], src[i*r:i*r+r])
 	}
-	if s < len(src) {
-		n := copy(dst[:r], src[s:])
-		clear(dst[n:r])
-	}
-}
-
-// copyRun is copy(dst, src) for len(dst) == len(src), inlined as fixed-size
-// moves for the tile widths so that short runs do not pay for a call.
-func copyRun[T float32 | float64](dst, src []T) {
-	switch len(dst) {
-	case 32:
-		*(*[32]T)(dst) = [32]T(src)
-	case 16:
-		*(*[16]T)(dst) = [16]T(src)
-	case 12:
-		*(*[12]T)(dst) = [12]T(src)
-	case 8:
-		*(*[8]T)(dst) = [8]T(src)
-	case 6:
-		*(*[6]T)(dst) = [6]T(src)
-	case 4:
-		*(*[4]T)(dst) = [4]T(src)
-	default:
-		copy(dst, src)
+	if rest := src[runs*r:]; len(rest) > 0 {
+		d := dst[runs*stride : runs*stride+r]
+		n := copy(d, rest)
+		clear(d[n:])
 	}
 }
 
@@ -346,11 +316,6 @@ func scale[T float32 | float64](m, n int, beta T, c []T, ldc int) {
 		}
 	}
 }
-
-// job is one fork/join of a parallel product.
-type job struct{ wg sync.WaitGroup }
-
-var jobPool = sync.Pool{New: func() any { return new(job) }}
 
 // runner is a unit of work for the worker goroutines.
 type runner interface{ run() }
@@ -375,4 +340,155 @@ func startWorker(r runner) {
 		}
 	})
 	workCh <- r
+}
+
+// job is one parallel product: its workers first pack the shared operand
+// together (in units claimed from a counter), then compute chunks of C
+// claimed the same way. Whoever runs finds work, so a worker goroutine the
+// OS does not schedule in time only means the others do more.
+type job[T float32 | float64] struct {
+	kn     *kernel[T]
+	p      problem[T]
+	splitM bool
+	shared []T
+
+	groups, packUnits int // strip groups per kc block; units to pack
+	chunk, chunks     int // rows (splitM) or columns per chunk; their count
+
+	packNext, packDone, next, done atomic.Int64
+	refs                           atomic.Int32
+
+	mu   sync.Mutex
+	cond sync.Cond
+}
+
+// parallel computes p on workers goroutines, sharing packed B (splitM) or
+// packed A. A shared B must fit one nc block.
+func (kn *kernel[T]) parallel(p *problem[T], splitM bool, workers int) {
+	j, ok := kn.jobs.Get().(*job[T])
+	if !ok {
+		j = new(job[T])
+		j.cond.L = &j.mu
+	}
+	j.kn, j.p, j.splitM = kn, *p, splitM
+	var size, tiles, unit int
+	if splitM {
+		size = roundUp(p.n, kn.nr) * p.k
+		tiles, unit = (p.m+kn.mr-1)/kn.mr, kn.mr
+	} else {
+		size = roundUp(p.m, kn.mr) * p.k
+		tiles, unit = (p.n+kn.nr-1)/kn.nr, kn.nr
+	}
+	if cap(j.shared) < size {
+		j.shared = make([]T, size)
+	}
+	j.shared = j.shared[:size]
+	j.groups = workers
+	j.packUnits = (p.k + kn.kc - 1) / kn.kc * workers
+	perChunk := max(1, tiles/(2*workers)) // two chunks a worker, to balance
+	j.chunk = perChunk * unit
+	j.chunks = (tiles + perChunk - 1) / perChunk
+	j.packNext.Store(0)
+	j.packDone.Store(0)
+	j.next.Store(0)
+	j.done.Store(0)
+	j.refs.Store(int32(workers))
+	for w := 1; w < workers; w++ {
+		startWorker(j)
+	}
+	j.work()
+	j.mu.Lock()
+	for j.done.Load() < int64(j.chunks) {
+		j.cond.Wait()
+	}
+	j.mu.Unlock()
+	j.release()
+}
+
+// run is a worker goroutine's part of the job.
+func (j *job[T]) run() {
+	j.work()
+	j.release()
+}
+
+// release drops one reference; the last one recycles the job.
+func (j *job[T]) release() {
+	if j.refs.Add(-1) == 0 {
+		j.p = problem[T]{}
+		j.kn.jobs.Put(j)
+	}
+}
+
+// work packs units of the shared operand while there are any, waits until
+// all are packed, then computes chunks while there are any.
+func (j *job[T]) work() {
+	units := int64(j.packUnits)
+	for {
+		u := j.packNext.Add(1) - 1
+		if u >= units {
+			break
+		}
+		j.packUnit(int(u))
+		if j.packDone.Add(1) == units {
+			j.mu.Lock()
+			j.cond.Broadcast()
+			j.mu.Unlock()
+		}
+	}
+	if j.packDone.Load() < units {
+		j.mu.Lock()
+		for j.packDone.Load() < units {
+			j.cond.Wait()
+		}
+		j.mu.Unlock()
+	}
+	p, chunks := &j.p, int64(j.chunks)
+	total := p.n
+	if j.splitM {
+		total = p.m
+	}
+	for {
+		c := j.next.Add(1) - 1
+		if c >= chunks {
+			return
+		}
+		lo := int(c) * j.chunk
+		q := p.part(j.splitM, lo, min(lo+j.chunk, total))
+		if j.splitM {
+			j.kn.serial(&q, nil, j.shared)
+		} else {
+			j.kn.serial(&q, j.shared, nil)
+		}
+		if j.done.Add(1) == chunks {
+			j.mu.Lock()
+			j.cond.Broadcast()
+			j.mu.Unlock()
+		}
+	}
+}
+
+// packUnit packs one group of strips of one kc block of the shared
+// operand, in the layout serial expects of sa or sb.
+func (j *job[T]) packUnit(u int) {
+	kn, p := j.kn, &j.p
+	pc := u / j.groups * kn.kc
+	kc := min(kn.kc, p.k-pc)
+	g := u % j.groups
+	if j.splitM {
+		strips := (p.n + kn.nr - 1) / kn.nr
+		s0, s1 := g*strips/j.groups, (g+1)*strips/j.groups
+		if s0 == s1 {
+			return
+		}
+		j0 := s0 * kn.nr
+		packB(p.bT, p.b, p.ldb, pc, j0, kc, min(s1*kn.nr, p.n)-j0, kn.nr, j.shared[pc*roundUp(p.n, kn.nr)+j0*kc:])
+		return
+	}
+	strips := (p.m + kn.mr - 1) / kn.mr
+	s0, s1 := g*strips/j.groups, (g+1)*strips/j.groups
+	if s0 == s1 {
+		return
+	}
+	i0 := s0 * kn.mr
+	packA(p.aT, p.a, p.lda, i0, pc, min(s1*kn.mr, p.m)-i0, kc, kn.mr, j.shared[pc*roundUp(p.m, kn.mr)+i0*kc:])
 }
