@@ -13,6 +13,8 @@ import (
 // TestSgemmConcurrentCallers runs parallel-sized products from several
 // goroutines at once: they share the worker pool and the pooled buffers.
 func TestSgemmConcurrentCallers(t *testing.T) {
+	defer func(old int) { parallelMACs = old }(parallelMACs)
+	parallelMACs = 1
 	const m, n, k = 150, 97, 130
 	rng := rand.New(rand.NewSource(7))
 	a := randSlice[float32](rng, m*k)
@@ -65,18 +67,21 @@ func TestSgemmNoAllocs(t *testing.T) {
 	}
 }
 
-// TestSgemmParallelSplits runs the parallel path with 2, 3 and 4 workers
-// (whatever the machine's cores) and with a tiny shared-panel budget, so
-// that products are cut into panels and strip groups are uneven or empty.
+// TestSgemmParallelSplits runs the parallel path (whatever the size) with
+// 2, 3 and 4 workers (whatever the machine's cores) and with a tiny
+// shared-panel budget, so that products are cut into panels and strip
+// groups are uneven or empty.
 func TestSgemmParallelSplits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer func(old int) { sharedMax = old }(sharedMax)
+	defer func(old int) { parallelMACs = old }(parallelMACs)
+	parallelMACs = 1
 	rng := rand.New(rand.NewSource(9))
 	for _, procs := range []int{2, 3, 4} {
 		runtime.GOMAXPROCS(procs)
 		for _, budget := range []int{1 << 21, 3000} {
 			sharedMax = budget
-			for _, sz := range [][3]int{{129, 70, 300}, {70, 129, 300}, {200, 33, 90}, {25, 260, 81}} {
+			for _, sz := range [][3]int{{129, 70, 300}, {70, 129, 300}, {200, 33, 90}, {25, 260, 81}, {13, 5, 7}, {1, 40, 3}} {
 				for _, tA := range transposes {
 					for _, tB := range transposes {
 						checkGemmCase(t, rng, Implementation{}.Sgemm, gonum.Implementation{}.Sgemm, 1e-6,

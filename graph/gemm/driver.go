@@ -46,7 +46,7 @@ func unsafeSlice[T any](p *T, n int) []T { return unsafe.Slice(p, n) }
 
 // parallelMACs is the smallest product (in multiply-adds) that is split
 // across goroutines; below it the fork/join costs more than it saves.
-const parallelMACs = 1 << 21
+var parallelMACs = 1 << 21
 
 // problem is one C = alpha*op(A)*op(B) + beta*C, or part of one. With cT
 // set, the product computed is the transpose of what c holds: element
