@@ -41,7 +41,19 @@ func CapInPlace[F Float](z []F, k int, scratch []F) {
 	if !neg && pos <= k {
 		return
 	}
-	thr := kthLargest(z, k, scratch[:n])
+	var thr F
+	if !neg {
+		// select among the positive entries only (the zeros are all dropped)
+		s := scratch[:0]
+		for _, v := range z {
+			if v > 0 {
+				s = append(s, v)
+			}
+		}
+		thr = kthLargest(s, k, s)
+	} else {
+		thr = kthLargest(z, k, scratch[:n])
+	}
 	greater := 0
 	for _, v := range z {
 		if v > thr {
@@ -328,3 +340,112 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	op.WriteHash(h)
 	return h.Sum32()
 }
+
+// CapReLU returns cap_k(relu(x)) along the last axis in one op: the
+// simple RNN's activation. Its gradient passes exactly where the output is
+// non-zero (ReLU's derivative at 0 taken as 0, the usual convention).
+func CapReLU(x *G.Node, k int) (*G.Node, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("graph.CapReLU: k must be >= 1, got %d", k)
+	}
+	if x.Dims() != 1 && x.Dims() != 2 {
+		return nil, fmt.Errorf("graph.CapReLU: want a vector or matrix, got shape %v", x.Shape())
+	}
+	return G.ApplyOp(capReLUOp{k: k}, x)
+}
+
+type capReLUOp struct{ k int }
+
+func (op capReLUOp) Arity() int { return 1 }
+func (op capReLUOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op capReLUOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op capReLUOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := denseOf(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	out := x.Clone().(*tensor.Dense)
+	switch d := out.Data().(type) {
+	case []float64:
+		reluCapRows(d, rowLen(out), op.k)
+	case []float32:
+		reluCapRows(d, rowLen(out), op.k)
+	default:
+		return nil, fmt.Errorf("cap-relu: unsupported dtype %v", out.Dtype())
+	}
+	return out, nil
+}
+func (op capReLUOp) ReturnsPtr() bool      { return false }
+func (op capReLUOp) CallsExtern() bool     { return false }
+func (op capReLUOp) OverwritesInput() int  { return -1 }
+func (op capReLUOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "capReLU{%d}", op.k) }
+func (op capReLUOp) Hashcode() uint32      { return hashOf(op) }
+func (op capReLUOp) String() string        { return fmt.Sprintf("CapReLU{%d}", op.k) }
+func (op capReLUOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op capReLUOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(nonzeroMaskOp{}, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{d}, nil
+}
+
+func reluCapRows[F Float](d []F, n, k int) {
+	for i, v := range d {
+		if v < 0 {
+			d[i] = 0
+		}
+	}
+	capRows(d, n, k)
+}
+
+// nonzeroMaskOp(y, g) = g where y != 0, else 0.
+type nonzeroMaskOp struct{}
+
+func (op nonzeroMaskOp) Arity() int { return 2 }
+func (op nonzeroMaskOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op nonzeroMaskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) {
+	y, err := denseOf(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := denseOf(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	out := g.Clone().(*tensor.Dense)
+	switch d := out.Data().(type) {
+	case []float64:
+		for i, v := range y.Data().([]float64) {
+			if v == 0 {
+				d[i] = 0
+			}
+		}
+	case []float32:
+		for i, v := range y.Data().([]float32) {
+			if v == 0 {
+				d[i] = 0
+			}
+		}
+	default:
+		return nil, fmt.Errorf("cap-relu gradient: unsupported dtype %v", out.Dtype())
+	}
+	return out, nil
+}
+func (op nonzeroMaskOp) ReturnsPtr() bool      { return false }
+func (op nonzeroMaskOp) CallsExtern() bool     { return false }
+func (op nonzeroMaskOp) OverwritesInput() int  { return -1 }
+func (op nonzeroMaskOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "nonzeroMask") }
+func (op nonzeroMaskOp) Hashcode() uint32      { return hashOf(op) }
+func (op nonzeroMaskOp) String() string        { return "NonzeroMask" }

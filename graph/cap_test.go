@@ -40,6 +40,9 @@ func TestCapMatchesSort(t *testing.T) {
 		z := make([]float32, n)
 		for i := range z {
 			z[i] = float32(rng.Intn(7) - 2) // many ties and negatives
+			if trial%2 == 1 {
+				z[i] = float32(rng.Intn(4)) // non-negative, as after a ReLU
+			}
 		}
 		orig := append([]float32(nil), z...)
 		CapInPlace(z, k, make([]float32, n))
@@ -69,6 +72,13 @@ func TestCapMatchesSort(t *testing.T) {
 // TestCapOpGradientFiniteDifference checks d sum(c .* cap(x)) / dx by
 // central differences (float64) through the Gorgonia op.
 func TestCapOpGradientFiniteDifference(t *testing.T) {
+	for _, relu := range []bool{false, true} {
+		capGradientCheck(t, relu)
+	}
+}
+
+// capGradientCheck runs the check for Cap, or CapReLU when relu.
+func capGradientCheck(t *testing.T, relu bool) {
 	rng := rand.New(rand.NewSource(2))
 	rows, cols, k := 3, 7, 3
 	xv := make([]float64, rows*cols)
@@ -79,6 +89,11 @@ func TestCapOpGradientFiniteDifference(t *testing.T) {
 	}
 	f := func(x []float64) float64 {
 		z := append([]float64(nil), x...)
+		if relu {
+			for i := range z {
+				z[i] = max(z[i], 0)
+			}
+		}
 		for r := 0; r < rows; r++ {
 			CapInPlace(z[r*cols:(r+1)*cols], k, make([]float64, cols))
 		}
@@ -93,7 +108,13 @@ func TestCapOpGradientFiniteDifference(t *testing.T) {
 		G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float64(nil), xv...)))))
 	c := G.NewMatrix(g, tensor.Float64, G.WithShape(rows, cols), G.WithName("c"),
 		G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(cv))))
-	capped, err := Cap(x, k)
+	var capped *G.Node
+	var err error
+	if relu {
+		capped, err = CapReLU(x, k)
+	} else {
+		capped, err = Cap(x, k)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +147,11 @@ func TestCapOpGradientFiniteDifference(t *testing.T) {
 			nonzero++
 		}
 	}
-	if nonzero != rows*k {
+	if !relu && nonzero != rows*k {
 		t.Fatalf("%d non-zero gradient entries, want %d (kept entries only)", nonzero, rows*k)
+	}
+	if relu && (nonzero == 0 || nonzero > rows*k) {
+		t.Fatalf("cap-relu: %d non-zero gradient entries", nonzero)
 	}
 }
 

@@ -149,13 +149,13 @@ func (r *RNN) BuildLogitsT(x *G.Node, t TransposedParams) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rnn graph: %w", err)
 	}
-	h := must(graph.Cap(must(G.Rectify(addRow(xa, t.B, v))), r.Cap))
+	h := must(graph.CapReLU(addRow(xa, t.B, v), r.Cap))
 	for k := 1; k < r.T && err == nil; k++ {
 		z := must(G.Mul(must(G.Add(h, xa)), t.WT))
 		if err != nil {
 			break
 		}
-		h = must(graph.Cap(must(G.Rectify(addRow(z, t.B, v))), r.Cap))
+		h = must(graph.CapReLU(addRow(z, t.B, v), r.Cap))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rnn graph: %w", err)

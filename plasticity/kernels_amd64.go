@@ -112,3 +112,20 @@ func fusedMul64(w, d, x []float64) float64 {
 	d, x = d[:len(w)], x[:len(w)]
 	return fusedMulAVX64(&w[0], &d[0], &x[0], n) + fusedMul(w[n:], d[n:], x[n:])
 }
+
+//go:noescape
+func addAVX64(dst, src *float64, n int)
+
+// add64 does dst += src.
+func add64(dst, src []float64) {
+	n := len(dst) &^ 3
+	src = src[:len(dst)]
+	if haveAVX && n > 0 {
+		addAVX64(&dst[0], &src[0], n)
+	} else {
+		n = 0
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
+}

@@ -26,3 +26,10 @@ func axpy32(y, x []float32, alpha float32) {
 func dot64(a, b []float64) float64            { return dot(a, b) }
 func fusedAdd64(w, m, d, x []float64) float64 { return fusedAdd(w, m, d, x) }
 func fusedMul64(w, d, x []float64) float64    { return fusedMul(w, d, x) }
+
+// add64 does dst += src.
+func add64(dst, src []float64) {
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}

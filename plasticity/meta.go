@@ -20,6 +20,7 @@ type inner struct {
 	y       []int
 	out     []float64 // flat W | U | A of the last pass
 	racc    []float64 // nc x v scratch
+	gbuf    []float64 // row-major gradient scratch
 }
 
 func (in *inner) OutSize() int {
@@ -101,7 +102,10 @@ func (in *inner) BackwardFlat(i int, g []float64) ([]float64, error) {
 	// g is the gradient of the transposed layout; back to row-major, with
 	// the masks applied (the graph multiplies by no mask: W and A are
 	// stored masked, so their non-edge entries are not weights).
-	gw, gu, ga := make([]float64, v*v), make([]float64, m*v), make([]float64, len(g)-v*v-m*v)
+	if len(in.gbuf) < len(g) {
+		in.gbuf = make([]float64, len(g))
+	}
+	gw, gu, ga := in.gbuf[:v*v], in.gbuf[v*v:v*v+m*v], in.gbuf[v*v+m*v:len(g)]
 	transpose(gw, g[:v*v], v, v)
 	transpose(gu, g[v*v:v*v+m*v], v, m)
 	if len(ga) > 0 {
@@ -137,10 +141,7 @@ func (in *inner) BackwardFlat(i int, g []float64) ([]float64, error) {
 			codes := rec.codes[ex*v : (ex+1)*v]
 			clear(racc)
 			for r, cr := range codes {
-				dst := racc[int(cr)*v : (int(cr)+1)*v]
-				for j, gv := range gw[r*v : (r+1)*v] {
-					dst[j] += gv
-				}
+				add64(racc[int(cr)*v:(int(cr)+1)*v], gw[r*v:(r+1)*v])
 			}
 			for b := 0; b < nc; b++ {
 				for j, cj := range codes {
