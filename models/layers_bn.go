@@ -20,11 +20,12 @@ const (
 // running ones (momentum 0.1, unbiased variance); in evaluation mode it uses
 // the running statistics. runMean and runVar belong to the model.
 type bnState struct {
-	train        bool
-	runMean      *tensor.Dense
-	runVar       *tensor.Dense
-	mean, invStd []float64 // of the last forward pass, per channel
-	C, HW        int
+	train         bool
+	runMean       *tensor.Dense
+	runVar        *tensor.Dense
+	mean, invStd  []float64 // of the last forward pass, per channel
+	dgamma, dbeta []float64 // of the last backward pass, per channel
+	C, HW         int
 }
 
 type bnOp struct {
@@ -50,7 +51,8 @@ func BatchNorm(x, gamma, beta *G.Node, runMean, runVar *tensor.Dense, train, rel
 	if runMean.Shape().TotalSize() != C || runVar.Shape().TotalSize() != C {
 		return nil, fmt.Errorf("batchnorm: running statistics of size %d, want %d", runMean.Shape().TotalSize(), C)
 	}
-	st := &bnState{train: train, runMean: runMean, runVar: runVar, C: C, HW: HW, mean: make([]float64, C), invStd: make([]float64, C)}
+	st := &bnState{train: train, runMean: runMean, runVar: runVar, C: C, HW: HW, mean: make([]float64, C), invStd: make([]float64, C),
+		dgamma: make([]float64, C), dbeta: make([]float64, C)}
 	return G.ApplyOp(&bnOp{opBase: newBase("batchnorm"), st: st, relu: relu}, x, gamma, beta)
 }
 
@@ -89,21 +91,20 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 		for c := lo; c < hi; c++ {
 			var mean, invStd float64
 			if st.train {
-				var s float64
+				// One pass: sums of x and x^2 in float64, per row in T.
+				var s, sq float64
 				for n := 0; n < B; n++ {
+					var rs, rq T
 					for _, v := range x[(n*C+c)*HW : (n*C+c+1)*HW] {
-						s += float64(v)
+						rs += v
+						rq += v * v
 					}
+					s += float64(rs)
+					sq += float64(rq)
 				}
 				mean = s / M
-				var ss float64
-				for n := 0; n < B; n++ {
-					for _, v := range x[(n*C+c)*HW : (n*C+c+1)*HW] {
-						d := float64(v) - mean
-						ss += d * d
-					}
-				}
-				variance := ss / M
+				variance := max(sq/M-mean*mean, 0)
+				ss := variance * M
 				invStd = 1 / math.Sqrt(variance+bnEps)
 				unbiased := variance
 				if M > 1 {
@@ -135,80 +136,62 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 
 func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dpre := grad
-	var err error
-	if op.relu {
-		if dpre, err = actGrad(out, grad, true, 1); err != nil {
-			return nil, err
-		}
-	}
-	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("batchnorm_dx"), st: op.st, dx: true}, in[0], in[1], dpre)
+	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("batchnorm_grad"), st: op.st, relu: op.relu}, in[0], in[1], out, grad)
 	if err != nil {
 		return nil, err
 	}
-	dg, err := G.ApplyOp(&bnGradOp{opBase: newBase("batchnorm_dgamma"), st: op.st}, in[0], in[1], dpre)
+	dg, err := G.ApplyOp(&bnParamGradOp{opBase: newBase("batchnorm_dgamma"), st: op.st, dims: len(in[0].Shape())}, dx)
 	if err != nil {
 		return nil, err
 	}
-	var db *G.Node
-	if len(in[0].Shape()) == 4 {
-		db, err = G.ApplyOp(&chanSumOp{opBase: newBase("chansum")}, dpre)
-	} else {
-		db, err = G.ApplyOp(&colSumOp{opBase: newBase("colsum")}, dpre)
-	}
+	db, err := G.ApplyOp(&bnParamGradOp{opBase: newBase("batchnorm_dbeta"), st: op.st, beta: true, dims: len(in[0].Shape())}, dx)
 	return G.Nodes{dx, dg, db}, err
 }
 
-// bnGradOp computes the input gradient (dx set) or the scale gradient of a
-// batch norm from x, gamma and the gradient at its (pre-ReLU) output.
+// bnGradOp computes the input gradient of a batch norm from x, gamma, its
+// output y (for the fused ReLU's mask) and the output gradient dy, and keeps
+// the scale and shift gradients in the state for the bnParamGradOps, which
+// take its result as input so they run after it.
 type bnGradOp struct {
 	opBase
-	st  *bnState
-	dx  bool
-	out buf
+	st   *bnState
+	relu bool
+	out  buf
 }
 
-func (op *bnGradOp) Arity() int { return 3 }
+func (op *bnGradOp) Arity() int { return 4 }
 func (op *bnGradOp) Type() hm.Type {
 	x := hm.TypeVariable('x')
-	if op.dx {
-		return hm.NewFnType(x, tt(1), x, x)
-	}
-	return hm.NewFnType(x, tt(1), x, tt(1))
+	return hm.NewFnType(x, tt(1), x, x, x)
 }
 func (op *bnGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if op.dx {
-		return in[0].(tensor.Shape).Clone(), nil
-	}
-	return tensor.Shape{op.st.C}, nil
+	return in[0].(tensor.Shape).Clone(), nil
 }
 func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
-	if err != nil {
-		return nil, err
+	var ts [4]*tensor.Dense
+	for i := range ts {
+		t, err := dense(vs[i])
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
 	}
-	gm, _ := dense(vs[1])
-	dy, err := dense(vs[2])
-	if err != nil {
-		return nil, err
-	}
-	var out *tensor.Dense
-	if op.dx {
-		out = op.out.get(x.Dtype(), x.Shape()...)
-	} else {
-		out = op.out.get(x.Dtype(), op.st.C)
-	}
+	x := ts[0]
+	out := op.out.get(x.Dtype(), x.Shape()...)
 	B := x.Shape()[0]
 	switch x.Dtype() {
 	case tensor.Float32:
-		bnBwd(op.st, op.dx, slice[float32](x), slice[float32](gm), slice[float32](dy), slice[float32](out), B)
+		bnBwd(op.st, op.relu, slice[float32](x), slice[float32](ts[1]), slice[float32](ts[2]), slice[float32](ts[3]), slice[float32](out), B)
 	case tensor.Float64:
-		bnBwd(op.st, op.dx, slice[float64](x), slice[float64](gm), slice[float64](dy), slice[float64](out), B)
+		bnBwd(op.st, op.relu, slice[float64](x), slice[float64](ts[1]), slice[float64](ts[2]), slice[float64](ts[3]), slice[float64](out), B)
 	}
 	return out, nil
 }
 
-func bnBwd[T num](st *bnState, wantDX bool, x, gm, dy, out []T, B int) {
+// bnBwd: with d = dy masked by y > 0 when relu, xh = (x-mean)*invStd,
+// dgamma = sum(d*xh), dbeta = sum(d), and in training mode
+// dx = gamma*invStd*(d - dbeta/M - xh*dgamma/M) (evaluation: gamma*invStd*d).
+func bnBwd[T num](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
 	C, HW := st.C, st.HW
 	M := float64(B * HW)
 	parallelFor(C, func(_, lo, hi int) {
@@ -216,35 +199,80 @@ func bnBwd[T num](st *bnState, wantDX bool, x, gm, dy, out []T, B int) {
 			mean, inv := st.mean[c], st.invStd[c]
 			var sdy, sdyx float64
 			for n := 0; n < B; n++ {
-				xs := x[(n*C+c)*HW : (n*C+c+1)*HW]
-				ds := dy[(n*C+c)*HW : (n*C+c+1)*HW]
+				o := (n*C + c) * HW
+				xs, ds, ys := x[o:o+HW], dy[o:o+HW], y[o:o+HW]
+				var rs, rx T
 				for i, v := range xs {
-					d := float64(ds[i])
-					sdy += d
-					sdyx += d * (float64(v) - mean) * inv
-				}
-			}
-			if !wantDX {
-				out[c] = T(sdyx)
-				continue
-			}
-			k := float64(gm[c]) * inv
-			for n := 0; n < B; n++ {
-				xs := x[(n*C+c)*HW : (n*C+c+1)*HW]
-				ds := dy[(n*C+c)*HW : (n*C+c+1)*HW]
-				os := out[(n*C+c)*HW : (n*C+c+1)*HW]
-				if !st.train {
-					for i := range xs {
-						os[i] = T(k * float64(ds[i]))
+					d := ds[i]
+					if relu && ys[i] <= 0 {
+						d = 0
 					}
-					continue
+					rs += d
+					rx += d * v
 				}
-				a, b := sdy/M, sdyx/M
+				sdy += float64(rs)
+				sdyx += float64(rx)
+			}
+			// sum(d*(x-mean))*inv
+			sdyx = (sdyx - mean*sdy) * inv
+			st.dgamma[c], st.dbeta[c] = sdyx, sdy
+			k := float64(gm[c]) * inv
+			a, b := 0.0, 0.0
+			if st.train {
+				a, b = sdy/M, sdyx/M
+			}
+			// out = k*(d - a - (x-mean)*inv*b) = kk*d + k1*x + k0
+			kk, k1 := T(k), T(-k*inv*b)
+			k0 := T(k * (-a + mean*inv*b))
+			for n := 0; n < B; n++ {
+				o := (n*C + c) * HW
+				xs, ds, ys, os := x[o:o+HW], dy[o:o+HW], y[o:o+HW], out[o:o+HW]
 				for i, v := range xs {
-					xh := (float64(v) - mean) * inv
-					os[i] = T(k * (float64(ds[i]) - a - xh*b))
+					d := ds[i]
+					if relu && ys[i] <= 0 {
+						d = 0
+					}
+					os[i] = kk*d + k1*v + k0
 				}
 			}
 		}
 	})
+}
+
+// bnParamGradOp hands out the scale (or shift) gradient the bnGradOp kept;
+// its input is that op's result, which orders it after it.
+type bnParamGradOp struct {
+	opBase
+	st   *bnState
+	beta bool
+	dims int // of the input gradient
+	out  buf
+}
+
+func (op *bnParamGradOp) Arity() int { return 1 }
+func (op *bnParamGradOp) Type() hm.Type {
+	return hm.NewFnType(tt(op.dims), tt(1))
+}
+func (op *bnParamGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.st.C}, nil
+}
+func (op *bnParamGradOp) Do(vs ...G.Value) (G.Value, error) {
+	dx, err := dense(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	src := op.st.dgamma
+	if op.beta {
+		src = op.st.dbeta
+	}
+	out := op.out.get(dx.Dtype(), op.st.C)
+	switch d := out.Data().(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, src)
+	}
+	return out, nil
 }
