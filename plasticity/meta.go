@@ -6,6 +6,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
+	"github.com/plasticity-lab/plastic/optimizer"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -229,7 +230,7 @@ type MetaLearner struct {
 	loss   *G.Node
 	params G.Nodes
 	values [][]float64 // parameter slices, same order as params
-	adam   *adam
+	opt    optimizer.Optimizer
 }
 
 // NewMetaLearner builds the meta-learning graph for net (its masks and A
@@ -335,7 +336,11 @@ func NewMetaLearner(net *models.RNN, rs *RuleSet, cfg MetaConfig) (*MetaLearner,
 		return nil, fmt.Errorf("meta-learning graph: %w", err)
 	}
 	ml.vm = G.NewTapeMachine(g, G.BindDualValues(ml.params...))
-	ml.adam = newAdam(ml.values, cfg.LR, cfg.WeightDecay)
+	oc := optimizer.DefaultConfig()
+	oc.Name, oc.LR, oc.WeightDecay = optimizer.NameAdam, cfg.LR, cfg.WeightDecay
+	if ml.opt, err = optimizer.New(oc); err != nil {
+		return nil, fmt.Errorf("meta-learning: %w", err)
+	}
 	return ml, nil
 }
 
@@ -400,7 +405,9 @@ func (ml *MetaLearner) LossGrad(x []float32, y []int) (float64, [][]float64, err
 	return loss, grads, nil
 }
 
-// Step runs LossGrad and takes one Adam step on the learned parameters.
+// Step runs LossGrad and takes one step of the optimizer package's Adam
+// (PyTorch semantics, L2 weight decay added to the gradient) on the
+// learned parameters.
 func (ml *MetaLearner) Step(x []float32, y []int) (float64, error) {
 	loss, grads, err := ml.LossGrad(x, y)
 	if err != nil {
@@ -409,39 +416,23 @@ func (ml *MetaLearner) Step(x []float32, y []int) (float64, error) {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, fmt.Errorf("meta-learning: loss is %v", loss)
 	}
-	ml.adam.step(grads)
+	vgs := make([]G.ValueGrad, len(grads))
+	for i, g := range grads {
+		p := ml.values[i]
+		vgs[i] = valueGrad{
+			v: tensor.New(tensor.WithShape(len(p)), tensor.WithBacking(p)),
+			g: tensor.New(tensor.WithShape(len(g)), tensor.WithBacking(g)),
+		}
+	}
+	if err := ml.opt.Step(vgs); err != nil {
+		return loss, fmt.Errorf("meta-learning: %w", err)
+	}
 	return loss, nil
 }
 
-// adam is PyTorch's Adam with coupled L2 weight decay (grad += wd * p).
-type adam struct {
-	p          [][]float64
-	m, v       [][]float64
-	lr, wd     float64
-	b1, b2, ep float64
-	t          int
-}
+// valueGrad hands a parameter slice and its gradient to the optimizer
+// (which updates the slice, i.e. the rule, in place).
+type valueGrad struct{ v, g *tensor.Dense }
 
-func newAdam(p [][]float64, lr, wd float64) *adam {
-	a := &adam{p: p, lr: lr, wd: wd, b1: 0.9, b2: 0.999, ep: 1e-8}
-	for _, s := range p {
-		a.m = append(a.m, make([]float64, len(s)))
-		a.v = append(a.v, make([]float64, len(s)))
-	}
-	return a
-}
-
-func (a *adam) step(g [][]float64) {
-	a.t++
-	c1 := 1 - math.Pow(a.b1, float64(a.t))
-	c2 := 1 - math.Pow(a.b2, float64(a.t))
-	for k, p := range a.p {
-		m, v := a.m[k], a.v[k]
-		for i := range p {
-			gi := g[k][i] + a.wd*p[i]
-			m[i] = a.b1*m[i] + (1-a.b1)*gi
-			v[i] = a.b2*v[i] + (1-a.b2)*gi*gi
-			p[i] -= a.lr * (m[i] / c1) / (math.Sqrt(v[i]/c2) + a.ep)
-		}
-	}
-}
+func (p valueGrad) Value() G.Value         { return p.v }
+func (p valueGrad) Grad() (G.Value, error) { return p.g, nil }
