@@ -69,3 +69,37 @@ func benchSgemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k 
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkSgemmKernels compares the kernels this CPU can run (AVX-512,
+// AVX2+FMA, portable Go) on the MLP's first layer, 128x784 · 784x256.
+func BenchmarkSgemmKernels(b *testing.B) {
+	old, oldGonum := sKern, gonumGemm
+	defer func() { sKern, gonumGemm = old, oldGonum }()
+	gonumGemm = false
+	for _, p := range allKernels() {
+		b.Run(p.s.name, func(b *testing.B) {
+			sKern = p.s
+			benchSgemm(b, Implementation{}, blas.NoTrans, blas.NoTrans, 128, 256, 784)
+		})
+	}
+}
+
+// BenchmarkDgemm compares Dgemm with gonum's on 256x256 · 256x256.
+func BenchmarkDgemm(b *testing.B) {
+	const m, n, k = 256, 256, 256
+	rng := rand.New(rand.NewSource(1))
+	x := randSlice[float64](rng, m*k)
+	y := randSlice[float64](rng, k*n)
+	z := make([]float64, m*n)
+	for _, impl := range []struct {
+		name string
+		f    blas.Float64
+	}{{"ours", Implementation{}}, {"gonum", gonum.Implementation{}}} {
+		b.Run(impl.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				impl.f.Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, x, k, y, n, 0, z, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 // TestSgemmConcurrentCallers runs parallel-sized products from several
 // goroutines at once: they share the worker pool and the pooled buffers.
 func TestSgemmConcurrentCallers(t *testing.T) {
+	forceOurs(t)
 	defer func(old int) { parallelMACs = old }(parallelMACs)
 	parallelMACs = 1
 	const m, n, k = 150, 97, 130
@@ -49,6 +50,7 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 // TestSgemmNoAllocs checks that steady-state calls, serial and parallel,
 // allocate nothing (packing buffers and tasks come from pools).
 func TestSgemmNoAllocs(t *testing.T) {
+	forceOurs(t)
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
@@ -72,6 +74,7 @@ func TestSgemmNoAllocs(t *testing.T) {
 // shared-panel budget, so that products are cut into panels and strip
 // groups are uneven or empty.
 func TestSgemmParallelSplits(t *testing.T) {
+	forceOurs(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer func(old int) { sharedMax = old }(sharedMax)
 	defer func(old int) { parallelMACs = old }(parallelMACs)

@@ -16,7 +16,12 @@ type Implementation struct {
 var sKern, dKern = allKernels()[0].s, allKernels()[0].d
 
 // kernelName reports the float32 kernel Implementation uses on this CPU.
-func kernelName() string { return sKern.name }
+func kernelName() string {
+	if gonumGemm {
+		return "gonum (no AVX2+FMA)"
+	}
+	return sKern.name
+}
 
 // Panic messages, the same as gonum's.
 const (
@@ -104,7 +109,11 @@ func checkGemm(tA, tB blas.Transpose, m, n, k, lenA, lda, lenB, ldb, lenC, ldc i
 // Sgemm performs C = alpha * op(A) * op(B) + beta * C where op(X) is X or Xᵀ,
 // A is m×k after op, B is k×n after op and C is m×n, all row-major. As in
 // the reference BLAS, beta == 0 overwrites C without reading it.
-func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if gonumGemm {
+		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	aT, bT, ok := checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if !ok || (alpha == 0 || k == 0) && beta == 1 {
 		return
@@ -113,7 +122,11 @@ func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a
 }
 
 // Dgemm is Sgemm for float64.
-func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+func (impl Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if gonumGemm {
+		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	aT, bT, ok := checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if !ok || (alpha == 0 || k == 0) && beta == 1 {
 		return

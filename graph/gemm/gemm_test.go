@@ -24,12 +24,21 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 			&kernel[float32]{name: k32.name + " small-blocks", mr: k32.mr, nr: k32.nr, kc: 5, mc: 2 * k32.mr, nc: 3 * k32.nr, fn: k32.fn},
 			&kernel[float64]{name: k64.name + " small-blocks", mr: k64.mr, nr: k64.nr, kc: 5, mc: 2 * k64.mr, nc: 3 * k64.nr, fn: k64.fn}})
 	}
-	old32, old64 := sKern, dKern
-	defer func() { sKern, dKern = old32, old64 }()
+	old32, old64, oldGonum := sKern, dKern, gonumGemm
+	defer func() { sKern, dKern, gonumGemm = old32, old64, oldGonum }()
+	gonumGemm = false
 	for _, p := range pairs {
 		sKern, dKern = p.s, p.d
 		t.Run(p.s.name, f)
 	}
+}
+
+// forceOurs makes Sgemm/Dgemm use this package's kernels for the test even
+// where gonum's are faster (amd64 without AVX2).
+func forceOurs(t *testing.T) {
+	old := gonumGemm
+	gonumGemm = false
+	t.Cleanup(func() { gonumGemm = old })
 }
 
 func randSlice[T float](rng *rand.Rand, n int) []T {
@@ -171,6 +180,7 @@ func TestGemmAlphaBeta(t *testing.T) {
 // TestSgemmModelShapes checks the products of the MLP and of ResNet-18's
 // im2col convolutions (shrunk in the batch dimension), forward and backward.
 func TestSgemmModelShapes(t *testing.T) {
+	forceOurs(t)
 	rng := rand.New(rand.NewSource(4))
 	for _, s := range modelShapes {
 		if s.m*s.n*s.k > 128*784*256 {
