@@ -51,42 +51,20 @@ import "C"
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"unsafe"
 )
 
-// Context is one GPU with its primary context, one non-blocking stream
-// (every launch, copy and GEMM of the context is ordered on it), a cuBLAS
-// handle bound to the stream, the memory pool and the compiled kernels.
-// Its methods may be called from any goroutine, one at a time: each call
+// cudaBackend drives one GPU: its primary context, one non-blocking
+// stream (every launch, copy and GEMM is ordered on it), a cuBLAS handle
+// bound to the stream and the module of NVRTC-compiled kernels. Each call
 // pins its goroutine to an OS thread and makes the context current there.
-type Context struct {
-	mu       sync.Mutex
-	dev      C.CUdevice
-	ctx      C.CUcontext
-	stream   C.CUstream
-	blas     C.cublasHandle_t
-	mod      C.CUmodule
-	fns      map[string]C.CUfunction
-	pool     *Pool
-	Info     DeviceInfo
-	released bool
-}
-
-// DeviceInfo describes the opened GPU.
-type DeviceInfo struct {
-	Name          string
-	Major, Minor  int // compute capability
-	TotalMem      int64
-	SMs           int
-	DriverVersion int // e.g. 13000
-	CublasVersion int
-	NvrtcVersion  [2]int
-}
-
-func (d DeviceInfo) String() string {
-	return fmt.Sprintf("%s, sm_%d%d, %d SMs, %.1f GiB, driver API %d.%d", d.Name, d.Major, d.Minor, d.SMs,
-		float64(d.TotalMem)/(1<<30), d.DriverVersion/1000, d.DriverVersion%1000/10)
+type cudaBackend struct {
+	dev    C.CUdevice
+	ctx    C.CUcontext
+	stream C.CUstream
+	blas   C.cublasHandle_t
+	mod    C.CUmodule
+	fns    map[string]C.CUfunction
 }
 
 // deviceInfo initialises the driver and describes device ordinal.
@@ -154,113 +132,105 @@ func Open(ordinal int) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Context{dev: dev, Info: info, fns: map[string]C.CUfunction{}}
-	if err := cuCheck("cuDevicePrimaryCtxRetain", C.pl_cuDevicePrimaryCtxRetain(&c.ctx, dev)); err != nil {
+	b := &cudaBackend{dev: dev, fns: map[string]C.CUfunction{}}
+	if err := cuCheck("cuDevicePrimaryCtxRetain", C.pl_cuDevicePrimaryCtxRetain(&b.ctx, dev)); err != nil {
 		return nil, err
 	}
 	fail := func(err error) (*Context, error) {
-		c.closeLocked()
+		b.release()
 		return nil, err
 	}
-	if err := cuCheck("cuCtxSetCurrent", C.pl_cuCtxSetCurrent(c.ctx)); err != nil {
+	if err := cuCheck("cuCtxSetCurrent", C.pl_cuCtxSetCurrent(b.ctx)); err != nil {
 		return fail(err)
 	}
-	if err := cuCheck("cuStreamCreate", C.pl_cuStreamCreate(&c.stream)); err != nil {
+	if err := cuCheck("cuStreamCreate", C.pl_cuStreamCreate(&b.stream)); err != nil {
 		return fail(err)
 	}
-	c.pool = NewPool(driverAlloc{})
 	if err := loadCublas(); err != nil {
 		return fail(err)
 	}
-	if err := blasCheck("cublasCreate", C.pl_cublasCreate(&c.blas)); err != nil {
+	if err := blasCheck("cublasCreate", C.pl_cublasCreate(&b.blas)); err != nil {
 		return fail(err)
 	}
 	var bv C.int
-	if err := blasCheck("cublasGetVersion", C.pl_cublasGetVersion(c.blas, &bv)); err != nil {
+	if err := blasCheck("cublasGetVersion", C.pl_cublasGetVersion(b.blas, &bv)); err != nil {
 		return fail(err)
 	}
-	c.Info.CublasVersion = int(bv)
-	if err := blasCheck("cublasSetStream", C.pl_cublasSetStream(c.blas, c.stream)); err != nil {
+	info.CublasVersion = int(bv)
+	if err := blasCheck("cublasSetStream", C.pl_cublasSetStream(b.blas, b.stream)); err != nil {
 		return fail(err)
 	}
 	image, nv, err := compiledKernels(info.Major, info.Minor)
 	if err != nil {
 		return fail(err)
 	}
-	c.Info.NvrtcVersion = nv
-	if err := cuCheck("cuModuleLoadData", C.pl_cuModuleLoadData(&c.mod, unsafe.Pointer(&image[0]))); err != nil {
+	info.NvrtcVersion = nv
+	if err := cuCheck("cuModuleLoadData", C.pl_cuModuleLoadData(&b.mod, unsafe.Pointer(&image[0]))); err != nil {
 		return fail(fmt.Errorf("loading the NVRTC image for sm_%d%d: %w", info.Major, info.Minor, err))
 	}
 	for _, name := range KernelNames() {
 		cname := C.CString(name)
 		var f C.CUfunction
-		err := cuCheck("cuModuleGetFunction("+name+")", C.pl_cuModuleGetFunction(&f, c.mod, cname))
+		err := cuCheck("cuModuleGetFunction("+name+")", C.pl_cuModuleGetFunction(&f, b.mod, cname))
 		C.free(unsafe.Pointer(cname))
 		if err != nil {
 			return fail(err)
 		}
-		c.fns[name] = f
+		b.fns[name] = f
 	}
-	return c, nil
+	return newContext(b, info), nil
 }
 
-// enter pins the calling goroutine's thread and makes the context current.
-func (c *Context) enter() error {
-	c.mu.Lock()
+// enter pins the calling goroutine's thread and makes the context current;
+// the returned func undoes the pinning.
+func (b *cudaBackend) enter() (func(), error) {
 	runtime.LockOSThread()
-	if c.released {
-		return errorf("context used after Close")
+	if err := cuCheck("cuCtxSetCurrent", C.pl_cuCtxSetCurrent(b.ctx)); err != nil {
+		runtime.UnlockOSThread()
+		return nil, err
 	}
-	return cuCheck("cuCtxSetCurrent", C.pl_cuCtxSetCurrent(c.ctx))
+	return runtime.UnlockOSThread, nil
 }
 
-func (c *Context) exit() {
-	runtime.UnlockOSThread()
-	c.mu.Unlock()
-}
-
-// Close frees the pool, the module, the cuBLAS handle and the stream, and
-// releases the primary context.
-func (c *Context) Close() error {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	return c.closeLocked()
-}
-
-func (c *Context) closeLocked() error {
+// release frees what Open made (on the calling, already current thread).
+func (b *cudaBackend) release() error {
 	var first error
 	keep := func(err error) {
 		if err != nil && first == nil {
 			first = err
 		}
 	}
-	if c.stream != nil {
-		keep(cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(c.stream)))
+	if b.stream != nil {
+		keep(cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(b.stream)))
 	}
-	if c.pool != nil {
-		keep(c.pool.Close())
+	if b.mod != nil {
+		keep(cuCheck("cuModuleUnload", C.pl_cuModuleUnload(b.mod)))
 	}
-	if c.mod != nil {
-		keep(cuCheck("cuModuleUnload", C.pl_cuModuleUnload(c.mod)))
+	if b.blas != nil {
+		keep(blasCheck("cublasDestroy", C.pl_cublasDestroy(b.blas)))
 	}
-	if c.blas != nil {
-		keep(blasCheck("cublasDestroy", C.pl_cublasDestroy(c.blas)))
+	if b.stream != nil {
+		keep(cuCheck("cuStreamDestroy", C.pl_cuStreamDestroy(b.stream)))
 	}
-	if c.stream != nil {
-		keep(cuCheck("cuStreamDestroy", C.pl_cuStreamDestroy(c.stream)))
-	}
-	keep(cuCheck("cuDevicePrimaryCtxRelease", C.pl_cuDevicePrimaryCtxRelease(c.dev)))
-	c.released = true
+	keep(cuCheck("cuDevicePrimaryCtxRelease", C.pl_cuDevicePrimaryCtxRelease(b.dev)))
 	return first
 }
 
-// driverAlloc is the pool's allocator; it runs with the context current.
-type driverAlloc struct{}
+func (b *cudaBackend) close() error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	return b.release()
+}
 
-func (driverAlloc) Alloc(n int64) (DevPtr, error) {
+func (b *cudaBackend) alloc(n int64) (DevPtr, error) {
+	exit, err := b.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer exit()
 	var p C.CUdeviceptr
 	if err := cuCheck("cuMemAlloc", C.pl_cuMemAlloc(&p, C.size_t(n))); err != nil {
 		return 0, err
@@ -268,205 +238,95 @@ func (driverAlloc) Alloc(n int64) (DevPtr, error) {
 	return DevPtr(p), nil
 }
 
-func (driverAlloc) Free(p DevPtr) error {
+func (b *cudaBackend) free(p DevPtr) error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
 	return cuCheck("cuMemFree", C.pl_cuMemFree(C.CUdeviceptr(p)))
 }
 
-// Array is n 4-byte elements (float32 or int32) of device memory from the
-// context's pool.
-type Array struct {
-	buf Buffer
-	N   int
-}
-
-// view is elements [off, off+n) of a as an array sharing its memory;
-// views are never handed to Free.
-func (a *Array) view(off, n int) *Array {
-	return &Array{buf: Buffer{Ptr: a.buf.Ptr + DevPtr(4*off), Bytes: int64(4 * n)}, N: n}
-}
-
-// Ptr is the array's device address.
-func (a *Array) Ptr() DevPtr { return a.buf.Ptr }
-
-// Alloc takes an array of n elements from the pool (contents undefined).
-func (c *Context) Alloc(n int) (*Array, error) {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return nil, err
-	}
-	defer c.exit()
-	return c.allocLocked(n)
-}
-
-func (c *Context) allocLocked(n int) (*Array, error) {
-	if n <= 0 {
-		return nil, errorf("Alloc(%d): want a positive length", n)
-	}
-	b, err := c.pool.Get(int64(n) * 4)
-	if err != nil {
-		return nil, err
-	}
-	return &Array{buf: b, N: n}, nil
-}
-
-// Free returns arrays to the pool (nil entries are skipped).
-func (c *Context) Free(arrays ...*Array) error {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	var first error
-	for _, a := range arrays {
-		if a == nil {
-			continue
-		}
-		// Kernels queued on the stream may still read it; the pool hands
-		// it out again only for work queued after them on the same stream.
-		if err := c.pool.Put(a.buf); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// PoolStats reports the memory pool's counters.
-func (c *Context) PoolStats() PoolStats { return c.pool.Stats() }
-
-type elem interface{ ~float32 | ~int32 }
-
-// Upload copies host values into a new device array.
-func Upload[T elem](c *Context, host []T) (*Array, error) {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return nil, err
-	}
-	defer c.exit()
-	a, err := c.allocLocked(len(host))
-	if err != nil {
-		return nil, err
-	}
-	if err := cuCheck("cuMemcpyHtoDAsync", C.pl_cuMemcpyHtoDAsync(C.CUdeviceptr(a.buf.Ptr), unsafe.Pointer(&host[0]), C.size_t(4*len(host)), c.stream)); err != nil {
-		c.pool.Put(a.buf)
-		return nil, err
-	}
-	// Pageable host memory is staged before the call returns, but make
-	// the copy complete before host may reuse the slice regardless.
-	if err := cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(c.stream)); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// CopyIn copies host values into an existing array of the same length.
-func CopyIn[T elem](c *Context, dst *Array, host []T) error {
-	if dst.N != len(host) {
-		return errorf("CopyIn: device array has %d elements, host slice %d", dst.N, len(host))
-	}
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	if err := cuCheck("cuMemcpyHtoDAsync", C.pl_cuMemcpyHtoDAsync(C.CUdeviceptr(dst.buf.Ptr), unsafe.Pointer(&host[0]), C.size_t(4*len(host)), c.stream)); err != nil {
-		return err
-	}
-	return cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(c.stream))
-}
-
-// Download waits for the stream and copies a device array to the host.
-func Download[T elem](c *Context, src *Array) ([]T, error) {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return nil, err
-	}
-	defer c.exit()
-	host := make([]T, src.N)
-	if err := cuCheck("cuMemcpyDtoHAsync", C.pl_cuMemcpyDtoHAsync(unsafe.Pointer(&host[0]), C.CUdeviceptr(src.buf.Ptr), C.size_t(4*src.N), c.stream)); err != nil {
-		return nil, err
-	}
-	if err := cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(c.stream)); err != nil {
-		return nil, err
-	}
-	return host, nil
-}
-
-// Copy queues a device-to-device copy of src into dst (same length).
-func (c *Context) Copy(dst, src *Array) error {
-	if dst.N != src.N {
-		return errorf("Copy: %d elements into %d", src.N, dst.N)
-	}
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	return cuCheck("cuMemcpyDtoDAsync", C.pl_cuMemcpyDtoDAsync(C.CUdeviceptr(dst.buf.Ptr), C.CUdeviceptr(src.buf.Ptr), C.size_t(4*src.N), c.stream))
-}
-
-// Zero queues filling an array with zero bits (0.0 or 0).
-func (c *Context) Zero(a *Array) error {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	return cuCheck("cuMemsetD32Async", C.pl_cuMemsetD32Async(C.CUdeviceptr(a.buf.Ptr), 0, C.size_t(a.N), c.stream))
-}
-
-// Sync waits until everything queued on the context's stream is done.
-func (c *Context) Sync() error {
-	if err := c.enter(); err != nil {
-		c.exit()
-		return err
-	}
-	defer c.exit()
-	return cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(c.stream))
-}
-
-// launch queues a kernel after checking its arguments against the
-// source's signature.
-func (c *Context) launch(kernel string, l Launch, args ...any) error {
-	if err := checkArgs(kernel, args); err != nil {
-		return err
-	}
-	buf, offs, err := packArgs(args)
+func (b *cudaBackend) htod(dst DevPtr, src []byte) error {
+	exit, err := b.enter()
 	if err != nil {
 		return err
 	}
-	if err := c.enter(); err != nil {
-		c.exit()
+	defer exit()
+	if err := cuCheck("cuMemcpyHtoDAsync", C.pl_cuMemcpyHtoDAsync(C.CUdeviceptr(dst), unsafe.Pointer(&src[0]), C.size_t(len(src)), b.stream)); err != nil {
 		return err
 	}
-	defer c.exit()
-	f, ok := c.fns[kernel]
+	// The host slice may be reused as soon as this returns.
+	return cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(b.stream))
+}
+
+func (b *cudaBackend) dtoh(dst []byte, src DevPtr) error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	if err := cuCheck("cuMemcpyDtoHAsync", C.pl_cuMemcpyDtoHAsync(unsafe.Pointer(&dst[0]), C.CUdeviceptr(src), C.size_t(len(dst)), b.stream)); err != nil {
+		return err
+	}
+	return cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(b.stream))
+}
+
+func (b *cudaBackend) dtod(dst, src DevPtr, n int64) error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	return cuCheck("cuMemcpyDtoDAsync", C.pl_cuMemcpyDtoDAsync(C.CUdeviceptr(dst), C.CUdeviceptr(src), C.size_t(n), b.stream))
+}
+
+func (b *cudaBackend) zero(dst DevPtr, words int64) error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	return cuCheck("cuMemsetD32Async", C.pl_cuMemsetD32Async(C.CUdeviceptr(dst), 0, C.size_t(words), b.stream))
+}
+
+func (b *cudaBackend) sync() error {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	return cuCheck("cuStreamSynchronize", C.pl_cuStreamSynchronize(b.stream))
+}
+
+func (b *cudaBackend) launch(kernel string, l Launch, args []byte, offsets []int) error {
+	f, ok := b.fns[kernel]
 	if !ok {
 		return errorf("kernel %s is not loaded", kernel)
 	}
-	coffs := make([]C.int, len(offs))
-	for i, o := range offs {
+	exit, err := b.enter()
+	if err != nil {
+		return err
+	}
+	defer exit()
+	coffs := make([]C.int, len(offsets))
+	for i, o := range offsets {
 		coffs[i] = C.int(o)
 	}
-	cbuf := C.CBytes(buf)
+	cbuf := C.CBytes(args)
 	defer C.free(cbuf)
 	return cuCheck("cuLaunchKernel("+kernel+")", C.pl_launch(f,
 		C.uint(l.Grid[0]), C.uint(l.Grid[1]), C.uint(l.Grid[2]),
 		C.uint(l.Block[0]), C.uint(l.Block[1]), C.uint(l.Block[2]),
-		C.uint(l.Shared), c.stream, (*C.char)(cbuf), &coffs[0], C.int(len(offs))))
+		C.uint(l.Shared), b.stream, (*C.char)(cbuf), &coffs[0], C.int(len(offsets))))
 }
 
-// Gemm queues a mapped SGEMM: C = alpha*op(A)*op(B) + beta*C in the
-// caller's (row-major) terms, a, b, out being the caller's operands.
-func (c *Context) Gemm(call GemmCall, alpha float32, a, b *Array, beta float32, out *Array) error {
-	first, second := a, b
-	if call.FirstIsB {
-		first, second = b, a
-	}
-	if err := c.enter(); err != nil {
-		c.exit()
+func (b *cudaBackend) gemm(call GemmCall, alpha float32, first, second DevPtr, beta float32, out DevPtr) error {
+	exit, err := b.enter()
+	if err != nil {
 		return err
 	}
-	defer c.exit()
+	defer exit()
 	bool2int := func(t bool) C.int {
 		if t {
 			return 1
@@ -474,58 +334,51 @@ func (c *Context) Gemm(call GemmCall, alpha float32, a, b *Array, beta float32, 
 		return 0
 	}
 	if call.Batch <= 1 {
-		return blasCheck("cublasSgemm", C.pl_cublasSgemm(c.blas, bool2int(call.TransA), bool2int(call.TransB),
+		return blasCheck("cublasSgemm", C.pl_cublasSgemm(b.blas, bool2int(call.TransA), bool2int(call.TransB),
 			C.int(call.M), C.int(call.N), C.int(call.K), C.float(alpha),
-			C.CUdeviceptr(first.buf.Ptr), C.int(call.LdA), C.CUdeviceptr(second.buf.Ptr), C.int(call.LdB),
-			C.float(beta), C.CUdeviceptr(out.buf.Ptr), C.int(call.LdC)))
+			C.CUdeviceptr(first), C.int(call.LdA), C.CUdeviceptr(second), C.int(call.LdB),
+			C.float(beta), C.CUdeviceptr(out), C.int(call.LdC)))
 	}
-	return blasCheck("cublasSgemmStridedBatched", C.pl_cublasSgemmStridedBatched(c.blas, bool2int(call.TransA), bool2int(call.TransB),
+	return blasCheck("cublasSgemmStridedBatched", C.pl_cublasSgemmStridedBatched(b.blas, bool2int(call.TransA), bool2int(call.TransB),
 		C.int(call.M), C.int(call.N), C.int(call.K), C.float(alpha),
-		C.CUdeviceptr(first.buf.Ptr), C.int(call.LdA), C.longlong(call.StrideA),
-		C.CUdeviceptr(second.buf.Ptr), C.int(call.LdB), C.longlong(call.StrideB),
-		C.float(beta), C.CUdeviceptr(out.buf.Ptr), C.int(call.LdC), C.longlong(call.StrideC), C.int(call.Batch)))
+		C.CUdeviceptr(first), C.int(call.LdA), C.longlong(call.StrideA),
+		C.CUdeviceptr(second), C.int(call.LdB), C.longlong(call.StrideB),
+		C.float(beta), C.CUdeviceptr(out), C.int(call.LdC), C.longlong(call.StrideC), C.int(call.Batch)))
 }
 
-// Timer measures device time between two points of the stream.
-type Timer struct {
-	c          *Context
-	start, end C.CUevent
-}
-
-// StartTimer records a start event on the stream.
-func (c *Context) StartTimer() (*Timer, error) {
-	if err := c.enter(); err != nil {
-		c.exit()
+func (b *cudaBackend) timer() (func() (float64, error), error) {
+	exit, err := b.enter()
+	if err != nil {
 		return nil, err
 	}
-	defer c.exit()
-	t := &Timer{c: c}
-	if err := cuCheck("cuEventCreate", C.pl_cuEventCreate(&t.start)); err != nil {
+	defer exit()
+	var start, end C.CUevent
+	if err := cuCheck("cuEventCreate", C.pl_cuEventCreate(&start)); err != nil {
 		return nil, err
 	}
-	if err := cuCheck("cuEventCreate", C.pl_cuEventCreate(&t.end)); err != nil {
+	if err := cuCheck("cuEventCreate", C.pl_cuEventCreate(&end)); err != nil {
+		C.pl_cuEventDestroy(start)
 		return nil, err
 	}
-	return t, cuCheck("cuEventRecord", C.pl_cuEventRecord(t.start, c.stream))
-}
-
-// Stop records the end event, waits for it and returns the milliseconds.
-func (t *Timer) Stop() (float64, error) {
-	c := t.c
-	if err := c.enter(); err != nil {
-		c.exit()
-		return 0, err
+	if err := cuCheck("cuEventRecord", C.pl_cuEventRecord(start, b.stream)); err != nil {
+		return nil, err
 	}
-	defer c.exit()
-	defer C.pl_cuEventDestroy(t.start)
-	defer C.pl_cuEventDestroy(t.end)
-	if err := cuCheck("cuEventRecord", C.pl_cuEventRecord(t.end, c.stream)); err != nil {
-		return 0, err
-	}
-	if err := cuCheck("cuEventSynchronize", C.pl_cuEventSynchronize(t.end)); err != nil {
-		return 0, err
-	}
-	var ms C.float
-	err := cuCheck("cuEventElapsedTime", C.pl_cuEventElapsedTime(&ms, t.start, t.end))
-	return float64(ms), err
+	return func() (float64, error) {
+		exit, err := b.enter()
+		if err != nil {
+			return 0, err
+		}
+		defer exit()
+		defer C.pl_cuEventDestroy(start)
+		defer C.pl_cuEventDestroy(end)
+		if err := cuCheck("cuEventRecord", C.pl_cuEventRecord(end, b.stream)); err != nil {
+			return 0, err
+		}
+		if err := cuCheck("cuEventSynchronize", C.pl_cuEventSynchronize(end)); err != nil {
+			return 0, err
+		}
+		var ms C.float
+		err = cuCheck("cuEventElapsedTime", C.pl_cuEventElapsedTime(&ms, start, end))
+		return float64(ms), err
+	}, nil
 }

@@ -531,7 +531,7 @@ extern "C" __global__ void pl_predict(int rows, int cols, const float* logits, c
 		float m = block_max(best, sh);
 		si[threadIdx.x] = (best == m) ? arg : cols;
 		__syncthreads();
-		for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+		for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
 			if (threadIdx.x < s && si[threadIdx.x + s] < si[threadIdx.x]) si[threadIdx.x] = si[threadIdx.x + s];
 			__syncthreads();
 		}

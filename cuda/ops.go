@@ -1,5 +1,3 @@
-//go:build gpu
-
 package cuda
 
 // Device ops: each checks its operands' lengths, then queues one or more

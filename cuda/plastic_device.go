@@ -1,5 +1,3 @@
-//go:build gpu
-
 package cuda
 
 // DevicePlastic is a batch of plasticity networks resident on the GPU
