@@ -1,0 +1,349 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/plasticity-lab/plastic/plots"
+	"github.com/plasticity-lab/plastic/report"
+	"github.com/plasticity-lab/plastic/sweep"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "plot",
+		Usage:     "figures of training runs: curves, optimizer diagnostics, low-data gaps, learning-rate sensitivity",
+		ArgsUsage: "RUN_OR_SWEEP_FOLDER...",
+		Description: `Reads run folders (or sweep folders, searched for run folders) and draws, as PNG and SVG
+with the numbers behind each figure as CSV, into --to (default: FOLDER/plots for one folder):
+
+  curves-test-accuracy, curves-test-loss, curves-train-loss   per epoch, mean ± std over seeds
+  diag-alpha-mean, diag-alpha-std, diag-update-norm, diag-grad-norm
+      NeuroPlastic's diagnostics per epoch (full versus grad-only), when runs have them
+  lowdata-accuracy       final test accuracy against the training fraction (several fractions)
+  lowdata-gap            its difference to --baseline per fraction, in points (with --baseline)
+  lr-sensitivity         final test accuracy against the learning rate, log x (several lrs)
+
+Runs equal but for the seed form one curve; a configuration's name comes from its sweep
+(sweep.json), else from its optimizer (neuroplastic-grad-only for the ablation).
+
+Examples:
+  plastic plot runs/mnist
+  plastic plot --baseline grad-only runs/lowdata
+  plastic plot --to figs runs/train-20261123T090000Z-s1-ab12 runs/train-20261123T091000Z-s1-cd34`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "folder of the figures (default: FOLDER/plots with one folder, else plots)"},
+			&cli.StringFlag{Name: "baseline", Usage: "configuration the low-data gap is measured against (e.g. grad-only)"},
+			&cli.StringFlag{Name: "title", Usage: "prefix of every figure's title (default: the data set and model)"},
+		},
+		Action: plotAction,
+	})
+}
+
+func plotAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return errors.New("plot: give at least one run or sweep folder")
+	}
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("plot: %q after the folders: flags go first (plastic plot --to DIR --baseline NAME FOLDER...)", a)
+		}
+	}
+	runs, err := report.Find(c.Args().Slice()...)
+	if err != nil {
+		return err
+	}
+	to := c.String("to")
+	if to == "" {
+		to = "plots"
+		if c.NArg() == 1 {
+			to = filepath.Join(c.Args().First(), "plots")
+		}
+	}
+	files, err := drawFigures(to, runs, c.String("baseline"), c.String("title"))
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if w == nil {
+		w = os.Stdout
+	}
+	for _, f := range files {
+		fmt.Fprintf(w, "wrote %s.png, .svg, .csv\n", f)
+	}
+	return nil
+}
+
+// drawFigures writes every figure the runs allow into dir and returns the
+// base names written.
+func drawFigures(dir string, runs []report.Run, baseline, title string) ([]string, error) {
+	groups := report.GroupRuns(runs)
+	if baseline != "" && !slices.ContainsFunc(groups, func(g report.Group) bool { return g.Arm == baseline }) {
+		return nil, fmt.Errorf("--baseline %q: no run of that configuration", baseline)
+	}
+	if title == "" {
+		title = commonTitle(groups)
+	}
+	name := labeller(groups)
+	var written []string
+	save := func(base string, ch plots.LineChart) error {
+		path := filepath.Join(dir, base)
+		if err := plots.Save(path, ch); err != nil {
+			return err
+		}
+		t, err := ch.Table()
+		if err != nil {
+			return err
+		}
+		if err := plots.WriteCSV(path+".csv", t); err != nil {
+			return err
+		}
+		written = append(written, path)
+		return nil
+	}
+
+	// Curves per epoch, and NeuroPlastic's diagnostics.
+	perEpoch := []struct{ file, metric, label string }{
+		{"curves-test-accuracy", "test_accuracy", "test accuracy"},
+		{"curves-test-loss", "test_loss", "test loss"},
+		{"curves-train-loss", "train_loss", "train loss"},
+		{"diag-alpha-mean", "opt_alpha_mean", "plasticity coefficient alpha, mean"},
+		{"diag-alpha-std", "opt_alpha_std", "plasticity coefficient alpha, std"},
+		{"diag-update-norm", "opt_update_norm", "effective update norm"},
+		{"diag-grad-norm", "opt_grad_norm", "gradient norm"},
+	}
+	npOnly := slices.ContainsFunc(groups, isNeuroPlastic)
+	for _, pe := range perEpoch {
+		ch := plots.LineChart{Title: title + ": " + pe.label, XLabel: "epoch", YLabel: pe.label}
+		for _, g := range groups {
+			if strings.HasPrefix(pe.metric, "opt_") && npOnly && !isNeuroPlastic(g) {
+				continue // the diagnostics compare NeuroPlastic's variants
+			}
+			cv := g.Curve(pe.metric)
+			if len(cv.Epoch) == 0 {
+				continue
+			}
+			s := plots.Series{Name: name(g), X: cv.Epoch}
+			for _, st := range cv.Stat {
+				s.Y = append(s.Y, st.Mean)
+				s.Err = append(s.Err, st.Std)
+			}
+			ch.Series = append(ch.Series, s)
+		}
+		if len(ch.Series) == 0 {
+			continue // e.g. no NeuroPlastic run: no diagnostics
+		}
+		if err := save(pe.file, ch); err != nil {
+			return nil, err
+		}
+	}
+
+	// Final accuracy against the training fraction, per configuration and lr.
+	type line struct {
+		key    string
+		x      []float64
+		groups []report.Group
+	}
+	collect := func(key func(report.Group) string, x func(report.Group) float64) []*line {
+		var ls []*line
+		for _, g := range groups {
+			if g.Final().N == 0 {
+				continue
+			}
+			k := key(g)
+			i := slices.IndexFunc(ls, func(l *line) bool { return l.key == k })
+			if i < 0 {
+				ls = append(ls, &line{key: k})
+				i = len(ls) - 1
+			}
+			ls[i].x = append(ls[i].x, x(g))
+			ls[i].groups = append(ls[i].groups, g)
+		}
+		for _, l := range ls {
+			idx := make([]int, len(l.x))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, func(a, b int) int { return cmpFloat(l.x[a], l.x[b]) })
+			x, gs := make([]float64, len(idx)), make([]report.Group, len(idx))
+			for i, j := range idx {
+				x[i], gs[i] = l.x[j], l.groups[j]
+			}
+			l.x, l.groups = x, gs
+		}
+		return ls
+	}
+	multi := func(ls []*line) bool {
+		for _, l := range ls {
+			if len(l.x) > 1 {
+				return true
+			}
+		}
+		return false
+	}
+	byFraction := collect(func(g report.Group) string {
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%g", g.Dataset, g.Model, g.Arm, g.LR)
+	},
+		func(g report.Group) float64 { return g.Fraction })
+	if multi(byFraction) {
+		ch := plots.LineChart{Title: title + ": final test accuracy by training fraction", XLabel: "fraction of the training set", YLabel: "final test accuracy (%)", Errors: plots.Bars}
+		for _, l := range byFraction {
+			s := plots.Series{Name: seriesName(l.groups[0], name, "fraction"), X: l.x}
+			for _, g := range l.groups {
+				st := g.Final()
+				s.Y, s.Err = append(s.Y, 100*st.Mean), append(s.Err, 100*st.Std)
+			}
+			ch.Series = append(ch.Series, s)
+		}
+		if err := save("lowdata-accuracy", ch); err != nil {
+			return nil, err
+		}
+		if baseline != "" {
+			gap := plots.LineChart{Title: title + ": gain over " + baseline + " by training fraction", XLabel: "fraction of the training set",
+				YLabel: "final test accuracy minus " + baseline + " (points)", Errors: plots.Bars, Refs: []plots.Ref{{Name: baseline, Y: 0}}}
+			for _, l := range byFraction {
+				if l.groups[0].Arm == baseline {
+					continue
+				}
+				s := plots.Series{Name: seriesName(l.groups[0], name, "fraction")}
+				for i, g := range l.groups {
+					d, ok := sweep.PairedDiffs(groups, g, baseline)
+					if !ok || len(d) == 0 {
+						continue
+					}
+					st := report.StatOf(d)
+					s.X, s.Y, s.Err = append(s.X, l.x[i]), append(s.Y, st.Mean), append(s.Err, st.Std)
+				}
+				if len(s.X) > 0 {
+					gap.Series = append(gap.Series, s)
+				}
+			}
+			if len(gap.Series) > 0 {
+				if err := save("lowdata-gap", gap); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	// Final accuracy against the learning rate, per configuration and fraction.
+	byLR := collect(func(g report.Group) string {
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%g", g.Dataset, g.Model, g.Arm, g.Fraction)
+	},
+		func(g report.Group) float64 { return g.LR })
+	if multi(byLR) {
+		ch := plots.LineChart{Title: title + ": learning-rate sensitivity", XLabel: "learning rate", YLabel: "final test accuracy (%)", Errors: plots.Bars, LogX: true}
+		for _, l := range byLR {
+			if slices.ContainsFunc(l.x, func(x float64) bool { return !(x > 0) }) {
+				return nil, fmt.Errorf("learning-rate figure: configuration %s has runs without a recorded learning rate", l.groups[0].Arm)
+			}
+			s := plots.Series{Name: seriesName(l.groups[0], name, "lr"), X: l.x}
+			for _, g := range l.groups {
+				st := g.Final()
+				s.Y, s.Err = append(s.Y, 100*st.Mean), append(s.Err, 100*st.Std)
+			}
+			ch.Series = append(ch.Series, s)
+		}
+		if err := save("lr-sensitivity", ch); err != nil {
+			return nil, err
+		}
+	}
+	if len(written) == 0 {
+		return nil, errors.New("plot: the runs have no metrics to draw (no finished epoch)")
+	}
+	return written, nil
+}
+
+func isNeuroPlastic(g report.Group) bool {
+	return len(g.Runs) > 0 && g.Runs[0].Optimizer == "neuroplastic"
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// labeller names a group by its configuration, adding the learning rate,
+// fraction, data set or model only where the groups differ in them.
+func labeller(groups []report.Group) func(report.Group) string {
+	vary := func(f func(report.Group) string) bool {
+		seen := map[string]map[string]bool{}
+		for _, g := range groups {
+			if seen[g.Arm] == nil {
+				seen[g.Arm] = map[string]bool{}
+			}
+			seen[g.Arm][f(g)] = true
+			if len(seen[g.Arm]) > 1 {
+				return true
+			}
+		}
+		return false
+	}
+	lr := vary(func(g report.Group) string { return fmt.Sprint(g.LR) })
+	frac := vary(func(g report.Group) string { return fmt.Sprint(g.Fraction) })
+	ds := distinct(groups, func(g report.Group) string { return g.Dataset }) > 1
+	model := distinct(groups, func(g report.Group) string { return g.Model }) > 1
+	return func(g report.Group) string {
+		parts := []string{g.Arm}
+		if lr && !math.IsNaN(g.LR) {
+			parts = append(parts, fmt.Sprintf("lr %g", g.LR))
+		}
+		if frac {
+			parts = append(parts, fmt.Sprintf("fraction %g", g.Fraction))
+		}
+		if ds {
+			parts = append(parts, g.Dataset)
+		}
+		if model {
+			parts = append(parts, g.Model)
+		}
+		return strings.Join(parts, ", ")
+	}
+}
+
+// seriesName is name(g) without the part the x axis shows.
+func seriesName(g report.Group, name func(report.Group) string, axis string) string {
+	parts := strings.Split(name(g), ", ")
+	out := parts[:0]
+	for _, p := range parts {
+		if !strings.HasPrefix(p, axis+" ") {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func distinct(groups []report.Group, f func(report.Group) string) int {
+	seen := map[string]bool{}
+	for _, g := range groups {
+		seen[f(g)] = true
+	}
+	return len(seen)
+}
+
+// commonTitle is "dataset, model" when all groups share them.
+func commonTitle(groups []report.Group) string {
+	var parts []string
+	if len(groups) > 0 && distinct(groups, func(g report.Group) string { return g.Dataset }) == 1 && groups[0].Dataset != "" {
+		parts = append(parts, groups[0].Dataset)
+	}
+	if len(groups) > 0 && distinct(groups, func(g report.Group) string { return g.Model }) == 1 && groups[0].Model != "" {
+		parts = append(parts, groups[0].Model)
+	}
+	if len(parts) == 0 {
+		return "runs"
+	}
+	return strings.Join(parts, " ")
+}
