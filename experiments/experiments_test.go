@@ -1,0 +1,396 @@
+package experiments
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plasticity-lab/plastic/plots"
+)
+
+func testEnv(t *testing.T) Env {
+	t.Helper()
+	return Env{Dir: t.TempDir(), DataDir: filepath.Join(t.TempDir(), "no-data")}
+}
+
+// checkFiles asserts that every listed output exists and is not empty.
+func checkFiles(t *testing.T, env Env, o Output) {
+	t.Helper()
+	if len(o.Tables) == 0 || len(o.Figures) == 0 {
+		t.Fatalf("no tables (%v) or figures (%v)", o.Tables, o.Figures)
+	}
+	for _, f := range append(append([]string{}, o.Tables...), append(o.Figures, o.Rules...)...) {
+		st, err := os.Stat(filepath.Join(env.Dir, f))
+		if err != nil || st.Size() == 0 {
+			t.Fatalf("output %s missing or empty: %v", f, err)
+		}
+	}
+}
+
+func readCSV(t *testing.T, env Env, name string) plots.Table {
+	t.Helper()
+	tab, err := plots.ReadCSV(filepath.Join(env.Dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func fileBytes(t *testing.T, env Env, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(env.Dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func inUnit(t *testing.T, what string, v float64) {
+	t.Helper()
+	if !(v >= 0 && v <= 1) {
+		t.Fatalf("%s = %v, want an accuracy in [0, 1]", what, v)
+	}
+}
+
+func tinyFig3() Fig3Config {
+	c := DefaultFig3()
+	c.Data = []string{"halfspace", "relu1", "fashion-mnist"}
+	c.Repeats, c.NTrain = 2, 300
+	c.Small, c.Large = Net{Nodes: 12, Cap: 6}, Net{Nodes: 24, Cap: 12}
+	c.OutputLearn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 1}, NTrain: 200, Epochs: 1}
+	c.RNNLearn = RuleLearning{Data: "relu1", Net: Net{Nodes: 12, Cap: 6, T: 3}, NTrain: 200, Epochs: 1, Hidden: 4}
+	return c
+}
+
+func TestFig3TinyDeterministicAcrossJobs(t *testing.T) {
+	c := tinyFig3()
+	var out [2]string
+	for i, jobs := range []int{1, 3} {
+		env := testEnv(t)
+		c.Jobs = jobs
+		res, err := Fig3(context.Background(), env, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFiles(t, env, res.Output)
+		if len(res.Data) != 2 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "fashion-mnist skipped") {
+			t.Fatalf("data %v notes %v: want halfspace and relu1, fashion-mnist skipped with a note", res.Data, res.Notes)
+		}
+		if len(res.Cells) != 4*2 {
+			t.Fatalf("%d cells, want 8", len(res.Cells))
+		}
+		for _, cell := range res.Cells {
+			if len(cell.Test) != c.Repeats {
+				t.Fatalf("%s on %s: %d re-trainings", cell.Model, cell.Data, len(cell.Test))
+			}
+			for r := range cell.Test {
+				inUnit(t, "train acc", cell.Train[r])
+				inUnit(t, "test acc", cell.Test[r])
+			}
+			if cell.Chance < 0.5 || cell.Chance > 1 {
+				t.Fatalf("chance %v of a two-class set", cell.Chance)
+			}
+		}
+		tab := readCSV(t, env, "fig3_runs.csv")
+		if len(tab.Rows) != 8*c.Repeats {
+			t.Fatalf("fig3_runs.csv has %d rows, want %d", len(tab.Rows), 8*c.Repeats)
+		}
+		out[i] = fileBytes(t, env, "fig3_runs.csv")
+	}
+	if out[0] != out[1] {
+		t.Fatalf("--jobs 1 and --jobs 3 differ:\n%s\n%s", out[0], out[1])
+	}
+}
+
+func TestTable2TinyAndDeterministic(t *testing.T) {
+	c := DefaultTable2()
+	c.Data = []string{"halfspace"}
+	c.Seeds, c.NTrain, c.Net = 2, 300, Net{Nodes: 30, Cap: 15}
+	c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3}, NTrain: 200, Epochs: 1, Hidden: 4}
+	var csvs [2]string
+	for i := range csvs {
+		env := testEnv(t)
+		res, err := Table2(context.Background(), env, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFiles(t, env, res.Output)
+		best := 0.0
+		if len(res.Rows) != 3 {
+			t.Fatalf("%d rows, want T=3, T=1*, T=1", len(res.Rows))
+		}
+		for _, r := range res.Rows {
+			if len(r.Test) != 2 {
+				t.Fatalf("%s: %d seeds", r.Variant, len(r.Test))
+			}
+			m, _ := meanStd(r.Test)
+			if math.Abs(m-r.TestMean) > 1e-12 {
+				t.Fatalf("%s: mean %v of %v", r.Variant, r.TestMean, r.Test)
+			}
+			t.Logf("%s: %v", r.Variant, r.Test)
+			best = max(best, r.TestMean)
+		}
+		// The halfspace test set is 55% one class; some row must beat that.
+		if best < 0.6 {
+			t.Fatalf("best mean test accuracy %v: not above the majority rate 0.55", best)
+		}
+		tab := readCSV(t, env, "table2.csv")
+		means, err := tab.Floats("test_mean")
+		if err != nil || len(means) != 3 {
+			t.Fatalf("table2.csv test_mean %v %v", means, err)
+		}
+		csvs[i] = fileBytes(t, env, "table2_runs.csv")
+	}
+	if csvs[0] != csvs[1] {
+		t.Fatal("same seed, different table2_runs.csv")
+	}
+}
+
+func TestTable2KnowsPaperFigures(t *testing.T) {
+	m, _ := meanStd(Table2AuthorsCode["mnist"]["T=1"])
+	if math.Abs(m-0.82386) > 1e-6 {
+		t.Fatalf("authors' code T=1 mean %v, want 82.4%%", m)
+	}
+	m, _ = meanStd(Table2AuthorsCode["mnist"]["T=1*"])
+	if math.Abs(m-0.86686) > 1e-6 {
+		t.Fatalf("authors' code T=1* mean %v, want 86.7%%", m)
+	}
+}
+
+func TestFig2Tiny(t *testing.T) {
+	env := testEnv(t)
+	c := DefaultFig2()
+	c.Data, c.NTrain, c.Net, c.Every, c.Batch, c.EvalN = "halfspace", 400, Net{Nodes: 30, Cap: 15, T: 1}, 100, 50, 200
+	res, err := Fig2(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, env, res.Output)
+	if len(res.Rule) != 5 || len(res.GD) != 5 {
+		t.Fatalf("curves of %d and %d points, want 5 (0, 100, ..., 400 samples)", len(res.Rule), len(res.GD))
+	}
+	for i := range res.Rule {
+		if res.Rule[i].Samples != res.GD[i].Samples || res.Rule[i].Samples != int64(100*i) {
+			t.Fatalf("point %d at %d and %d samples", i, res.Rule[i].Samples, res.GD[i].Samples)
+		}
+		inUnit(t, "rule acc", res.Rule[i].Acc)
+		inUnit(t, "adam acc", res.GD[i].Acc)
+	}
+	// The halfspace test set is 55% one class.
+	if res.Rule[len(res.Rule)-1].Acc < 0.6 || res.GD[len(res.GD)-1].Acc < 0.6 {
+		t.Fatalf("final accuracies rule %v, Adam %v on halfspace: too low", res.Rule[len(res.Rule)-1].Acc, res.GD[len(res.GD)-1].Acc)
+	}
+}
+
+func TestFig6Tiny(t *testing.T) {
+	env := testEnv(t)
+	c := DefaultFig6()
+	c.Data, c.NTrain, c.Net, c.Every, c.EvalN = "relu1", 300, Net{Nodes: 24, Cap: 12, T: 3}, 100, 200
+	c.Learn = RuleLearning{Data: "relu1", Net: Net{Nodes: 12, Cap: 6, T: 3}, NTrain: 200, Epochs: 1, Hidden: 4}
+	res, err := Fig6(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, env, res.Output)
+	if len(res.Every) != 4 || len(res.Misclassified) != 4 {
+		t.Fatalf("curves of %d / %d points, want 4", len(res.Every), len(res.Misclassified))
+	}
+	inUnit(t, "every final", res.EveryFinal)
+	inUnit(t, "misclassified final", res.MisclassifiedFinal)
+}
+
+func TestOptimalTiny(t *testing.T) {
+	env := testEnv(t)
+	c := DefaultOptimal()
+	c.Data, c.NTrain, c.Net = "halfspace", 400, Net{Nodes: 30, Cap: 15, T: 1}
+	res, err := Optimal(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, env, res.Output)
+	r := res.Runs[0]
+	// The closed form minimises the MSE: the perceptron cannot do better.
+	if r.RuleMSE > r.PerceptronMSE+1e-9 {
+		t.Fatalf("optimal MSE %v > perceptron MSE %v", r.RuleMSE, r.PerceptronMSE)
+	}
+	for i, v := range res.TestMean {
+		inUnit(t, OptimalMethods[i], v)
+	}
+}
+
+func TestClassicRulesAndTheorems(t *testing.T) {
+	env := testEnv(t)
+	c := DefaultClassic()
+	c.NTrain, c.NTest, c.Draws, c.Starts, c.MetaEpochs, c.MetaN, c.Nodes, c.Cap = 500, 500, 2, 3, 10, 300, 20, 10
+	c.Pairs = [][2]float64{{1, 1}, {2, 2}, {1, 1.05}, {1, 3}}
+	res, err := Classic(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, env, res.Output)
+	for _, r := range res.Rules[:2] {
+		if !r.Converged || r.TrainAcc != 1 || r.TestAcc < 0.9 {
+			t.Fatalf("%s on %s: converged %v, train %v, test %v", r.Rule, r.Data, r.Converged, r.TrainAcc, r.TestAcc)
+		}
+	}
+	for _, r := range res.Theorem3 {
+		if !r.Converged {
+			t.Fatalf("a=%g b=%g did not converge", r.A, r.B)
+		}
+		if !math.IsInf(r.Bounds.Derived, 0) && float64(r.Mistakes) > r.Bounds.Derived {
+			t.Fatalf("a=%g b=%g: %d mistakes above the derived bound %v", r.A, r.B, r.Mistakes, r.Bounds.Derived)
+		}
+	}
+	// The rule's scale does not matter (weights start at 0): (2,2) makes
+	// exactly the mistakes of (1,1).
+	if res.Theorem3[0].Mistakes != res.Theorem3[1].Mistakes {
+		t.Fatalf("(1,1): %d mistakes, (2,2): %d", res.Theorem3[0].Mistakes, res.Theorem3[1].Mistakes)
+	}
+	if res.Theorem1Fraction < 0 || res.Theorem1Fraction > 1 || len(res.Theorem1Rules) != 3 {
+		t.Fatalf("Theorem 1 fraction %v of %d rules", res.Theorem1Fraction, len(res.Theorem1Rules))
+	}
+}
+
+func TestTheorem3BoundByHand(t *testing.T) {
+	// a = b: the classical perceptron bound n / gamma^2 (R^2 = n).
+	b := Theorem3Bound(1, 1, 16, 0.5)
+	if math.Abs(b.Derived-64) > 1e-9 || math.Abs(b.Paper-64) > 1e-9 {
+		t.Fatalf("a=b=1, n=16, gamma=0.5: bounds %+v, want 64 and 64", b)
+	}
+	// a=1, b=1.1, n=4, gamma=1: g = 1.05, D = 0.2, E = (1.21-0.01)*4 = 4.8,
+	// derived = 4.8/0.85^2; paper = (1.21*4 + 2*0.1*2)/1 = 5.24.
+	b = Theorem3Bound(1, 1.1, 4, 1)
+	if math.Abs(b.Derived-4.8/(0.85*0.85)) > 1e-9 || math.Abs(b.Paper-5.24) > 1e-9 {
+		t.Fatalf("bounds %+v", b)
+	}
+	// g <= D: no bound from the argument.
+	if b := Theorem3Bound(1, 3, 20, 0.3); !math.IsInf(b.Derived, 1) {
+		t.Fatalf("a=1 b=3: derived %v, want +Inf", b.Derived)
+	}
+}
+
+func TestThresholdPerceptronByHand(t *testing.T) {
+	// Two points in {-1,1}^2: x=(1,1) y=+1, x=(1,-1) y=-1.
+	d := &ThresholdData{N: 2, Dim: 2, X: []float64{1, 1, 1, -1}, Y: []float64{1, -1}}
+	task, err := runThreshold(context.Background(), PerceptronRule(), d, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pass 1: w=0 predicts -1 on (1,1): mistake, w += (1,1) -> (1,1);
+	// (1,-1): w.x = 0 predicts -1 = y: no mistake. Pass 2: no mistakes.
+	if task.Mistakes != 1 || task.W[0] != 1 || task.W[1] != 1 || task.ConvergedAt != 2 {
+		t.Fatalf("mistakes %d, w %v, converged at pass %d", task.Mistakes, task.W, task.ConvergedAt)
+	}
+	mw := MWRule()
+	bd := &ThresholdData{N: 1, Dim: 2, X: []float64{1, 0}, Y: []float64{1}}
+	task, err = runThreshold(context.Background(), mw, bd, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// threshold n = 2: w=(1,1): w.x = 1 -> -1, mistake: w0 doubles (x0=1),
+	// w1 unchanged (x1=0): (2,1), w.x = 2, not > 2: mistake again -> (4,1).
+	if task.Mistakes != 2 || task.W[0] != 4 || task.W[1] != 1 {
+		t.Fatalf("MW: mistakes %d, w %v", task.Mistakes, task.W)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	env := testEnv(t)
+	cases := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"no dir", func() error { _, err := Fig2(ctx, Env{}, DefaultFig2()); return err }, "no output folder"},
+		{"fig2 every", func() error {
+			c := DefaultFig2()
+			c.Every = 150
+			_, err := Fig2(ctx, env, c)
+			return err
+		}, "--every=150"},
+		{"fig3 unknown data", func() error {
+			c := tinyFig3()
+			c.Data = []string{"nope"}
+			_, err := Fig3(ctx, env, c)
+			return err
+		}, `unknown data set "nope"`},
+		{"fig3 only absent data", func() error {
+			c := tinyFig3()
+			c.Data = []string{"fashion-mnist"}
+			_, err := Fig3(ctx, env, c)
+			return err
+		}, "no data set could be loaded"},
+		{"fig3 repeats", func() error {
+			c := tinyFig3()
+			c.Repeats = 0
+			_, err := Fig3(ctx, env, c)
+			return err
+		}, "--repeats=0"},
+		{"fig2 absent mnist", func() error {
+			c := DefaultFig2()
+			c.Data = "fashion-mnist"
+			_, err := Fig2(ctx, env, c)
+			return err
+		}, "plastic data fetch fashion-mnist"},
+		{"table2 seeds", func() error {
+			c := DefaultTable2()
+			c.Seeds = 0
+			_, err := Table2(ctx, env, c)
+			return err
+		}, "--seeds=0"},
+		{"table2 rule file", func() error {
+			c := DefaultTable2()
+			c.Data, c.T3Rules = []string{"halfspace"}, filepath.Join(env.Dir, "missing.json")
+			_, err := Table2(ctx, env, c)
+			return err
+		}, "missing.json"},
+		{"optimal T", func() error {
+			c := DefaultOptimal()
+			c.Net.T = 3
+			_, err := Optimal(ctx, env, c)
+			return err
+		}, "T = 1"},
+		{"classic pair", func() error {
+			c := DefaultClassic()
+			c.Pairs = [][2]float64{{2, 1}}
+			_, err := Classic(ctx, env, c)
+			return err
+		}, "b >= a > 0"},
+		{"fig6 T", func() error {
+			c := DefaultFig6()
+			c.Net.T = 1
+			_, err := Fig6(ctx, env, c)
+			return err
+		}, "--rounds=1"},
+		{"threshold inputs", func() error {
+			_, err := NewThresholdTask(MWRule(), &ThresholdData{N: 1, Dim: 1, X: []float64{-1}, Y: []float64{1}}, nil, 1)
+			return err
+		}, "{0,1}"},
+	}
+	for _, tc := range cases {
+		err := tc.run()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestSubSeedIndependent(t *testing.T) {
+	seen := map[int64]string{}
+	for _, k := range []struct {
+		name string
+		idx  []int
+	}{{"a", nil}, {"a", []int{0}}, {"a", []int{1}}, {"b", []int{0}}, {"a", []int{0, 1}}, {"a", []int{1, 0}}} {
+		s := subSeed(1, k.name, k.idx...)
+		key := k.name + strconv.Itoa(len(k.idx))
+		if prev, dup := seen[s]; dup {
+			t.Fatalf("subSeed collision: %s and %s", prev, key)
+		}
+		seen[s] = key
+	}
+}

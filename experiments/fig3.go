@@ -1,0 +1,374 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/models"
+	"github.com/plasticity-lab/plastic/plasticity"
+	"github.com/plasticity-lab/plastic/plots"
+)
+
+// Fig3Config is Fig. 3 (cross-task generalization): an output rule learned
+// on Halfspace (|V|=100, T=1) and an RNN rule (small NN) plus output rule
+// learned on ReLU1 (|V|=100, k=50, T=3) are held fixed and train four
+// networks (small and large, T=1 and T=3) on every data set, Repeats
+// times each in a freshly shuffled order (one pass, updates on
+// misclassified examples).
+type Fig3Config struct {
+	Data    []string // default: halfspace, relu1, relu2, rnn-labelled, mnist, fashion-mnist
+	Repeats int      // re-trainings per cell (10)
+	Jobs    int      // re-trainings run in parallel (0: runtime.NumCPU())
+	NTrain  int      // training examples per data set (10,000)
+	Passes  int      // passes per re-training (1)
+	Small   Net      // |V|=100, k=50
+	Large   Net      // |V|=1000, k=500
+	// OutputLearn learns the T=1 output rule (Halfspace, |V|=100, k=50);
+	// OutputRules, when set, is used instead (a rule file or built-in).
+	OutputLearn RuleLearning
+	OutputRules string
+	// RNNLearn learns the T=3 RNN rule (small NN) and output rule (ReLU1,
+	// |V|=100, k=50); RNNRules, when set, is used instead.
+	RNNLearn RuleLearning
+	RNNRules string
+	Seed     int64
+}
+
+// Fig3Data are the paper's six data sets.
+var Fig3Data = []string{"halfspace", "relu1", "relu2", "rnn-labelled", "mnist", "fashion-mnist"}
+
+// DefaultFig3 is the paper's setting.
+func DefaultFig3() Fig3Config {
+	small := Net{Nodes: 100, Cap: 50}
+	return Fig3Config{
+		Data: append([]string(nil), Fig3Data...), Repeats: 10, NTrain: PaperTrainSize, Passes: 1,
+		Small: small, Large: Net{Nodes: 1000, Cap: 500},
+		OutputLearn: RuleLearning{Data: "halfspace", Net: Net{Nodes: 100, Cap: 50, T: 1}, Epochs: 3},
+		RNNLearn:    RuleLearning{Data: "relu1", Net: Net{Nodes: 100, Cap: 50, T: 3}, Epochs: 3},
+		Seed:        1,
+	}
+}
+
+// Fig3Model is one of the four re-trained networks.
+type Fig3Model struct {
+	Name string
+	Net  Net
+}
+
+// Models lists the four networks: small and large, T=1 and T=3.
+func (c Fig3Config) Models() []Fig3Model {
+	var ms []Fig3Model
+	for _, size := range []struct {
+		name string
+		n    Net
+	}{{"small", c.Small}, {"large", c.Large}} {
+		for _, t := range []int{1, 3} {
+			n := size.n
+			n.T = t
+			ms = append(ms, Fig3Model{Name: fmt.Sprintf("%s T=%d (|V|=%d)", size.name, t, n.Nodes), Net: n})
+		}
+	}
+	return ms
+}
+
+func (c Fig3Config) check() error {
+	switch {
+	case c.Repeats < 1:
+		return fmt.Errorf("fig3: --repeats=%d, want >= 1", c.Repeats)
+	case c.Jobs < 0:
+		return fmt.Errorf("fig3: --jobs=%d, want >= 1 (or 0 for the number of CPUs)", c.Jobs)
+	case c.NTrain < 1:
+		return fmt.Errorf("fig3: --n-train=%d, want >= 1", c.NTrain)
+	case c.Passes < 1:
+		return fmt.Errorf("fig3: --passes=%d, want >= 1", c.Passes)
+	}
+	return nil
+}
+
+// Fig3Cell is the result of one model on one data set.
+type Fig3Cell struct {
+	Model, Data        string
+	Train, Test        []float64 // per re-training
+	TrainMean, TrainSD float64
+	TestMean, TestSD   float64
+	Chance             float64 // majority-class rate of the test set
+}
+
+// Fig3Result holds every cell (model-major order) and the data sets used.
+type Fig3Result struct {
+	Data  []string
+	Cells []Fig3Cell
+	// Comparisons: for every data set, whether the large T=3 network's
+	// mean test accuracy beats the large T=1 network's.
+	LargeT3BeatsT1 map[string]bool
+	BelowChance    []string // cells whose mean test accuracy is not above chance
+	Output
+}
+
+// Fig3 learns (or loads) the two rule sets, re-trains every cell and
+// writes fig3_runs.csv (every re-training), fig3.csv (means and standard
+// deviations), fig3_test and fig3_train bar charts and the rule files.
+func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
+	if err := env.check(); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	names, err := canonicalData(c.Data)
+	if err != nil {
+		return nil, fmt.Errorf("fig3: %w", err)
+	}
+	res := &Fig3Result{LargeT3BeatsT1: map[string]bool{}}
+	// Data sets first: a bad one fails before any rule is learned.
+	type sets struct{ train, test *data.Set }
+	loaded := map[string]sets{}
+	for _, n := range names {
+		tr, te, err := loadSet(n, env.DataDir, c.NTrain, c.Seed)
+		if errors.Is(err, ErrAbsent) {
+			res.note(env, "%s skipped: %v", n, err)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fig3: %w", err)
+		}
+		loaded[n] = sets{tr, te}
+		res.Data = append(res.Data, n)
+	}
+	if len(res.Data) == 0 {
+		return nil, errors.New("fig3: no data set could be loaded")
+	}
+	out1, err := fig3Rules(ctx, env, c.OutputRules, 1, func() (*plasticity.RuleSet, error) {
+		return LearnOutputRule(ctx, env, c.OutputLearn, subSeed(c.Seed, "fig3 output rule"))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fig3, T=1 rules: %w", err)
+	}
+	rnn3, err := fig3Rules(ctx, env, c.RNNRules, 3, func() (*plasticity.RuleSet, error) {
+		return LearnRNNRule(ctx, env, c.RNNLearn, nil, subSeed(c.Seed, "fig3 rnn rule"))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fig3, T=3 rules: %w", err)
+	}
+	for _, x := range []struct {
+		name string
+		rs   *plasticity.RuleSet
+	}{{"fig3_rules_T1.json", out1}, {"fig3_rules_T3.json", rnn3}} {
+		if err := plasticity.SaveRules(env.path(x.name), x.rs); err != nil {
+			return nil, err
+		}
+		res.Rules = append(res.Rules, x.name)
+	}
+
+	mods := c.Models()
+	type job struct{ m, d, r int }
+	var jobs []job
+	for m := range mods {
+		for d := range res.Data {
+			for r := 0; r < c.Repeats; r++ {
+				jobs = append(jobs, job{m, d, r})
+			}
+		}
+	}
+	results := make([]ruleResult, len(jobs))
+	nets := make([][]*netOnce, len(mods))
+	for m := range nets {
+		nets[m] = make([]*netOnce, len(res.Data))
+		for d := range nets[m] {
+			nets[m][d] = &netOnce{}
+		}
+	}
+	workers := c.Jobs
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = min(workers, len(jobs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		done     int
+	)
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				md, dn := mods[j.m], res.Data[j.d]
+				s := loaded[dn]
+				rs := out1
+				if md.Net.T == 3 {
+					rs = rnn3
+				}
+				net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
+					return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
+				})
+				var rr ruleResult
+				if err == nil {
+					rr, err = trainRules(ctx, net, rs, plasticity.Scheme{}, s.train, s.test, ruleRun{
+						Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order", j.m, j.d, j.r)})
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("fig3, %s on %s, re-training %d: %w", md.Name, dn, j.r+1, err)
+					cancel()
+				}
+				results[i] = rr
+				done++
+				if err == nil {
+					env.logf("fig3 [%d/%d] %s on %s, re-training %d: train %.4f test %.4f", done, len(jobs), md.Name, dn, j.r+1, rr.TrainAcc, rr.TestAcc)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	for m, md := range mods {
+		for d, dn := range res.Data {
+			cell := Fig3Cell{Model: md.Name, Data: dn, Chance: majority(loaded[dn].test)}
+			for i, j := range jobs {
+				if j.m == m && j.d == d {
+					cell.Train = append(cell.Train, results[i].TrainAcc)
+					cell.Test = append(cell.Test, results[i].TestAcc)
+					if err := env.metric(map[string]float64{"model": float64(m), "data": float64(d), "repeat": float64(j.r + 1),
+						"train_acc": results[i].TrainAcc, "test_acc": results[i].TestAcc}); err != nil {
+						return nil, err
+					}
+				}
+			}
+			cell.TrainMean, cell.TrainSD = meanStd(cell.Train)
+			cell.TestMean, cell.TestSD = meanStd(cell.Test)
+			if !(cell.TestMean > cell.Chance) {
+				res.BelowChance = append(res.BelowChance, md.Name+" on "+dn)
+			}
+			res.Cells = append(res.Cells, cell)
+		}
+	}
+	for _, dn := range res.Data {
+		var t1, t3 float64
+		for _, cell := range res.Cells {
+			if cell.Data == dn && cell.Model == mods[2].Name {
+				t1 = cell.TestMean
+			}
+			if cell.Data == dn && cell.Model == mods[3].Name {
+				t3 = cell.TestMean
+			}
+		}
+		res.LargeT3BeatsT1[dn] = t3 > t1
+	}
+	if err := writeFig3(env, c, mods, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// netOnce builds one cell's network once, shared (read-only) by its
+// re-trainings.
+type netOnce struct {
+	once sync.Once
+	net  *models.RNN
+	err  error
+}
+
+func (n *netOnce) get(build func() (*models.RNN, error)) (*models.RNN, error) {
+	n.once.Do(func() { n.net, n.err = build() })
+	return n.net, n.err
+}
+
+func fig3Rules(ctx context.Context, env Env, file string, rounds int, learn func() (*plasticity.RuleSet, error)) (*plasticity.RuleSet, error) {
+	if file != "" {
+		rs, err := loadRuleFile(file, rounds)
+		if err != nil {
+			return nil, err
+		}
+		env.logf("fig3: T=%d rules from %s", rounds, file)
+		return rs, nil
+	}
+	return learn()
+}
+
+// majority is the rate of the most frequent label of s (the accuracy of
+// always guessing it).
+func majority(s *data.Set) float64 {
+	counts := map[int]int{}
+	best := 0
+	for _, y := range s.Y[:s.N] {
+		counts[y]++
+		best = max(best, counts[y])
+	}
+	return float64(best) / float64(max(1, s.N))
+}
+
+func writeFig3(env Env, c Fig3Config, mods []Fig3Model, res *Fig3Result) error {
+	runs := plots.NewTable("model", "data", "repeat", "train_acc", "test_acc")
+	sum := plots.NewTable("model", "data", "repeats", "train_mean", "train_sd", "test_mean", "test_sd", "chance")
+	for _, cell := range res.Cells {
+		for r := range cell.Train {
+			if err := runs.Append(cell.Model, cell.Data, r+1, cell.Train[r], cell.Test[r]); err != nil {
+				return err
+			}
+		}
+		if err := sum.Append(cell.Model, cell.Data, len(cell.Train), cell.TrainMean, cell.TrainSD, cell.TestMean, cell.TestSD, cell.Chance); err != nil {
+			return err
+		}
+	}
+	if err := res.table(env, "fig3_runs.csv", runs); err != nil {
+		return err
+	}
+	if err := res.table(env, "fig3.csv", sum); err != nil {
+		return err
+	}
+	for _, which := range []string{"test", "train"} {
+		var groups []plots.BarGroup
+		for _, md := range mods {
+			g := plots.BarGroup{Name: md.Name}
+			for _, dn := range res.Data {
+				for _, cell := range res.Cells {
+					if cell.Model == md.Name && cell.Data == dn {
+						if which == "test" {
+							g.Values, g.Err = append(g.Values, cell.TestMean), append(g.Err, cell.TestSD)
+						} else {
+							g.Values, g.Err = append(g.Values, cell.TrainMean), append(g.Err, cell.TrainSD)
+						}
+					}
+				}
+			}
+			groups = append(groups, g)
+		}
+		err := res.figure(env, "fig3_"+which, plots.BarChart{
+			Title:      fmt.Sprintf("Fig. 3: fixed learned rules, mean %s accuracy of %d re-trainings (+-1 sd)", which, c.Repeats),
+			XLabel:     "data set",
+			YLabel:     which + " accuracy",
+			Categories: res.Data, Groups: groups, YMin: 0, YMax: 1,
+			Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+
+	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/plasticity"
+	"github.com/plasticity-lab/plastic/train"
+)
+
+// RuleLearning says how a rule set is meta-learned (Appendix A.1): for
+// each outer epoch the training set is shuffled and cut into batches; for
+// each batch the network is reset, trained with the current rules one
+// example at a time, and the loss of the batch on the trained network is
+// differentiated with respect to the rule parameters; Adam (lr 1e-2, L2
+// 0.01) takes a step.
+type RuleLearning struct {
+	Data   string // data set the rules are learned on
+	Net    Net
+	NTrain int // training examples (10,000 when 0)
+	Epochs int // outer epochs
+	Batch  int // examples per inner training pass (100 when 0)
+	// Loss is graph.LossCE, graph.LossMSE or graph.LossSoftmaxCE (the
+	// authors' softmax-then-cross-entropy; the default).
+	Loss   string
+	Hidden int // hidden width of a small-NN RNN rule (20 when 0)
+}
+
+func (l RuleLearning) withDefaults() RuleLearning {
+	if l.NTrain == 0 {
+		l.NTrain = PaperTrainSize
+	}
+	if l.Batch == 0 {
+		l.Batch = 100
+	}
+	if l.Loss == "" {
+		l.Loss = graph.LossSoftmaxCE
+	}
+	if l.Hidden == 0 {
+		l.Hidden = 20
+	}
+	return l
+}
+
+func (l RuleLearning) check(what string) error {
+	switch {
+	case l.Epochs < 1:
+		return fmt.Errorf("%s rule learning: epochs = %d, want >= 1", what, l.Epochs)
+	case l.NTrain < l.Batch:
+		return fmt.Errorf("%s rule learning: %d training examples, fewer than one batch of %d", what, l.NTrain, l.Batch)
+	case l.Hidden < 1:
+		return fmt.Errorf("%s rule learning: hidden width %d, want >= 1", what, l.Hidden)
+	}
+	switch l.Loss {
+	case graph.LossCE, graph.LossMSE, graph.LossSoftmaxCE:
+	default:
+		return fmt.Errorf("%s rule learning: loss %q, want %s, %s or %s", what, l.Loss, graph.LossCE, graph.LossMSE, graph.LossSoftmaxCE)
+	}
+	return nil
+}
+
+// learnRules meta-learns the rules of rs named in learn (their initial
+// values are in rs) on l.Data and returns rs, updated in place, with its
+// provenance filled in.
+func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.RuleSet, learn []plasticity.Target, seed int64, label string) (*plasticity.RuleSet, error) {
+	trainSet, testSet, err := loadSet(l.Data, env.DataDir, l.NTrain, seed)
+	if err != nil {
+		return nil, err
+	}
+	net, err := l.Net.build(trainSet, rs.Multiplicative, seed)
+	if err != nil {
+		return nil, err
+	}
+	cfg := plasticity.DefaultMeta()
+	cfg.Batch, cfg.Loss, cfg.Learn = l.Batch, l.Loss, learn
+	ml, err := plasticity.NewMetaLearner(net, rs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer ml.Close()
+	task, err := plasticity.NewMetaTask(ml, net, trainSet, testSubset(testSet, 2000), l.Epochs, 2000, seed)
+	if err != nil {
+		return nil, err
+	}
+	hook := epochEnd(func(s *train.State) error {
+		m := s.EpochMetrics
+		env.logf("%s: rule learning epoch %d/%d, loss %.4g, train acc %.4f, test acc %.4f", label, s.Epoch, s.Epochs, m["loss"], m["train_acc"], m["test_acc"])
+		return nil
+	})
+	if err := train.Run(ctx, task, train.Options{Hooks: []any{train.NaNCheck{}, hook}}); err != nil {
+		return nil, fmt.Errorf("%s rule learning: %w", label, err)
+	}
+	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
+		FinalLoss: task.LastLoss, Epochs: l.Epochs, Note: fmt.Sprintf("learned on %s, %s, %d examples, loss %s", l.Data, l.Net, l.NTrain, l.Loss)}
+	return rs, nil
+}
+
+// LearnOutputRule learns a T = l.Net.T output table rule from zeros
+// (Fig. 3's Halfspace rule).
+func LearnOutputRule(ctx context.Context, env Env, l RuleLearning, seed int64) (*plasticity.RuleSet, error) {
+	l = l.withDefaults()
+	if err := l.check("output"); err != nil {
+		return nil, err
+	}
+	out, err := plasticity.NewTable(plasticity.TargetOutput, l.Net.T, nil)
+	if err != nil {
+		return nil, err
+	}
+	rs := &plasticity.RuleSet{Rounds: l.Net.T, Output: out}
+	return learnRules(ctx, env, l, rs, []plasticity.Target{plasticity.TargetOutput}, seed, "output rule on "+l.Data)
+}
+
+// LearnRNNRule learns a small-NN RNN rule (l.Hidden units). With fixed
+// == nil it also learns an output table rule from zeros (Fig. 3's ReLU1
+// rules); otherwise the output rule of fixed (a T=1 rule such as the
+// perceptron is widened to T rounds) stays as it is (Table 2's T=3 rule,
+// Appendix A.3).
+func LearnRNNRule(ctx context.Context, env Env, l RuleLearning, fixed *plasticity.RuleSet, seed int64) (*plasticity.RuleSet, error) {
+	l = l.withDefaults()
+	if err := l.check("RNN"); err != nil {
+		return nil, err
+	}
+	if l.Net.T < 2 {
+		return nil, fmt.Errorf("RNN rule learning needs T >= 2 (got T = %d): with one round W is never used", l.Net.T)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	nn, err := plasticity.NewNN(plasticity.TargetRNN, l.Net.T, l.Hidden, rng)
+	if err != nil {
+		return nil, err
+	}
+	rs := &plasticity.RuleSet{Rounds: l.Net.T, RNN: nn}
+	learn := []plasticity.Target{plasticity.TargetRNN}
+	if fixed == nil {
+		out, err := plasticity.NewTable(plasticity.TargetOutput, l.Net.T, nil)
+		if err != nil {
+			return nil, err
+		}
+		rs.Output = out
+		learn = append(learn, plasticity.TargetOutput)
+	} else {
+		w, err := plasticity.ForRounds(fixed, l.Net.T)
+		if err != nil {
+			return nil, err
+		}
+		if w.Output == nil {
+			return nil, errors.New("RNN rule learning: the fixed rule set has no output rule")
+		}
+		rs.Output, rs.Multiplicative = w.Output, w.Multiplicative
+	}
+	return learnRules(ctx, env, l, rs, learn, seed, "RNN rule on "+l.Data)
+}
+
+// perceptron is the built-in Table 1 Perceptron output rule for T rounds.
+func perceptron(rounds int) (*plasticity.RuleSet, error) {
+	rs, err := plasticity.Builtin("perceptron")
+	if err != nil {
+		return nil, err
+	}
+	return plasticity.ForRounds(rs, rounds)
+}
+
+// withOutput returns rs (T rounds) with a T=1 output rule widened in, or
+// rs itself when it has its own output rule.
+func loadRuleFile(path string, rounds int) (*plasticity.RuleSet, error) {
+	rs, err := plasticity.LoadRules(path)
+	if err != nil {
+		return nil, err
+	}
+	if rs, err = plasticity.ForRounds(rs, rounds); err != nil {
+		return nil, fmt.Errorf("rules %s: %w", path, err)
+	}
+	if rs.Output == nil {
+		return nil, fmt.Errorf("rules %s: no output rule (the network would never learn its output weights)", path)
+	}
+	return rs, nil
+}
