@@ -12,6 +12,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/run"
@@ -126,7 +127,8 @@ func ruleLearnCmd() *cli.Command {
 			"Initial rules: RNN and input tables N(0,1), output table zeros, small NNs PyTorch-style uniform.",
 		UsageText: "plastic rule learn [flags]\n\n" +
 			"Examples:\n" +
-			"  plastic rule learn --data halfspace --nodes 100 --cap 50 --rounds 1 --learn output --epochs 5\n" +
+			"  plastic rule learn --data halfspace --nodes 100 --cap 50 --rounds 1 --learn output --epochs 5 --name hs\n" +
+			"  plastic rule show runs/hs/rules.json\n" +
 			"  plastic rule learn --data relu1 --rounds 3 --learn rnn,output --param nn --hidden 20 --epochs 3\n" +
 			"  plastic --seed 2 rule learn --data mnist --nodes 200 --cap 100 --rounds 3 --learn rnn --init perceptron",
 		Flags:  append(flags, runFlags()...),
@@ -135,6 +137,7 @@ func ruleLearnCmd() *cli.Command {
 }
 
 func ruleLearn(c *cli.Context) error {
+	gemm.Use() // the meta-learning graph's matrix products
 	seed := c.Int64(flagSeed)
 	trainSet, testSet, err := loadData(c)
 	if err != nil {
@@ -322,7 +325,7 @@ func ruleTrainCmd() *cli.Command {
 			"Examples:\n" +
 			"  plastic rule train --rules perceptron --data halfspace --nodes 100 --cap 50 --topk-firing\n" +
 			"  plastic rule train --rules perceptron --data mnist --nodes 1000 --cap 500 --passes 2 --every 1000\n" +
-			"  plastic rule train --rules runs/rule-learn/rules.json --data relu2 --nodes 1000 --cap 500 --repeats 10 --shuffle\n" +
+			"  plastic rule train --rules runs/hs/rules.json --data relu2 --nodes 1000 --cap 500 --repeats 10 --shuffle\n" +
 			"  plastic rule train --rules multiplicative-weights --data halfspace --multiplicative",
 		Flags:  append(flags, runFlags()...),
 		Action: ruleTrain,
@@ -442,7 +445,7 @@ func ruleShowCmd() *cli.Command {
 	return &cli.Command{
 		Name:      "show",
 		Usage:     "print a rule set as tables (rows and columns named by firing codes)",
-		UsageText: "plastic rule show RULES\n\nExamples:\n  plastic rule show perceptron\n  plastic rule show runs/rule-learn/rules.json",
+		UsageText: "plastic rule show RULES\n\nExamples:\n  plastic rule show perceptron\n  plastic rule show runs/hs/rules.json",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("rule show: want one rule file or built-in name, got %d arguments", c.NArg())
