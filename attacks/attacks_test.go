@@ -612,3 +612,50 @@ func TestBadInput(t *testing.T) {
 		t.Error("Linear accepted 3 weights for 2x2")
 	}
 }
+
+// TestLargeLogitsAcrossRows: rows whose logits differ by hundreds (as in
+// rule-trained networks) get finite gradients equal to those computed one
+// row at a time (Gorgonia's own LogSoftMax takes the wrong row's maximum in
+// batches and gives NaN here).
+func TestLargeLogitsAcrossRows(t *testing.T) {
+	n, c := 6, 4
+	rng := rand.New(rand.NewSource(3))
+	w, b := make([]float64, n*c), make([]float64, c)
+	for i := range w {
+		w[i] = 100 * rng.NormFloat64()
+	}
+	for i := 0; i < n; i++ {
+		w[i] = 1000 // row 0's first logit, about 3000, dwarfs row 2's
+	}
+	for _, p := range []Precision{Float64, Float32} {
+		m, err := Linear(w, b, n, c, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randomImages(rng, 3, n, 0, 1)
+		for i := 0; i < n; i++ {
+			x[2*n+i] *= 0.01 // a row with small logits next to large ones
+		}
+		tg := []int{1, 2, 3}
+		gb, _ := m.NewGrader(3)
+		g1, _ := m.NewGrader(1)
+		loss, logits, grad := make([]float64, 3), make([]float64, 3*c), make([]float64, 3*n)
+		if err := gb.LossGrad(x, tg, loss, logits, grad); err != nil {
+			t.Fatal(err)
+		}
+		for r := 0; r < 3; r++ {
+			l1, lg1, gr1 := make([]float64, 1), make([]float64, c), make([]float64, n)
+			if err := g1.LossGrad(x[r*n:(r+1)*n], tg[r:r+1], l1, lg1, gr1); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				v := grad[r*n+i]
+				if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v-gr1[i]) > 1e-3*(1+math.Abs(gr1[i])) {
+					t.Fatalf("precision %v row %d input %d: batched gradient %v, alone %v", p, r, i, v, gr1[i])
+				}
+			}
+		}
+		gb.Close()
+		g1.Close()
+	}
+}

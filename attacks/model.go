@@ -72,9 +72,9 @@ func (m *graphModel) NewGrader(batch int) (Grader, error) {
 	g := G.NewGraph()
 	gr := &graphGrader{batch: batch, n: m.inputs, m: m.classes,
 		xT: tensor.New(tensor.WithShape(batch, m.inputs), tensor.Of(dt)),
-		yT: tensor.New(tensor.WithShape(batch, m.classes), tensor.Of(dt))}
+		yT: tensor.New(tensor.WithShape(batch), tensor.Of(dt))}
 	gr.x = G.NewMatrix(g, dt, G.WithShape(batch, m.inputs), G.WithName("x"), G.WithValue(gr.xT))
-	y := G.NewMatrix(g, dt, G.WithShape(batch, m.classes), G.WithName("onehot"), G.WithValue(gr.yT))
+	y := G.NewVector(g, dt, G.WithShape(batch), G.WithName("targets"), G.WithValue(gr.yT))
 	var err error
 	if gr.logits, err = m.build(gr.x); err != nil {
 		return nil, err
@@ -82,21 +82,12 @@ func (m *graphModel) NewGrader(batch int) (Grader, error) {
 	if s := gr.logits.Shape(); len(s) != 2 || s[0] != batch || s[1] != m.classes {
 		return nil, fmt.Errorf("attacks: model gives logits of shape %v, want (%d, %d)", s, batch, m.classes)
 	}
-	// The sum (not the mean) of the rows' losses: each row's gradient is
-	// the gradient of its own loss.
-	ls, err := G.LogSoftMax(gr.logits)
-	if err != nil {
-		return nil, err
-	}
-	p, err := G.HadamardProd(y, ls)
-	if err != nil {
-		return nil, err
-	}
-	s, err := G.Sum(p)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := G.Neg(s)
+	// The mean cross-entropy of the rows (models.SoftmaxCrossEntropy, stable
+	// per row; Gorgonia's LogSoftMax takes the maximum of the wrong row for
+	// batches and overflows on large logits). LossGrad multiplies the
+	// gradient by the batch size: each row then gets the gradient of its
+	// own loss.
+	loss, err := models.SoftmaxCrossEntropy(gr.logits, y)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +130,7 @@ func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []
 		ys := g.yT.Data().([]float32)
 		clear(ys)
 		for i, t := range targets {
-			ys[i*m+t] = 1
+			ys[i] = float32(t)
 		}
 	case []float64:
 		copy(xs, x)
@@ -147,7 +138,7 @@ func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []
 		ys := g.yT.Data().([]float64)
 		clear(ys)
 		for i, t := range targets {
-			ys[i*m+t] = 1
+			ys[i] = float64(t)
 		}
 	}
 	if gv, err := g.x.Grad(); err == nil {
@@ -164,6 +155,9 @@ func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []
 		return fmt.Errorf("attacks: input gradient: %w", err)
 	}
 	copyFloats(grad[:rows*n], gv.Data())
+	for i := range grad[:rows*n] {
+		grad[i] *= float64(g.batch)
+	}
 	copyFloats(logits[:rows*m], g.logits.Value().Data())
 	for i, t := range targets {
 		loss[i] = crossEntropy(logits[i*m:(i+1)*m], t)

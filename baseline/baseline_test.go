@@ -303,3 +303,74 @@ func TestBadConfigAndData(t *testing.T) {
 		t.Errorf("bad label: %v", err)
 	}
 }
+
+// TestPartialBatchSharesWeights: a step on a short final batch (its own
+// graph) updates the weights every graph uses, and the loss is the mean over
+// the real examples only.
+func TestPartialBatchSharesWeights(t *testing.T) {
+	net := tinyNet(t, 2, 12)
+	Init(net, ModeAll, rand.New(rand.NewSource(1)))
+	cfg := DefaultConfig()
+	cfg.Float64, cfg.Batch = true, 5
+	tr, err := NewTrainer(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	x, y := randomBatch(rand.New(rand.NewSource(2)), 5, net.Inputs, net.Labels)
+	loss, err := tr.Step(x[:3*net.Inputs], y[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := refLoss(t, net, x[:3*net.Inputs], y[:3]); math.Abs(loss-ref) > 1e-12 {
+		t.Errorf("partial batch loss %v, mean over its 3 examples %v", loss, ref)
+	}
+	after, err := tr.Network()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for i := range net.U {
+		if after.U[i] != net.U[i] {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Error("the step on the short batch did not reach the shared weights")
+	}
+	full, err := tr.LossGrad(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := refLoss(t, after, x, y); math.Abs(full-ref) > 1e-12 {
+		t.Errorf("full-batch graph loss %v after the short step, reference on the updated network %v", full, ref)
+	}
+}
+
+// TestLargeLogitsFinite: logits of hundreds that differ across the rows of
+// a batch give a finite loss (Gorgonia's batched LogSoftMax does not).
+func TestLargeLogitsFinite(t *testing.T) {
+	net := tinyNet(t, 2, 5)
+	Init(net, ModeAll, rand.New(rand.NewSource(1)))
+	for i := range net.U {
+		net.U[i] *= 1000
+	}
+	cfg := DefaultConfig()
+	cfg.Batch = 6
+	tr, err := NewTrainer(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	x, y := randomBatch(rand.New(rand.NewSource(3)), 6, net.Inputs, net.Labels)
+	for i := 0; i < net.Inputs; i++ {
+		x[5*net.Inputs+i] *= 0.001
+	}
+	loss, err := tr.LossGrad(x, y)
+	if err != nil || math.IsNaN(loss) || math.IsInf(loss, 0) {
+		t.Fatalf("loss %v, %v", loss, err)
+	}
+	if ref := refLoss(t, net, x, y); math.Abs(loss-ref) > 1e-3*ref {
+		t.Errorf("loss %v, reference %v", loss, ref)
+	}
+}

@@ -93,20 +93,44 @@ func Init(net *models.RNN, mode Mode, rng *rand.Rand) {
 }
 
 // Trainer takes Adam steps on the weights of a simple RNN through its
-// Gorgonia forward graph. It owns a compiled graph for mini-batches of
-// Config.Batch examples; a smaller final batch is padded with rows that
-// carry no loss.
+// Gorgonia forward graph, with the mean cross-entropy of a mini-batch
+// (models.SoftmaxCrossEntropy, stable per row). It compiles one graph for
+// mini-batches of Config.Batch examples and, when a smaller final batch
+// comes, one for that size. The optimizer's state follows the parameters by
+// position; their values are copied into the smaller graph before its step
+// and back after it.
 type Trainer struct {
-	cfg    Config
-	net    *models.RNN
-	dt     tensor.Dtype
+	cfg      Config
+	net      *models.RNN
+	dt       tensor.Dtype
+	params   models.GraphParams // of the full-batch graph
+	sessions map[int]*session
+	last     *session
+	opt      optimizer.Optimizer
+}
+
+// copyParams copies the parameter values of src into dst (same layout).
+func copyParams(dst, src models.GraphParams) {
+	d, s := dst.Nodes(), src.Nodes()
+	for i := range d {
+		dv, sv := d[i].Value().(*tensor.Dense), s[i].Value().(*tensor.Dense)
+		switch x := dv.Data().(type) {
+		case []float32:
+			copy(x, sv.Data().([]float32))
+		case []float64:
+			copy(x, sv.Data().([]float64))
+		}
+	}
+}
+
+// session is the compiled graph for one batch size.
+type session struct {
 	params models.GraphParams
 	vgs    []G.ValueGrad
-	xT, yT *tensor.Dense // inputs: batch x n, and one-hot targets / batch size
+	xT, yT *tensor.Dense // inputs (batch x n) and labels (batch)
 	loss   *G.Node
 	logits *G.Node
 	vm     G.VM
-	opt    optimizer.Optimizer
 }
 
 // NewTrainer builds the training graph for net, whose weights it copies;
@@ -119,39 +143,15 @@ func NewTrainer(net *models.RNN, cfg Config) (*Trainer, error) {
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{cfg: cfg, net: net.Clone(), dt: tensor.Float32}
+	t := &Trainer{cfg: cfg, net: net.Clone(), dt: tensor.Float32, sessions: map[int]*session{}}
 	if cfg.Float64 {
 		t.dt = tensor.Float64
 	}
-	g := G.NewGraph()
-	all := net.NewGraphParams(g, t.dt)
-	switch cfg.Mode {
-	case ModeAll:
-		t.params = all
-	case ModeOutput:
-		t.params = models.GraphParams{U: all.U, C: all.C}
-	}
-	if net.T == 1 {
-		t.params.W = nil // W is not used by a one-round network
-	}
-	B := cfg.Batch
-	t.xT = tensor.New(tensor.WithShape(B, net.Inputs), tensor.Of(t.dt))
-	t.yT = tensor.New(tensor.WithShape(B, net.Labels), tensor.Of(t.dt))
-	x := G.NewMatrix(g, t.dt, G.WithShape(B, net.Inputs), G.WithName("x"), G.WithValue(t.xT))
-	y := G.NewMatrix(g, t.dt, G.WithShape(B, net.Labels), G.WithName("y"), G.WithValue(t.yT))
-	var err error
-	if t.logits, err = t.net.BuildLogits(x, t.params); err != nil {
+	s, err := t.newSession(cfg.Batch, nil)
+	if err != nil {
 		return nil, err
 	}
-	if t.loss, err = weightedCE(t.logits, y); err != nil {
-		return nil, err
-	}
-	ps := t.params.Nodes()
-	if _, err := G.Grad(t.loss, ps...); err != nil {
-		return nil, fmt.Errorf("gd: gradients: %w", err)
-	}
-	t.vm = G.NewTapeMachine(g, G.BindDualValues(ps...))
-	t.vgs = G.NodesToValueGrads(ps)
+	t.params = s.params
 	oc := optimizer.DefaultConfig()
 	oc.Name, oc.LR = optimizer.NameAdam, cfg.LR
 	if t.opt, err = optimizer.New(oc); err != nil {
@@ -160,88 +160,124 @@ func NewTrainer(net *models.RNN, cfg Config) (*Trainer, error) {
 	return t, nil
 }
 
-// weightedCE is -sum(y .* logsoftmax(logits)): with y holding 1/n at each
-// real example's label (and zero rows for padding) it is the mean
-// cross-entropy of the n real examples.
-func weightedCE(logits, y *G.Node) (*G.Node, error) {
-	ls, err := G.LogSoftMax(logits)
-	if err != nil {
+// newSession compiles the graph for batches of B; with shared (the
+// full-batch graph's parameters) its parameter nodes hold the same tensors.
+func (t *Trainer) newSession(B int, shared *models.GraphParams) (*session, error) {
+	net := t.net
+	g := G.NewGraph()
+	var ps models.GraphParams
+	if shared == nil {
+		all := net.NewGraphParams(g, t.dt)
+		switch t.cfg.Mode {
+		case ModeAll:
+			ps = all
+		case ModeOutput:
+			ps = models.GraphParams{U: all.U, C: all.C}
+		}
+		if net.T == 1 {
+			ps.W = nil // W is not used by a one-round network
+		}
+	} else {
+		like := func(from *G.Node) *G.Node {
+			if from == nil {
+				return nil
+			}
+			v := from.Value().(*tensor.Dense).Clone().(*tensor.Dense)
+			return G.NodeFromAny(g, v, G.WithName(from.Name()))
+		}
+		ps = models.GraphParams{A: like(shared.A), W: like(shared.W), U: like(shared.U), B: like(shared.B), C: like(shared.C)}
+	}
+	s := &session{params: ps,
+		xT: tensor.New(tensor.WithShape(B, net.Inputs), tensor.Of(t.dt)),
+		yT: tensor.New(tensor.WithShape(B), tensor.Of(t.dt))}
+	x := G.NewMatrix(g, t.dt, G.WithShape(B, net.Inputs), G.WithName("x"), G.WithValue(s.xT))
+	y := G.NewVector(g, t.dt, G.WithShape(B), G.WithName("labels"), G.WithValue(s.yT))
+	var err error
+	if s.logits, err = net.BuildLogits(x, ps); err != nil {
 		return nil, err
 	}
-	p, err := G.HadamardProd(y, ls)
-	if err != nil {
+	if s.loss, err = models.SoftmaxCrossEntropy(s.logits, y); err != nil {
 		return nil, err
 	}
-	s, err := G.Sum(p)
-	if err != nil {
-		return nil, err
+	nodes := ps.Nodes()
+	if _, err := G.Grad(s.loss, nodes...); err != nil {
+		return nil, fmt.Errorf("gd: gradients: %w", err)
 	}
-	return G.Neg(s)
+	s.vm = G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	s.vgs = G.NodesToValueGrads(nodes)
+	t.sessions[B] = s
+	return s, nil
 }
 
-// load copies n examples (row-major float32) and labels into the graph's
-// inputs, zero-padding the rest of the batch.
-func (t *Trainer) load(x []float32, y []int) (int, error) {
-	n, B, d, m := len(y), t.cfg.Batch, t.net.Inputs, t.net.Labels
-	if n < 1 || n > B {
-		return 0, fmt.Errorf("gd: batch of %d examples, want 1..%d", n, B)
+// load copies n examples (row-major float32) and labels into the inputs of
+// the graph for n examples (compiling it on first use).
+func (t *Trainer) load(x []float32, y []int) (*session, error) {
+	n, d, m := len(y), t.net.Inputs, t.net.Labels
+	if n < 1 || n > t.cfg.Batch {
+		return nil, fmt.Errorf("gd: batch of %d examples, want 1..%d", n, t.cfg.Batch)
 	}
 	if len(x) != n*d {
-		return 0, fmt.Errorf("gd: batch has %d features for %d examples of %d", len(x), n, d)
+		return nil, fmt.Errorf("gd: batch has %d features for %d examples of %d", len(x), n, d)
 	}
-	w := 1 / float64(n)
-	switch xs := t.xT.Data().(type) {
+	for _, l := range y {
+		if l < 0 || l >= m {
+			return nil, fmt.Errorf("gd: label %d out of range [0, %d)", l, m)
+		}
+	}
+	s, ok := t.sessions[n]
+	if !ok {
+		var err error
+		if s, err = t.newSession(n, &t.params); err != nil {
+			return nil, err
+		}
+	}
+	if n != t.cfg.Batch {
+		copyParams(s.params, t.params)
+	}
+	switch xs := s.xT.Data().(type) {
 	case []float32:
 		copy(xs, x)
-		clear(xs[n*d:])
-		ys := t.yT.Data().([]float32)
-		clear(ys)
+		ys := s.yT.Data().([]float32)
 		for i, l := range y {
-			if l < 0 || l >= m {
-				return 0, fmt.Errorf("gd: label %d out of range [0, %d)", l, m)
-			}
-			ys[i*m+l] = float32(w)
+			ys[i] = float32(l)
 		}
 	case []float64:
 		for i, v := range x {
 			xs[i] = float64(v)
 		}
-		clear(xs[n*d:])
-		ys := t.yT.Data().([]float64)
-		clear(ys)
+		ys := s.yT.Data().([]float64)
 		for i, l := range y {
-			if l < 0 || l >= m {
-				return 0, fmt.Errorf("gd: label %d out of range [0, %d)", l, m)
-			}
-			ys[i*m+l] = w
+			ys[i] = float64(l)
 		}
 	}
-	return n, nil
+	return s, nil
 }
 
 // run executes the graph (forward and gradients) on the loaded batch.
-func (t *Trainer) run() (float64, error) {
-	for _, p := range t.params.Nodes() {
+func (s *session) run() (float64, error) {
+	for _, p := range s.params.Nodes() {
 		if g, err := p.Grad(); err == nil {
 			if gt, ok := g.(tensor.Tensor); ok {
 				gt.Zero()
 			}
 		}
 	}
-	t.vm.Reset()
-	if err := t.vm.RunAll(); err != nil {
+	s.vm.Reset()
+	if err := s.vm.RunAll(); err != nil {
 		return 0, err
 	}
-	return scalar(t.loss.Value())
+	return scalar(s.loss.Value())
 }
 
 // LossGrad computes the mean loss of a batch and leaves the gradients in
 // the parameter nodes (for checks); it takes no step.
 func (t *Trainer) LossGrad(x []float32, y []int) (float64, error) {
-	if _, err := t.load(x, y); err != nil {
+	s, err := t.load(x, y)
+	if err != nil {
 		return 0, err
 	}
-	return t.run()
+	t.last = s
+	return s.run()
 }
 
 // Grads returns copies of the current gradients of A, W, U, b and c (nil
@@ -257,7 +293,11 @@ func (t *Trainer) Grads() (gA, gW, gU, gB, gC []float64) {
 		}
 		return floats(g)
 	}
-	return get(t.params.A), get(t.params.W), get(t.params.U), get(t.params.B), get(t.params.C)
+	p := t.params
+	if t.last != nil {
+		p = t.last.params
+	}
+	return get(p.A), get(p.W), get(p.U), get(p.B), get(p.C)
 }
 
 // Step takes one Adam step on a mini-batch (1..Batch examples) and returns
@@ -270,8 +310,11 @@ func (t *Trainer) Step(x []float32, y []int) (float64, error) {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, fmt.Errorf("gd: loss is %v (lower the learning rate?)", loss)
 	}
-	if err := t.opt.Step(t.vgs); err != nil {
+	if err := t.opt.Step(t.last.vgs); err != nil {
 		return loss, err
+	}
+	if len(y) != t.cfg.Batch {
+		copyParams(t.params, t.last.params)
 	}
 	return loss, nil
 }
@@ -284,8 +327,16 @@ func (t *Trainer) Network() (*models.RNN, error) {
 	return t.net.Clone(), nil
 }
 
-// Close releases the tape machine.
-func (t *Trainer) Close() error { return t.vm.Close() }
+// Close releases the tape machines.
+func (t *Trainer) Close() error {
+	var err error
+	for _, s := range t.sessions {
+		if e := s.vm.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
 
 // Task is gradient-descent training as a train.Task: Config.Epochs epochs
 // of seeded mini-batches (data.Batcher). Step metric "loss"; epoch metrics
