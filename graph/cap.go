@@ -176,12 +176,15 @@ func (op capOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return s.Clone(), nil
 }
-func (op capOp) Do(vals ...G.Value) (G.Value, error) {
+func (op capOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits (no allocation per run).
+func (op capOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	out := x.Clone().(*tensor.Dense)
+	out := outFor(prealloc, x)
 	switch d := out.Data().(type) {
 	case []float64:
 		capRows(d, rowLen(out), op.k)
@@ -257,7 +260,10 @@ func (op capDiffOp) Type() hm.Type {
 func (op capDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) {
+func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits.
+func (op capDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
@@ -270,7 +276,7 @@ func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := g.Clone().(*tensor.Dense)
+	out := outFor(prealloc, g)
 	n := rowLen(x)
 	switch d := out.Data().(type) {
 	case []float64:
@@ -322,6 +328,23 @@ func maskRows[F Float](x, y, g []F, n, k int) {
 	}
 }
 
+// outFor returns a dense tensor holding a copy of src: prealloc when it
+// has src's shape and dtype (the tape machine reuses it across runs),
+// else a clone.
+func outFor(prealloc G.Value, src *tensor.Dense) *tensor.Dense {
+	if p, ok := prealloc.(*tensor.Dense); ok && p.Dtype() == src.Dtype() && p.Shape().Eq(src.Shape()) && p.IsMaterializable() == src.IsMaterializable() {
+		switch d := p.Data().(type) {
+		case []float64:
+			copy(d, src.Data().([]float64))
+			return p
+		case []float32:
+			copy(d, src.Data().([]float32))
+			return p
+		}
+	}
+	return src.Clone().(*tensor.Dense)
+}
+
 func rowLen(t *tensor.Dense) int {
 	s := t.Shape()
 	return s[len(s)-1]
@@ -364,12 +387,15 @@ func (op capReLUOp) Type() hm.Type {
 func (op capReLUOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op capReLUOp) Do(vals ...G.Value) (G.Value, error) {
+func (op capReLUOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits.
+func (op capReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	out := x.Clone().(*tensor.Dense)
+	out := outFor(prealloc, x)
 	switch d := out.Data().(type) {
 	case []float64:
 		reluCapRows(d, rowLen(out), op.k)
@@ -415,7 +441,10 @@ func (op nonzeroMaskOp) Type() hm.Type {
 func (op nonzeroMaskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) {
+func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits.
+func (op nonzeroMaskOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	y, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
@@ -424,7 +453,7 @@ func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := g.Clone().(*tensor.Dense)
+	out := outFor(prealloc, g)
 	switch d := out.Data().(type) {
 	case []float64:
 		for i, v := range y.Data().([]float64) {

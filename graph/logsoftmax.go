@@ -32,12 +32,15 @@ func (op logSoftmaxOp) Type() hm.Type {
 func (op logSoftmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op logSoftmaxOp) Do(vals ...G.Value) (G.Value, error) {
+func (op logSoftmaxOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits.
+func (op logSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	out := x.Clone().(*tensor.Dense)
+	out := outFor(prealloc, x)
 	n := rowLen(out)
 	switch d := out.Data().(type) {
 	case []float64:
@@ -93,7 +96,10 @@ func (op logSoftmaxDiffOp) Type() hm.Type {
 func (op logSoftmaxDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) {
+func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo writes into prealloc when it fits.
+func (op logSoftmaxDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	y, err := denseOf(vals[0])
 	if err != nil {
 		return nil, err
@@ -102,7 +108,7 @@ func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := g.Clone().(*tensor.Dense)
+	out := outFor(prealloc, g)
 	n := rowLen(y)
 	switch d := out.Data().(type) {
 	case []float64:
