@@ -96,7 +96,9 @@ func (op logSoftmaxDiffOp) Type() hm.Type {
 func (op logSoftmaxDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
 
 // UsePreallocDo writes into prealloc when it fits.
 func (op logSoftmaxDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
