@@ -12,8 +12,8 @@ import (
 // InnerTrainer is what the PlasticTrain op runs: one whole rule-based
 // training pass (reset, then the examples of a batch one at a time) under
 // given rule tables, remembering what its backward pass needs.
-// Package plasticity implements it; the op only moves values in and out of
-// the graph.
+// The plasticity package implements it; the op only moves values in and
+// out of the graph.
 type InnerTrainer interface {
 	// TrainFlat resets the network, trains it with the rule tables (one
 	// flat slice per op input, in the op's input order) and returns the

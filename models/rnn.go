@@ -1,7 +1,9 @@
-// Package models holds the networks of the toolkit: the simple RNN of the
-// plasticity paper (rnn*.go) and the feed-forward networks of the
-// NeuroPlastic paper.
 package models
+
+// This file holds the simple RNN of the plasticity paper: NewRNN builds
+// one (masks, input weights), Forward is the float64 reference forward
+// pass with firing codes, BuildLogits/BuildLogitsT (rnn_graph.go) its
+// Gorgonia graph, RNNLabelled (rnn_data.go) its data set.
 
 import (
 	"errors"
