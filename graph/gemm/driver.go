@@ -148,7 +148,7 @@ func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
 
 // serial runs the blocked loop nest on one goroutine. sa and sb, when not
 // nil, are op(A) and op(B) of the whole of pr already packed (see
-// packShared); then n must fit one nc block if sb is given.
+// job.packUnit); n must then fit one nc block if sb is given.
 func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 	ws := kn.workspace()
 	mr, nr := kn.mr, kn.nr
