@@ -95,7 +95,7 @@ func ParseVariant(s string) (Variant, error) {
 
 // JoinVariantArgs rebuilds variant specs from a list that a comma-splitting
 // flag parser cut apart: an element starting with "--" continues the
-// previous variant's flags.
+// previous variant's flags, as does an "@file" item.
 func JoinVariantArgs(parts []string) ([]string, error) {
 	var out []string
 	for _, p := range parts {
@@ -103,7 +103,7 @@ func JoinVariantArgs(parts []string) ([]string, error) {
 		if p == "" {
 			continue
 		}
-		if strings.HasPrefix(p, "--") {
+		if strings.HasPrefix(p, "--") || strings.HasPrefix(p, "@") {
 			if len(out) == 0 {
 				return nil, fmt.Errorf("--variant %q: want NAME:--flag=value,... (no name before the flags)", p)
 			}

@@ -104,8 +104,8 @@ func TestParseVariant(t *testing.T) {
 		}
 	}
 	// A comma-splitting flag parser cut "a:--x=1,--y=2" and "b:--z=3" apart.
-	got, err := JoinVariantArgs([]string{"a:--x=1", "--y=2", "b:--z=3"})
-	if err != nil || !slices.Equal(got, []string{"a:--x=1,--y=2", "b:--z=3"}) {
+	got, err := JoinVariantArgs([]string{"a:--x=1", "--y=2", "b:@f", "--z=3", "@g"})
+	if err != nil || !slices.Equal(got, []string{"a:--x=1,--y=2", "b:@f,--z=3,@g"}) {
 		t.Errorf("%v %q", err, got)
 	}
 	if _, err := JoinVariantArgs([]string{"--y=2"}); err == nil {

@@ -36,8 +36,9 @@ Running the same sweep again skips finished cells (and diverged ones: divergence
 resumes interrupted ones from their checkpoint and trains the rest, so a sweep can be stopped
 with Ctrl-C and continued, or extended with more seeds. One sweep per folder at a time.
 
-A variant is NAME:--flag=value,--flag=value (flags of plastic train), or NAME:@FILE to take
-the flags from a --config style file (e.g. configs/neuroplastic-mnist-best.flags). Variant and
+A variant is NAME:--flag=value,--flag=value (flags of plastic train); an item @FILE takes the
+flags of a --config style file (e.g. NAME:@configs/neuroplastic-mnist-best.flags,--lr=0.05,
+later flags win). Variant and
 optimizer names join into the configuration's name. Flags after -- go to every cell.
 
 Examples:
@@ -50,7 +51,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "the sweep's folder under --out (required; the same name continues a sweep)"},
 			&cli.StringSliceFlag{Name: "optimizers", Usage: "optimizers to compare (neuroplastic, sgd, adam, adamw), comma-separated"},
-			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `NAME:--flag=v,--flag=v` or NAME:@FILE (repeatable)"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `NAME:--flag=v,--flag=v` (an item @FILE: the flags in FILE; repeatable)"},
 			&cli.Float64SliceFlag{Name: "lrs", Usage: "learning rates, comma-separated (none: each configuration's own --lr)"},
 			&cli.Float64SliceFlag{Name: "fractions", Usage: "training-set fractions in (0,1], comma-separated (none: the full set)"},
 			&cli.IntFlag{Name: "seeds", Value: 1, Usage: "`N` seeds per configuration: --seed .. --seed+N-1"},
@@ -174,27 +175,34 @@ func gridFromCLI(c *cli.Context) (sweep.Grid, error) {
 	return g, nil
 }
 
-// parseVariantSpec reads NAME:--flag=v,... or NAME:@FILE (a --config style
-// file of train flags).
+// parseVariantSpec reads NAME:--flag=v,... where any item may also be
+// @FILE, a --config style file of train flags, expanded in place (later
+// flags win, so NAME:@preset.flags,--lr=0.05 changes the preset's lr).
 func parseVariantSpec(s string) (sweep.Variant, error) {
 	name, rest, ok := strings.Cut(s, ":")
-	if ok && strings.HasPrefix(strings.TrimSpace(rest), "@") {
-		file := strings.TrimPrefix(strings.TrimSpace(rest), "@")
+	if !ok {
+		return sweep.ParseVariant(s)
+	}
+	var items []string
+	for _, it := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		file, isFile := strings.CutPrefix(it, "@")
+		if !isFile {
+			items = append(items, it)
+			continue
+		}
 		entries, err := readConfigFile(file)
 		if err != nil {
 			return sweep.Variant{}, fmt.Errorf("--variant %s: %w", name, err)
 		}
-		var flags []string
 		for _, e := range entries {
 			if e.value == "\x00" {
-				flags = append(flags, "--"+e.name)
+				items = append(items, "--"+e.name)
 			} else {
-				flags = append(flags, "--"+e.name+"="+e.value)
+				items = append(items, "--"+e.name+"="+e.value)
 			}
 		}
-		return sweep.ParseVariant(name + ":" + strings.Join(flags, ","))
 	}
-	return sweep.ParseVariant(s)
+	return sweep.ParseVariant(name + ":" + strings.Join(items, ","))
 }
 
 // validateTrainArgs parses args with the flags of `plastic train` and

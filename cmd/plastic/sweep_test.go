@@ -158,11 +158,11 @@ func TestSweepVariantFromFlagsFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "best.flags")
 	os.WriteFile(file, []byte("# a preset\n--optimizer=neuroplastic\n--lr=0.1\n--np-param-wise\n"), 0o644)
-	msg, err := runSweepCLI(t, "--out", dir, "sweep", "--name", "d", "--dry-run", "--variant", "best:@"+file, "--variant", "a:--optimizer=adam,--lr=1e-3", "--seeds", "2")
+	msg, err := runSweepCLI(t, "--out", dir, "sweep", "--name", "d", "--dry-run", "--variant", "best:@"+file, "--variant", "b2:@"+file+",--lr=0.5", "--variant", "a:--optimizer=adam,--lr=1e-3", "--seeds", "2")
 	if err != nil {
 		t.Fatal(err, msg)
 	}
-	for _, want := range []string{"best-s1\t--optimizer=neuroplastic --lr=0.1 --np-param-wise --model=mlp", "a-s2\t--optimizer=adam --lr=1e-3", "4 cells"} {
+	for _, want := range []string{"best-s1\t--optimizer=neuroplastic --lr=0.1 --np-param-wise --model=mlp", "a-s2\t--optimizer=adam --lr=1e-3", "b2-s1\t--optimizer=neuroplastic --lr=0.1 --np-param-wise --lr=0.5 --model", "6 cells"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in\n%s", want, msg)
 		}
