@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 
+	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/train"
@@ -65,11 +66,27 @@ func (l RuleLearning) check(what string) error {
 // learnRules meta-learns the rules of rs named in learn (their initial
 // values are in rs) on l.Data and returns rs, updated in place, with its
 // provenance filled in.
+//
+// Model selection: the last ValidationN of the training examples are held
+// out. Before learning and after every outer epoch the current rules train
+// a fresh copy of the learning network for one pass over the first
+// ValidationN training examples and are scored by the accuracy on the
+// held-out ones; the best-scoring parameters (the initial ones included)
+// are kept. Meta-learning optimises the loss after one batch of training,
+// and a rule that is good over a batch can make a long training collapse
+// (the same nodes win every round, a constant prediction); selection by
+// validation accuracy catches that without looking at the test set.
 func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.RuleSet, learn []plasticity.Target, seed int64, label string) (*plasticity.RuleSet, error) {
-	trainSet, testSet, err := loadSet(l.Data, env.DataDir, l.NTrain, seed)
+	trainSet, _, err := loadSet(l.Data, env.DataDir, l.NTrain, seed)
 	if err != nil {
 		return nil, err
 	}
+	nVal := min(ValidationN, trainSet.N/5)
+	if trainSet.N-nVal < l.Batch || nVal < 1 {
+		return nil, fmt.Errorf("%s: %d training examples are too few for a validation split and a batch of %d", label, trainSet.N, l.Batch)
+	}
+	valSet := data.Select(trainSet, seq(trainSet.N-nVal, trainSet.N))
+	metaSet := data.Select(trainSet, seq(0, trainSet.N-nVal))
 	net, err := l.Net.build(trainSet, rs.Multiplicative, seed)
 	if err != nil {
 		return nil, err
@@ -81,21 +98,82 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 		return nil, err
 	}
 	defer ml.Close()
-	task, err := plasticity.NewMetaTask(ml, net, trainSet, testSubset(testSet, 2000), l.Epochs, 2000, seed)
+	evalPass := testSubset(metaSet, nVal)
+	score := func() (float64, error) {
+		tr, err := plasticity.NewTrainer(net, rs, cfg.Scheme)
+		if err != nil {
+			return 0, err
+		}
+		defer tr.Close()
+		if err := tr.Pass(evalPass, nil); err != nil {
+			return 0, err
+		}
+		return tr.Accuracy(valSet)
+	}
+	var params [][]float64
+	for _, t := range learn {
+		for _, r := range rs.Rules() {
+			if r.Target() == t {
+				params = append(params, r.Params()...)
+			}
+		}
+	}
+	snapshot := func() [][]float64 {
+		c := make([][]float64, len(params))
+		for i, p := range params {
+			c[i] = append([]float64(nil), p...)
+		}
+		return c
+	}
+	best, err := score()
+	if err != nil {
+		return nil, err
+	}
+	bestParams, bestEpoch := snapshot(), 0
+	var scores []float64
+	scores = append(scores, best)
+	env.logf("%s: initial rules, validation accuracy %.4f", label, best)
+	task, err := plasticity.NewMetaTask(ml, net, metaSet, nil, l.Epochs, nVal, seed)
 	if err != nil {
 		return nil, err
 	}
 	hook := epochEnd(func(s *train.State) error {
 		m := s.EpochMetrics
-		env.logf("%s: rule learning epoch %d/%d, loss %.4g, train acc %.4f, test acc %.4f", label, s.Epoch, s.Epochs, m["loss"], m["train_acc"], m["test_acc"])
+		acc, err := score()
+		if err != nil {
+			return err
+		}
+		scores = append(scores, acc)
+		env.logf("%s: rule learning epoch %d/%d, loss %.4g, validation accuracy %.4f", label, s.Epoch, s.Epochs, m["loss"], acc)
+		if acc > best {
+			best, bestParams, bestEpoch = acc, snapshot(), s.Epoch
+		}
 		return nil
 	})
 	if err := train.Run(ctx, task, train.Options{Hooks: []any{train.NaNCheck{}, hook}}); err != nil {
 		return nil, fmt.Errorf("%s rule learning: %w", label, err)
 	}
+	for i, p := range params {
+		copy(p, bestParams[i])
+	}
+	env.logf("%s: kept the rules after epoch %d of %d (validation accuracy %.4f)", label, bestEpoch, l.Epochs, best)
 	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
-		FinalLoss: task.LastLoss, Epochs: l.Epochs, Note: fmt.Sprintf("learned on %s, %s, %d examples, loss %s", l.Data, l.Net, l.NTrain, l.Loss)}
+		FinalLoss: task.LastLoss, Epochs: bestEpoch,
+		Note: fmt.Sprintf("learned on %s, %s, %d examples (%d held out), loss %s; validation accuracy by epoch %.4v, kept epoch %d",
+			l.Data, l.Net, metaSet.N, nVal, l.Loss, scores, bestEpoch)}
 	return rs, nil
+}
+
+// ValidationN is the number of training examples rule learning holds out
+// to choose among the rules of its epochs (at most a fifth of them).
+const ValidationN = 2000
+
+func seq(lo, hi int) []int {
+	s := make([]int, hi-lo)
+	for i := range s {
+		s[i] = lo + i
+	}
+	return s
 }
 
 // LearnOutputRule learns a T = l.Net.T output table rule from zeros
@@ -162,8 +240,8 @@ func perceptron(rounds int) (*plasticity.RuleSet, error) {
 	return plasticity.ForRounds(rs, rounds)
 }
 
-// withOutput returns rs (T rounds) with a T=1 output rule widened in, or
-// rs itself when it has its own output rule.
+// loadRuleFile reads a rule file or built-in for a T-round network (a T=1
+// output rule is widened to T rounds); it must have an output rule.
 func loadRuleFile(path string, rounds int) (*plasticity.RuleSet, error) {
 	rs, err := plasticity.LoadRules(path)
 	if err != nil {

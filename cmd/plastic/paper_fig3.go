@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/plasticity-lab/plastic/experiments"
+)
+
+// `plastic paper fig3`: Fig. 3, cross-task generalization of learned rules.
+func init() {
+	d := experiments.DefaultFig3()
+	flags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "data", Value: cli.NewStringSlice(d.Data...), Usage: "data sets (comma-separated or repeated); file sets whose files are absent are skipped with a note"},
+		&cli.IntFlag{Name: "repeats", Value: d.Repeats, Usage: "shuffled re-trainings per network and data set"},
+		&cli.IntFlag{Name: "jobs", Value: 0, Usage: "re-trainings run in parallel (0: the number of CPUs); results do not depend on it"},
+		&cli.IntFlag{Name: "n-train", Value: d.NTrain, Usage: "training examples per data set"},
+		&cli.IntFlag{Name: "passes", Value: d.Passes, Usage: "passes per re-training"},
+		&cli.IntFlag{Name: "small-nodes", Value: d.Small.Nodes, Usage: "|V| of the small networks"},
+		&cli.IntFlag{Name: "small-cap", Value: d.Small.Cap, Usage: "k of the small networks"},
+		&cli.IntFlag{Name: "large-nodes", Value: d.Large.Nodes, Usage: "|V| of the large networks"},
+		&cli.IntFlag{Name: "large-cap", Value: d.Large.Cap, Usage: "k of the large networks"},
+		&cli.StringFlag{Name: "output-rules", Usage: "use this T=1 rule file instead of learning the Halfspace output rule"},
+		&cli.StringFlag{Name: "rnn-rules", Usage: "use this T=3 rule file instead of learning the ReLU1 rules"},
+	}
+	flags = append(flags, learnFlags("output-", "T=1 output rule", d.OutputLearn)...)
+	flags = append(flags, learnFlags("rnn-", "T=3 RNN (small NN) and output rules", d.RNNLearn)...)
+	registerPaper(&cli.Command{
+		Name:  "fig3",
+		Usage: "Fig. 3: rules learned on Halfspace / ReLU1 re-train small and large, T=1 and T=3 networks on six data sets",
+		UsageText: "plastic [global options] paper fig3 [options]\n\nExamples:\n" +
+			"  plastic --config configs/fig3.flags paper fig3\n" +
+			"  plastic paper fig3 --data halfspace,relu1,relu2,rnn-labelled --repeats 3 --jobs 2",
+		Description: "Learns an output table rule on Halfspace (|V|=100, k=50, T=1) and a small-NN RNN rule plus output\n" +
+			"rule on ReLU1 (|V|=100, k=50, T=3) by meta-learning, holds them fixed, and trains four networks (small\n" +
+			"|V|=100 k=50 and large |V|=1000 k=500, T=1 with the Halfspace rule and T=3 with the ReLU1 rules) on\n" +
+			"every data set (10,000 training examples; a random 10,000 of MNIST/Fashion-MNIST), --repeats times in a\n" +
+			"freshly shuffled order, one pass, updates on misclassified examples. Writes fig3_runs.csv (every\n" +
+			"re-training), fig3.csv (mean and sd of train/test accuracy, chance = majority rate), fig3_test and\n" +
+			"fig3_train bar charts and both rule files.",
+		Flags: append(flags, runFlags()...),
+		Action: func(c *cli.Context) error {
+			cfg := experiments.DefaultFig3()
+			cfg.Data, cfg.Repeats, cfg.Jobs = paperDataList(c, "data"), c.Int("repeats"), c.Int("jobs")
+			cfg.NTrain, cfg.Passes = c.Int("n-train"), c.Int("passes")
+			cfg.Small = experiments.Net{Nodes: c.Int("small-nodes"), Cap: c.Int("small-cap")}
+			cfg.Large = experiments.Net{Nodes: c.Int("large-nodes"), Cap: c.Int("large-cap")}
+			cfg.OutputRules, cfg.RNNRules = c.String("output-rules"), c.String("rnn-rules")
+			cfg.OutputLearn = learnFrom(c, "output-", cfg.OutputLearn)
+			cfg.RNNLearn = learnFrom(c, "rnn-", cfg.RNNLearn)
+			cfg.Seed = c.Int64(flagSeed)
+			return runExperiment(c, "paper-fig3", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
+				res, err := experiments.Fig3(ctx, env, cfg)
+				if err != nil {
+					return nil, nil, err
+				}
+				w := c.App.Writer
+				fmt.Fprintf(w, "%-24s %-14s %-17s %-17s %s\n", "model", "data", "train (mean+-sd)", "test (mean+-sd)", "chance")
+				cells := map[string]any{}
+				for _, cell := range res.Cells {
+					fmt.Fprintf(w, "%-24s %-14s %.4f +- %.4f  %.4f +- %.4f  %.4f\n", cell.Model, cell.Data, cell.TrainMean, cell.TrainSD, cell.TestMean, cell.TestSD, cell.Chance)
+					cells[cell.Model+" / "+cell.Data] = map[string]any{"train_mean": cell.TrainMean, "train_sd": cell.TrainSD,
+						"test_mean": cell.TestMean, "test_sd": cell.TestSD, "chance": cell.Chance, "train": cell.Train, "test": cell.Test}
+				}
+				fmt.Fprintf(w, "large T=3 beats large T=1 (mean test accuracy): %v\n", res.LargeT3BeatsT1)
+				if len(res.BelowChance) > 0 {
+					fmt.Fprintf(w, "not above chance: %v\n", res.BelowChance)
+				}
+				return map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}, &res.Output, nil
+			})
+		},
+	})
+}
