@@ -1,0 +1,89 @@
+// Package experiments owns the plasticity paper's experiments ("Learning
+// with Plasticity Rules", shared/spec/plasticity-rules.md): each one is a
+// function from a config to results tables (CSV) and figures (PNG + SVG,
+// package plots), written into Env.Dir, with one metrics line per
+// measurement through Env.Metrics. The `plastic paper` commands
+// (cmd/plastic/paper_*.go) call them inside a run folder; configs/*.flags
+// hold the paper's settings and scripts/paper-all.sh runs them all.
+//
+// Every training goes through train.Run: rule-based training as
+// plasticity.TrainTask, rule learning as plasticity.MetaTask, the Adam
+// baseline as baseline.Task, the classic threshold unit as ThresholdTask.
+//
+// # Experiments
+//
+//   - Fig2: the same T=1 network (|V|=1000, k=500) trained by an output
+//     rule (default: the perceptron) and by Adam (lr 1e-2, batches of 100)
+//     on its output weights; test accuracy against samples seen.
+//   - Fig3: an output rule learned on Halfspace (|V|=100, k=50, T=1) and a
+//     small-NN RNN rule plus output rule learned on ReLU1 (T=3) re-train
+//     small (100/50) and large (1000/500) networks with T=1 and T=3 on
+//     Halfspace, ReLU1, ReLU2, RNN-labelled, MNIST and Fashion-MNIST (file
+//     sets whose files are absent are skipped with a note), Repeats shuffled
+//     re-trainings each, Jobs at a time. Every re-training has its own seed
+//     derived from (seed, model, data set, repeat) and its own slot, so the
+//     CSV does not depend on Jobs.
+//   - Table2: |V|=1000, k=500, 2 passes over a random 10,000 training
+//     images, tested on the whole test set, Seeds seeds (--seed, --seed+1,
+//     ...: a new subset, network and order each). T=1 and T=1* (A all ones)
+//     use the perceptron output rule; T=3 uses, as Appendix A.3 says, a
+//     small NN (20 hidden units) RNN rule meta-learned on a |V|=200, k=100
+//     network next to the fixed perceptron output rule.
+//   - Fig6: T=3, |V|=1000, k=500 on MNIST with the Table 2 T=3 rules (same
+//     seed, same rule), updating after every example versus only after
+//     misclassified ones.
+//   - Classic: Table 1's Perceptron ([[-1,1],[1,-1]] over x_i in {-1,1},
+//     additive) and Multiplicative Weights ([[1,1],[2,1/2]] over x_i in
+//     {0,1}, threshold n) as rules of a single linear threshold unit on
+//     separable halfspace data (SignHalfspace, BoolHalfspace), and the
+//     toolkit's built-in output rules of the same names on a T=1 simple
+//     RNN; Theorem 1 (GD on a T=1 output table rule from random N(0,1)
+//     starts reaches [[-,+],[+,-]]: the fraction of starts that do);
+//     Theorem 3 (mistakes of [[-a,a],[b,-b]] until convergence on data in
+//     {-1,1}^n labelled by a unit w* with sum(w*) = 0, against the bounds of
+//     Theorem3Bounds).
+//   - Optimal: Appendix B's closed-form MSE rule against the perceptron
+//     under the update-all scheme (every example, every output row), and
+//     the perceptron under the default scheme.
+//
+// # Protocol details (checked against the spec)
+//
+// Pixels are scaled to [0,1] by data.Load (/255). MNIST and Fashion-MNIST
+// are cut to a random 10,000 of the 60,000 training images (seeded, in the
+// random order of the draw); tests use the whole 10,000-image test set.
+// Rule-based training is one example at a time, updates only on
+// misclassified examples, output rule on the true and the predicted rows,
+// additive, eta = 0.01, W, U and b reset to 0, A ~ N(0,1) masked (or all
+// ones). The T=1 rule of Table 2 is the perceptron; a T=1 output rule used
+// by a T=3 network looks at the last round's firing bit
+// (plasticity.ForRounds). Fired = non-zero after the cap (the paper's
+// definition, not the authors' top-k picks).
+//
+// # Rule learning and model selection
+//
+// Rules are meta-learned as in Appendix A.1 (batches of 100, Adam lr 1e-2,
+// L2 0.01, the authors' softmax-then-cross-entropy loss by default). On
+// MNIST, rules learned this way are good over one batch of 100 but can
+// make a long training collapse: the rule strengthens the edges into nodes
+// that fired in the last round, the same nodes then win every round and
+// the network predicts one class (10% after 2 passes at |V|=1000), while
+// the rule's random initialisation reaches about 78%. So learnRules holds
+// out the last ValidationN (2,000) training examples and keeps the
+// parameters (initial ones included) whose one-pass training gives the best
+// accuracy on them; the rule file's provenance lists the validation
+// accuracy of every epoch and the epoch kept.
+//
+// # Where Table 2 differs from the paper
+//
+// The paper prints 85% (T=1) and 93% (T=1*); the authors' own code, run on
+// this machine with the same data and protocol, gives 82.4% and 86.7%
+// (Table2AuthorsCode), which is the reference this package is compared
+// with. The gap to the printed numbers may come from what the paper does
+// not pin down: the random 10,000-image subset and example order, the
+// unreported number of runs behind each printed figure (a single lucky
+// seed: the authors' T=1 runs here span 80.2-84.9%, T=1* 85.2-88.1%), k
+// and p of the runs (only |V|=1000, k=500 are given), whether fired means
+// positive after the cap or picked by top-k, and the authors' code
+// indexing the output rule's "other" row as 1 - label (right only for two
+// classes) at the commit stored publicly.
+package experiments
