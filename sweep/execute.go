@@ -145,11 +145,11 @@ func Execute(ctx context.Context, g Grid, cells []Cell, opt Options) ([]Outcome,
 					say("[%d/%d] %s: done, final test accuracy %s (%.1f s)", j.i+1, len(cells), c.ID, acc, time.Since(t0).Seconds())
 				case StateDiverged:
 					say("[%d/%d] %s: diverged (kept as a result)", j.i+1, len(cells), c.ID)
+				case StateNotRun:
+					say("[%d/%d] %s: stopped (continued by the next run of the sweep)", j.i+1, len(cells), c.ID)
 				default:
 					say("[%d/%d] %s: %s: %v (log %s)", j.i+1, len(cells), c.ID, st, err, logPath(opt.Dir, c))
-					if st == StateFailed {
-						cancel() // the same cause would most likely fail the rest
-					}
+					cancel() // the same cause would most likely fail the rest
 				}
 			}
 		}()

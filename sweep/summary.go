@@ -15,9 +15,10 @@ import (
 // Accuracies are in percent; Diff in percentage points.
 type Row struct {
 	report.Key
-	// Runs finished all their epochs; Failed did not (diverged, interrupted).
-	Runs, Failed int
-	Final, Best  report.Stat
+	// Runs finished all their epochs; Unfinished did not (diverged,
+	// interrupted, failed).
+	Runs, Unfinished int
+	Final, Best      report.Stat
 	// Baseline is the arm compared with ("" for the baseline itself, or
 	// when no baseline was named or none matches).
 	Baseline string
@@ -51,7 +52,7 @@ func Summarize(groups []report.Group, baseline string) ([]Row, error) {
 	for _, g := range groups {
 		r := Row{Key: g.Key, Final: pct(g.Final()), Best: pct(g.Best()), Diff: math.NaN()}
 		r.Runs = len(g.DoneRuns())
-		r.Failed = len(g.Runs) - r.Runs
+		r.Unfinished = len(g.Runs) - r.Runs
 		if baseline != "" && g.Arm != baseline {
 			if d, ok := PairedDiffs(groups, g, baseline); ok {
 				r.Baseline, r.Paired = baseline, len(d)
@@ -128,12 +129,12 @@ func PairedDiffs(groups []report.Group, g report.Group, baseline string) ([]floa
 // Table is the summary as a CSV table (accuracies in percent, the
 // difference in points; empty cells where there is no value).
 func Table(rows []Row) *plots.Table {
-	t := plots.NewTable("dataset", "model", "arm", "lr", "fraction", "runs", "failed",
+	t := plots.NewTable("dataset", "model", "arm", "lr", "fraction", "runs", "unfinished",
 		"final_acc_mean_pct", "final_acc_std_pct", "best_acc_mean_pct", "best_acc_std_pct",
 		"baseline", "wins", "paired_seeds", "diff_vs_baseline_pts")
 	for _, r := range rows {
 		// Append cannot fail: the widths match the header.
-		_ = t.Append(r.Dataset, r.Model, r.Arm, numCell(r.LR), numCell(r.Fraction), r.Runs, r.Failed,
+		_ = t.Append(r.Dataset, r.Model, r.Arm, numCell(r.LR), numCell(r.Fraction), r.Runs, r.Unfinished,
 			numCell(r.Final.Mean), numCell(r.Final.Std), numCell(r.Best.Mean), numCell(r.Best.Std),
 			r.Baseline, intCell(r.Baseline != "", r.Wins), intCell(r.Baseline != "", r.Paired), numCell(r.Diff))
 	}
@@ -162,8 +163,8 @@ func Print(w io.Writer, rows []Row) error {
 	fmt.Fprintln(tw, "dataset\tmodel\tconfiguration\tlr\tfraction\tseeds\tfinal acc %\tbest acc %\tvs baseline")
 	for _, r := range rows {
 		seeds := fmt.Sprint(r.Runs)
-		if r.Failed > 0 {
-			seeds += fmt.Sprintf(" (+%d failed)", r.Failed)
+		if r.Unfinished > 0 {
+			seeds += fmt.Sprintf(" (+%d unfinished)", r.Unfinished)
 		}
 		vs := ""
 		switch {

@@ -126,6 +126,9 @@ func sweepAction(c *cli.Context) error {
 		Run: execRunner(self, c.String(flagDataDir), c.String(flagDevice)),
 	})
 	serr := summarizeSweep(w, dir, c.String("baseline"))
+	if xerr != nil && ctx.Err() != nil {
+		return fmt.Errorf("sweep %s interrupted; run the same command again to continue it", dir)
+	}
 	if xerr != nil {
 		return fmt.Errorf("sweep %s: %w", dir, xerr)
 	}
@@ -249,9 +252,11 @@ func execRunner(self, dataDir, device string) sweep.Runner {
 		}
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stdout, cmd.Stderr = log, log
-		// Ctrl-C reaches the cells too (same process group); on another
-		// cancellation ask them to stop as Ctrl-C would, so they record an
-		// interrupted run that the next sweep resumes.
+		// Cells run in their own process group, so a Ctrl-C at the terminal
+		// reaches only the sweep, which passes exactly one SIGINT on: the
+		// cell records an interrupted run that the next sweep resumes (a
+		// second SIGINT would make it quit at once).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 		cmd.WaitDelay = time.Minute
 		fmt.Fprintf(log, "$ %s %s\n", self, strings.Join(args, " "))

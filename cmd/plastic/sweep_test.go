@@ -95,7 +95,7 @@ func TestSweepSyntheticJobsAndResume(t *testing.T) {
 		t.Errorf("cells %v (seeds from --seed 3)", one)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "one", "summary.csv"))
-	if err != nil || !strings.HasPrefix(string(b), "dataset,model,arm,lr,fraction,runs,failed,final_acc_mean_pct") {
+	if err != nil || !strings.HasPrefix(string(b), "dataset,model,arm,lr,fraction,runs,unfinished,final_acc_mean_pct") {
 		t.Errorf("summary.csv: %v\n%s", err, b)
 	}
 
