@@ -27,49 +27,48 @@ func CapInPlace[F Float](z []F, k int, scratch []F) {
 		clear(z)
 		return
 	}
-	// Fast exit: no negative entries and at most k positive ones (the usual
-	// case after a ReLU with few active units): zeroing the unselected zeros
-	// changes nothing.
-	pos, neg := 0, false
+	// One branch-free pass: count the positive entries, note negative ones
+	// and gather the positive values into scratch. Fast exit: no negative
+	// entries and at most k positive ones (the usual case after a ReLU with
+	// few active units): zeroing the unselected zeros changes nothing.
+	s := scratch[:n]
+	pos, neg := 0, 0
 	for _, v := range z {
-		if v > 0 {
-			pos++
-		} else if v < 0 {
-			neg = true
-		}
+		s[pos] = v
+		pos += b2i(v > 0)
+		neg |= b2i(v < 0)
 	}
-	if !neg && pos <= k {
+	if neg == 0 && pos <= k {
 		return
 	}
 	var thr F
-	if !neg {
+	if neg == 0 {
 		// select among the positive entries only (the zeros are all dropped)
-		s := scratch[:0]
-		for _, v := range z {
-			if v > 0 {
-				s = append(s, v)
-			}
-		}
-		thr = kthLargest(s, k, s)
+		thr = kthLargest(s[:pos], k, s[:pos])
 	} else {
-		thr = kthLargest(z, k, scratch[:n])
+		thr = kthLargest(z, k, s)
 	}
 	greater := 0
 	for _, v := range z {
-		if v > thr {
-			greater++
-		}
+		greater += b2i(v > thr)
 	}
 	eq := k - greater // ties at the threshold still to keep
 	for i, v := range z {
-		switch {
-		case v > thr:
-		case v == thr && eq > 0:
+		keep := v > thr
+		if v == thr && eq > 0 {
+			keep = true
 			eq--
-		default:
-			z[i] = 0
 		}
+		z[i] = v * F(b2i(keep))
 	}
+}
+
+// b2i is 1 for true and 0 for false, compiled without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CapMask writes to keep[i] whether entry i of z survives CapInPlace(z, k);
@@ -457,15 +456,11 @@ func (op nonzeroMaskOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Valu
 	switch d := out.Data().(type) {
 	case []float64:
 		for i, v := range y.Data().([]float64) {
-			if v == 0 {
-				d[i] = 0
-			}
+			d[i] *= float64(b2i(v != 0))
 		}
 	case []float32:
 		for i, v := range y.Data().([]float32) {
-			if v == 0 {
-				d[i] = 0
-			}
+			d[i] *= float32(b2i(v != 0))
 		}
 	default:
 		return nil, fmt.Errorf("cap-relu gradient: unsupported dtype %v", out.Dtype())

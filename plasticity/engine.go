@@ -212,10 +212,7 @@ func (e *engine[F]) capFire() {
 	if !e.net.TopKFiring {
 		graph.CapInPlace(e.z, e.k, e.sel)
 		for i, zv := range e.z {
-			e.codes[i] <<= 1
-			if zv != 0 {
-				e.codes[i] |= 1
-			}
+			e.codes[i] = e.codes[i]<<1 | fired(zv)
 		}
 		return
 	}
@@ -228,6 +225,14 @@ func (e *engine[F]) capFire() {
 			e.z[i] = 0
 		}
 	}
+}
+
+// fired is 1 for a non-zero entry, without a branch.
+func fired[F graph.Float](v F) uint8 {
+	if v != 0 {
+		return 1
+	}
+	return 0
 }
 
 // learn runs one example and applies the rules; it returns the prediction
