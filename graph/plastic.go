@@ -17,7 +17,8 @@ import (
 type InnerTrainer interface {
 	// TrainFlat resets the network, trains it with the rule tables (one
 	// flat slice per op input, in the op's input order) and returns the
-	// final trained weights as one flat vector of length OutSize.
+	// final trained weights as one flat vector of length OutSize (the op
+	// copies it, so the trainer may reuse the slice).
 	TrainFlat(tables [][]float64) ([]float64, error)
 	// OutSize is the length of the flat output vector.
 	OutSize() int
@@ -61,7 +62,11 @@ func (op *plasticOp) Type() hm.Type {
 func (op *plasticOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.tr.OutSize()}, nil
 }
-func (op *plasticOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *plasticOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
+
+// UsePreallocDo copies the trained weights into prealloc when it fits (the
+// InnerTrainer may reuse its output slice between calls).
+func (op *plasticOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	tabs := make([][]float64, len(vals))
 	for i, v := range vals {
 		d, err := denseOf(v)
@@ -78,7 +83,11 @@ func (op *plasticOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tensor.New(tensor.WithShape(len(out)), tensor.WithBacking(out)), nil
+	if p, ok := prealloc.(*tensor.Dense); ok && p.Dtype() == tensor.Float64 && p.Shape().TotalSize() == len(out) {
+		copy(p.Data().([]float64), out)
+		return p, nil
+	}
+	return tensor.New(tensor.WithShape(len(out)), tensor.WithBacking(append([]float64(nil), out...))), nil
 }
 func (op *plasticOp) ReturnsPtr() bool      { return false }
 func (op *plasticOp) CallsExtern() bool     { return false }

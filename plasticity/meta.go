@@ -22,6 +22,7 @@ type inner struct {
 	out     []float64 // flat W | U | A of the last pass
 	racc    []float64 // nc x v scratch
 	gbuf    []float64 // row-major gradient scratch
+	flat    []float64 // transposed output, reused
 }
 
 func (in *inner) OutSize() int {
@@ -65,7 +66,10 @@ func (in *inner) TrainFlat(tables [][]float64) ([]float64, error) {
 	}
 	// The graph takes the weights transposed (models.BuildLogitsT).
 	v, m, n := e.v, e.m, e.n
-	flat := make([]float64, len(in.out))
+	if len(in.flat) != len(in.out) {
+		in.flat = make([]float64, len(in.out))
+	}
+	flat := in.flat
 	transpose(flat[:v*v], e.w, v, v)
 	transpose(flat[v*v:v*v+m*v], e.u, m, v)
 	if e.in != nil {
