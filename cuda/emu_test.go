@@ -6,7 +6,8 @@ package cuda
 // every CUDA thread of a block is a fiber (ucontext), __syncthreads is a
 // block-wide barrier, __shfl_down_sync/__ballot_sync exchange values at
 // warp-wide barriers, and a barrier reached by only part of its scope is
-// reported as divergence. Blocks run one after another. cuBLAS is
+// reported as divergence. Blocks run one after another and threads
+// between barriers one after another, both in varying orders. cuBLAS is
 // emulated by a column-major reference SGEMM. The Go side talks to the
 // program over a pipe and implements the Context backend, so the GPU
 // check suite (check_test.go) runs unchanged on it.
@@ -29,6 +30,7 @@ import (
 
 const emuHarness = `
 #include <cmath>
+#include <numeric>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +50,7 @@ static int emu_cur, emu_n;
 static ucontext_t emu_sched;
 static jmp_buf emu_sched_jb;
 static unsigned emu_x[32][32];
+static uint64_t emu_rng = 0x853c49e6748fea9bULL;
 
 #define threadIdx (emu_t[emu_cur].tid)
 #define blockIdx emu_block
@@ -127,7 +130,13 @@ static const char* emu_run_block() {
 		t.state = RUN;
 	}
 	for (;;) {
-		for (int i = 0; i < emu_n; i++) {
+		// Run the runnable threads in a varying order (rotated start,
+		// alternating direction), as a GPU promises no order between
+		// barriers: a missing __syncthreads then shows up as a mismatch.
+		emu_rng = emu_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		int start = (int)((emu_rng >> 33) % (uint64_t)emu_n), dir = (emu_rng >> 62) & 1 ? 1 : -1;
+		for (int j = 0; j < emu_n; j++) {
+			int i = ((start + dir * j) % emu_n + emu_n) % emu_n;
 			if (emu_t[i].state != RUN) continue;
 			emu_cur = i;
 			if (!_setjmp(emu_sched_jb)) {
@@ -216,7 +225,14 @@ int main() {
 			emu_params = params; emu_n = b[0];
 			emu_bdim = emu_dim3{b[0], 1, 1}; emu_gdim = emu_dim3{g[0], 1, 1};
 			const char* err = NULL;
-			for (uint32_t bx = 0; bx < g[0] && !err; bx++) { emu_block = emu_dim3{bx, 0, 0}; err = emu_run_block(); }
+			// Blocks in a varying order too (a stride coprime with the grid).
+			uint32_t stride = 1;
+			if (g[0] > 1) {
+				emu_rng = emu_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				stride = 1 + (uint32_t)((emu_rng >> 33) % g[0]);
+				while (std::gcd(stride, g[0]) != 1) stride++;
+			}
+			for (uint32_t j = 0, bx = 0; j < g[0] && !err; j++, bx = (bx + stride) % g[0]) { emu_block = emu_dim3{bx, 0, 0}; err = emu_run_block(); }
 			reply(err);
 			break;
 		}
