@@ -13,7 +13,8 @@ package cuda
 //	h, inp, z   B x V    codes B x V (int32)    logits B x M
 //	rule B x S x S, ro B x S x 2 (one shared when SharedRules)
 //
-// One step (no host synchronisation; the host only advances the index):
+// One step (DevicePlastic.Train uploads the indices and labels of all its
+// steps once, then queues every step with no host round trip):
 //
 //	X = gather(data, idx)                                   pl_gather_rows
 //	inp = Am x   (shared: one GEMM X Am^T; else strided batched)  cuBLAS
