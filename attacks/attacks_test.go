@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
 )
@@ -657,5 +660,38 @@ func TestLargeLogitsAcrossRows(t *testing.T) {
 		}
 		gb.Close()
 		g1.Close()
+	}
+}
+
+// TestRNNGraphMatchesBuildLogits: the attack's RNN graph gives the logits of
+// models.RNN.BuildLogits (the graph gradient descent trains).
+func TestRNNGraphMatchesBuildLogits(t *testing.T) {
+	for _, T := range []int{1, 2, 3} {
+		net := randomRNN(t, 7, 3, T, int64(10+T))
+		rng := rand.New(rand.NewSource(int64(T)))
+		B := 5
+		x := randomImages(rng, B, 7, 0, 1)
+		logitsOf := func(build func(xn *G.Node) (*G.Node, error)) []float64 {
+			g := G.NewGraph()
+			xn := G.NewMatrix(g, tensor.Float64, G.WithShape(B, 7), G.WithName("x"),
+				G.WithValue(tensor.New(tensor.WithShape(B, 7), tensor.WithBacking(append([]float64(nil), x...)))))
+			l, err := build(xn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float64(nil), l.Value().Data().([]float64)...)
+		}
+		got := logitsOf(func(xn *G.Node) (*G.Node, error) { return rnnLogits(net, xn) })
+		want := logitsOf(func(xn *G.Node) (*G.Node, error) { return net.BuildLogits(xn, models.GraphParams{}) })
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+				t.Fatalf("T=%d logit %d: attack graph %v, BuildLogits %v", T, i, got[i], want[i])
+			}
+		}
 	}
 }
