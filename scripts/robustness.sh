@@ -79,12 +79,12 @@ fi
 step "fig5"
 P attack plot --save "$OUT/fig5" "$OUT/attack-t1" "$OUT/attack-t1s" "$OUT/attack-t3" "$OUT/attack-gd"
 for n in t3 gd; do
-	src=$OUT/attack-$n
-	[[ $n == gd ]] && src=$OUT/gd
+	src=$OUT/attack-$n label="rules, T=3"
+	[[ $n == gd ]] && src=$OUT/gd label="GD, T=$GD_ROUNDS"
 	if [[ ! -f $OUT/examples-$n/examples.png ]]; then
 		rm -rf "${OUT:?}/examples-$n"
 		step "examples-$n"
-		P attack examples --run "$src" --data mnist --eps 2 --images 8 --name "examples-$n"
+		P attack examples --run "$src" --data mnist --eps 2 --images 8 --label "$label" --name "examples-$n"
 	fi
 done
 
