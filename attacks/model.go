@@ -161,6 +161,14 @@ func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []
 	copyFloats(logits[:rows*m], g.logits.Value().Data())
 	for i, t := range targets {
 		loss[i] = crossEntropy(logits[i*m:(i+1)*m], t)
+		if math.IsNaN(loss[i]) || math.IsInf(loss[i], 0) {
+			return fmt.Errorf("attacks: row %d has logits %v: not finite", i, logits[i*m:(i+1)*m])
+		}
+	}
+	for i, v := range grad[:rows*n] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("attacks: the input gradient of row %d is %v at input %d", i/n, v, i%n)
+		}
 	}
 	return nil
 }
