@@ -26,7 +26,9 @@ die() {
 # need_data NAME: the data set's files must be in $DATA (MNIST also works
 # from the GoMNIST module); otherwise stop with the files and how to get them.
 need_data() {
-	if ! "$PLASTIC" -q --data-dir "$DATA" data verify "$1" >&2; then
+	local check
+	if ! check=$("$PLASTIC" -q --data-dir "$DATA" data verify "$1" 2>&1); then
+		echo "$check" >&2
 		die "data set $1 is not in $DATA/$1 (files listed above). Download it with '$PLASTIC --data-dir $DATA data fetch $1' on a machine with network access, or copy the files there by hand; nothing was trained."
 	fi
 }
