@@ -48,8 +48,9 @@ type Run struct {
 	// Error is the manifest's error text of a failed run.
 	Error string
 	// Arm names the configuration (see the package doc).
-	Arm            string
-	Optimizer      string
+	Arm       string
+	Optimizer string
+	// LR is the --lr flag (0 when the run did not record one).
 	LR             float64
 	Fraction       float64
 	Seed           int64
@@ -107,6 +108,9 @@ func Load(dir, arm string) (Run, error) {
 	}
 	if math.IsNaN(out.Fraction) {
 		out.Fraction = 1
+	}
+	if math.IsNaN(out.LR) {
+		out.LR = 0 // not recorded (NaN would make every such run its own group)
 	}
 	out.Arm = arm
 	if out.Arm == "" {

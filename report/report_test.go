@@ -120,3 +120,17 @@ func TestFindErrors(t *testing.T) {
 		t.Errorf("%v %+v", err, runs)
 	}
 }
+
+func TestRunsWithoutLRGroupTogether(t *testing.T) {
+	root := t.TempDir()
+	fabricate(t, root, "a", map[string]any{"optimizer": "sgd"}, 1, []float64{0.5}, nil)
+	fabricate(t, root, "b", map[string]any{"optimizer": "sgd"}, 2, []float64{0.7}, nil)
+	runs, err := Find(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := GroupRuns(runs)
+	if len(gs) != 1 || gs[0].LR != 0 || !near(gs[0].Final().Mean, 0.6) {
+		t.Errorf("groups %+v", gs)
+	}
+}

@@ -134,7 +134,7 @@ func Table(rows []Row) *plots.Table {
 		"baseline", "wins", "paired_seeds", "diff_vs_baseline_pts")
 	for _, r := range rows {
 		// Append cannot fail: the widths match the header.
-		_ = t.Append(r.Dataset, r.Model, r.Arm, numCell(r.LR), numCell(r.Fraction), r.Runs, r.Unfinished,
+		_ = t.Append(r.Dataset, r.Model, r.Arm, lrCell(r.LR), numCell(r.Fraction), r.Runs, r.Unfinished,
 			numCell(r.Final.Mean), numCell(r.Final.Std), numCell(r.Best.Mean), numCell(r.Best.Std),
 			r.Baseline, intCell(r.Baseline != "", r.Wins), intCell(r.Baseline != "", r.Paired), numCell(r.Diff))
 	}
@@ -143,6 +143,14 @@ func Table(rows []Row) *plots.Table {
 
 func numCell(x float64) string {
 	if math.IsNaN(x) {
+		return ""
+	}
+	return formatNum(x)
+}
+
+// lrCell leaves a learning rate the runs did not record (0) empty.
+func lrCell(x float64) string {
+	if x == 0 {
 		return ""
 	}
 	return formatNum(x)
@@ -173,7 +181,7 @@ func Print(w io.Writer, rows []Row) error {
 		case r.Baseline != "":
 			vs = fmt.Sprintf("no seed in common with %s", r.Baseline)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Dataset, r.Model, r.Arm, numCell(r.LR), numCell(r.Fraction),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Dataset, r.Model, r.Arm, lrCell(r.LR), numCell(r.Fraction),
 			seeds, statCell(r.Final), statCell(r.Best), vs)
 	}
 	return tw.Flush()

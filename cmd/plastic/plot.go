@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -297,7 +296,7 @@ func labeller(groups []report.Group) func(report.Group) string {
 	model := distinct(groups, func(g report.Group) string { return g.Model }) > 1
 	return func(g report.Group) string {
 		parts := []string{g.Arm}
-		if lr && !math.IsNaN(g.LR) {
+		if lr && g.LR > 0 {
 			parts = append(parts, fmt.Sprintf("lr %g", g.LR))
 		}
 		if frac {

@@ -61,7 +61,7 @@ Examples:
 			&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data set of every cell (plastic train --dataset)"},
 			&cli.IntFlag{Name: "epochs", Value: 10, Usage: "epochs of every cell"},
 			&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "mini-batch size of every cell"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their state; train nothing"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their train flags; train nothing"},
 			&cli.BoolFlag{Name: "summary-only", Usage: "summarise the sweep folder as it is; train nothing"},
 		},
 		Action: sweepAction,
