@@ -33,7 +33,7 @@ func init() {
 		&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data: " + strings.Join(trainDatasets, ", ") + " (synthetic: random data shaped like the model's input, for timing)"},
 		&cli.IntFlag{Name: "epochs", Value: 10, Usage: "epochs to train"},
 		&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "mini-batch size"},
-		&cli.IntFlag{Name: "eval-batch", Value: 500, Usage: "batch size of the test-set evaluation"},
+		&cli.IntFlag{Name: "eval-batch", Usage: "batch size of the test-set evaluation (0 = --batch-size)"},
 		&cli.IntFlag{Name: "seeds", Value: 1, Usage: "train `N` runs with seeds --seed .. --seed+N-1, each its own run folder"},
 		&cli.Float64Flag{Name: "train-fraction", Value: 1, Usage: "train on a random fraction F in (0,1] of the training set (test set unchanged)"},
 		&cli.IntFlag{Name: "n-train", Usage: "keep the first N training examples (0 = all; synthetic: 2048)"},
@@ -96,8 +96,8 @@ func jobFromCLI(c *cli.Context) (trainJob, error) {
 	if j.batch < 1 {
 		return j, fmt.Errorf("--batch-size %d: want >= 1", j.batch)
 	}
-	if j.evalBatch < 1 {
-		return j, fmt.Errorf("--eval-batch %d: want >= 1", j.evalBatch)
+	if j.evalBatch < 0 {
+		return j, fmt.Errorf("--eval-batch %d: want >= 0", j.evalBatch)
 	}
 	if j.nTrain < 0 || j.nTest < 0 {
 		return j, fmt.Errorf("--n-train %d / --n-test %d: want >= 0", j.nTrain, j.nTest)
@@ -131,14 +131,12 @@ func trainAction(c *cli.Context) error {
 				return err
 			}
 		}
-		r, ctx, stop, err := startRun(c, "train")
-		if err != nil {
+		// Each run records (and its id names) its own seed.
+		if err := c.Set(flagSeed, fmt.Sprint(seed)); err != nil {
 			return err
 		}
-		r.Manifest.Seed = seed
-		r.Manifest.Flags[flagSeed] = seed
-		if err := r.WriteManifest(); err != nil {
-			stop()
+		r, ctx, stop, err := startRun(c, "train")
+		if err != nil {
 			return err
 		}
 		err = trainOne(ctx, c, r, j, seed, false)
