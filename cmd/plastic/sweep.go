@@ -37,9 +37,9 @@ resumes interrupted ones from their checkpoint and trains the rest, so a sweep c
 with Ctrl-C and continued, or extended with more seeds. One sweep per folder at a time.
 
 A variant is NAME:--flag=value,--flag=value (flags of plastic train); an item @FILE takes the
-flags of a --config style file (e.g. NAME:@configs/neuroplastic-mnist-best.flags,--lr=0.05,
-later flags win). Variant and
-optimizer names join into the configuration's name. Flags after -- go to every cell.
+flags of a --config style file (e.g. NAME:@configs/neuroplastic-mnist-best.flags,--lr=0.05;
+later flags win). Variant and optimizer names join into the configuration's name. Flags after
+-- go to every cell.
 
 Examples:
   plastic sweep --name mnist --dataset mnist --epochs 10 --seeds 3 --baseline grad-only \
@@ -51,7 +51,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "the sweep's folder under --out (required; the same name continues a sweep)"},
 			&cli.StringSliceFlag{Name: "optimizers", Usage: "optimizers to compare (neuroplastic, sgd, adam, adamw), comma-separated"},
-			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `NAME:--flag=v,--flag=v` (an item @FILE: the flags in FILE; repeatable)"},
+			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `SPEC` = NAME:--flag=v,--flag=v (an item @FILE: the flags in FILE; repeatable)"},
 			&cli.Float64SliceFlag{Name: "lrs", Usage: "learning rates, comma-separated (none: each configuration's own --lr)"},
 			&cli.Float64SliceFlag{Name: "fractions", Usage: "training-set fractions in (0,1], comma-separated (none: the full set)"},
 			&cli.IntFlag{Name: "seeds", Value: 1, Usage: "`N` seeds per configuration: --seed .. --seed+N-1"},
