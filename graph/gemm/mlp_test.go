@@ -96,10 +96,14 @@ func BenchmarkMLPTrain(b *testing.B) {
 			x, y := mlpBatch(batch, 784, 10, 2)
 			m.step(b, x, y)
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				m.step(b, x, y)
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+			if cpu := processCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+				b.ReportMetric(float64(batch*b.N)/cpu, "samples/cpu-s")
+			}
 		})
 	}
 }
