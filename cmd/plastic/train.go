@@ -146,6 +146,9 @@ func trainAction(c *cli.Context) error {
 			if errors.Is(err, train.ErrInterrupted) {
 				return err
 			}
+			if n == 1 {
+				return err
+			}
 			if firstErr == nil {
 				firstErr = fmt.Errorf("seed %d: %w", seed, err)
 			}
