@@ -16,7 +16,10 @@
 //     rule (default: the perceptron) and by Adam (lr 1e-2, batches of 100)
 //     on its output weights; test accuracy against samples seen.
 //   - Fig3: an output rule learned on Halfspace (|V|=100, k=50, T=1) and a
-//     small-NN RNN rule plus output rule learned on ReLU1 (T=3) re-train
+//     small-NN RNN rule plus output rule learned on ReLU1 (T=3; its output
+//     rule starts from the Halfspace one: from zeros, with updates only on
+//     misclassified examples, U stays zero while the prediction is the
+//     majority class, and ReLU1 is 90% one class) re-train
 //     small (100/50) and large (1000/500) networks with T=1 and T=3 on
 //     Halfspace, ReLU1, ReLU2, RNN-labelled, MNIST and Fashion-MNIST (file
 //     sets whose files are absent are skipped with a note), Repeats shuffled
@@ -71,7 +74,11 @@
 // out the last ValidationN (2,000) training examples and keeps the
 // parameters (initial ones included) whose one-pass training gives the best
 // accuracy on them; the rule file's provenance lists the validation
-// accuracy of every epoch and the epoch kept.
+// accuracy of every epoch and the epoch kept. On ReLU1 (Fig. 3) no epoch
+// beat the initial rules either, so Fig. 3's T=3 networks use the
+// small-NN rule's random initialisation with the Halfspace output rule:
+// what this shows is the benefit of recurrence with a fixed random rule,
+// not of a learned RNN rule.
 //
 // # Where Table 2 differs from the paper
 //

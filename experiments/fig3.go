@@ -151,7 +151,7 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 		return nil, fmt.Errorf("fig3, T=1 rules: %w", err)
 	}
 	rnn3, err := fig3Rules(ctx, env, c.RNNRules, 3, func() (*plasticity.RuleSet, error) {
-		return LearnRNNRule(ctx, env, c.RNNLearn, nil, subSeed(c.Seed, "fig3 rnn rule"))
+		return LearnRNNRule(ctx, env, c.RNNLearn, out1, true, subSeed(c.Seed, "fig3 rnn rule"))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fig3, T=3 rules: %w", err)

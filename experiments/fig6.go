@@ -82,7 +82,7 @@ func Fig6(ctx context.Context, env Env, c Fig6Config) (*Fig6Result, error) {
 		if p, err = perceptron(1); err == nil {
 			l := c.Learn
 			l.Net.T = c.Net.T
-			rs, err = LearnRNNRule(ctx, env, l, p, subSeed(c.Seed, "table2 T=3 rule"))
+			rs, err = LearnRNNRule(ctx, env, l, p, false, subSeed(c.Seed, "table2 T=3 rule"))
 		}
 	}
 	if err != nil {

@@ -191,12 +191,13 @@ func LearnOutputRule(ctx context.Context, env Env, l RuleLearning, seed int64) (
 	return learnRules(ctx, env, l, rs, []plasticity.Target{plasticity.TargetOutput}, seed, "output rule on "+l.Data)
 }
 
-// LearnRNNRule learns a small-NN RNN rule (l.Hidden units). With fixed
-// == nil it also learns an output table rule from zeros (Fig. 3's ReLU1
-// rules); otherwise the output rule of fixed (a T=1 rule such as the
-// perceptron is widened to T rounds) stays as it is (Table 2's T=3 rule,
-// Appendix A.3).
-func LearnRNNRule(ctx context.Context, env Env, l RuleLearning, fixed *plasticity.RuleSet, seed int64) (*plasticity.RuleSet, error) {
+// LearnRNNRule learns a small-NN RNN rule (l.Hidden units) next to the
+// output rule of out (a T=1 rule such as the perceptron is widened to T
+// rounds; nil = a zero table). With learnOutput the output rule is learned
+// too, starting from out's (Fig. 3's ReLU1 rules start from the Halfspace
+// output rule); otherwise it stays fixed (Table 2's T=3 rule, Appendix A.3:
+// the perceptron).
+func LearnRNNRule(ctx context.Context, env Env, l RuleLearning, out *plasticity.RuleSet, learnOutput bool, seed int64) (*plasticity.RuleSet, error) {
 	l = l.withDefaults()
 	if err := l.check("RNN"); err != nil {
 		return nil, err
@@ -211,22 +212,26 @@ func LearnRNNRule(ctx context.Context, env Env, l RuleLearning, fixed *plasticit
 	}
 	rs := &plasticity.RuleSet{Rounds: l.Net.T, RNN: nn}
 	learn := []plasticity.Target{plasticity.TargetRNN}
-	if fixed == nil {
-		out, err := plasticity.NewTable(plasticity.TargetOutput, l.Net.T, nil)
-		if err != nil {
+	if out == nil {
+		if rs.Output, err = plasticity.NewTable(plasticity.TargetOutput, l.Net.T, nil); err != nil {
 			return nil, err
 		}
-		rs.Output = out
-		learn = append(learn, plasticity.TargetOutput)
 	} else {
-		w, err := plasticity.ForRounds(fixed, l.Net.T)
+		w, err := plasticity.ForRounds(out, l.Net.T)
 		if err != nil {
 			return nil, err
 		}
 		if w.Output == nil {
-			return nil, errors.New("RNN rule learning: the fixed rule set has no output rule")
+			return nil, errors.New("RNN rule learning: the given rule set has no output rule")
 		}
-		rs.Output, rs.Multiplicative = w.Output, w.Multiplicative
+		tab, err := plasticity.NewTable(plasticity.TargetOutput, l.Net.T, append([]float64(nil), w.Output.Table()...))
+		if err != nil {
+			return nil, err
+		}
+		rs.Output, rs.Multiplicative = tab, w.Multiplicative
+	}
+	if learnOutput {
+		learn = append(learn, plasticity.TargetOutput)
 	}
 	return learnRules(ctx, env, l, rs, learn, seed, "RNN rule on "+l.Data)
 }

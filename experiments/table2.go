@@ -136,7 +136,7 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 		if err != nil {
 			return nil, err
 		}
-		if t3, err = LearnRNNRule(ctx, env, c.T3Learn, p, subSeed(c.Seed, "table2 T=3 rule")); err != nil {
+		if t3, err = LearnRNNRule(ctx, env, c.T3Learn, p, false, subSeed(c.Seed, "table2 T=3 rule")); err != nil {
 			return nil, fmt.Errorf("table2, T=3 rule: %w", err)
 		}
 	}
