@@ -95,7 +95,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if !res.quiet {
 		t.Error("bare --quiet in a file should set it")
 	}
-	if res.dataDir != "data" {
+	if res.dataDir != "datasets" {
 		t.Errorf("data-dir %q, want the default", res.dataDir)
 	}
 }

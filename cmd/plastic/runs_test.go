@@ -115,7 +115,7 @@ func TestStartRunDone(t *testing.T) {
 	}
 	// Every flag with its final value: globals, the command's, from the file.
 	if m.Flags["epochs"] != 3.0 || m.Flags["seed"] != 9.0 || m.Flags["out"] != out || m.Flags["quiet"] != true ||
-		m.Flags["device"] != "auto" || m.Flags["data-dir"] != "data" || m.Flags["name"] != "first" {
+		m.Flags["device"] != "auto" || m.Flags["data-dir"] != "datasets" || m.Flags["name"] != "first" {
 		t.Fatalf("flags %v", m.Flags)
 	}
 	if len(ms) != 3 || ms[2]["accuracy"] != 3 {
