@@ -6,8 +6,9 @@
 // label per row, the logits, the cross-entropy loss of each row and its
 // gradient with respect to that row's input, by Gorgonia autodiff through
 // the model's forward graph (float32 for speed, float64 for checks).
-// Adapters: RNN (the simple RNN, rule- or GD-trained, through
-// models.RNN.BuildLogits and its cap ops), Linear (a softmax classifier with
+// Adapters: RNN (the simple RNN, rule- or GD-trained, through the forward
+// graph of models.RNN.BuildLogits rebuilt on fixed weights: one GEMM per
+// product, graph.Cap ops), Linear (a softmax classifier with
 // closed-form minimal perturbations) and MLP (the feed-forward MLP of
 // package models, rebuilt from its parameters).
 //
