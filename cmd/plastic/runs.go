@@ -166,7 +166,9 @@ func finishRun(c *cli.Context, err error) error {
 	}
 	delete(c.App.Metadata, metaRun)
 	ferr := err
-	if ar.in.wasSignalled() && (err == nil || !errors.Is(err, train.ErrInterrupted)) {
+	signalled := ar.in.wasSignalled()
+	ar.in.stop() // the run is over: stop listening for Ctrl-C
+	if signalled && (err == nil || !errors.Is(err, train.ErrInterrupted)) {
 		if err == nil {
 			ferr = train.ErrInterrupted
 		} else {
