@@ -36,7 +36,7 @@ func init() {
 // netFlags are the data and network flags shared by the rule commands.
 func netFlags(rounds int) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "data", Value: "halfspace", Usage: "data set: " + strings.Join(data.Names(), ", ")},
+		&cli.StringFlag{Name: "data", Aliases: []string{"dataset"}, Value: "halfspace", Usage: "data set: " + strings.Join(data.Names(), ", ")},
 		&cli.IntFlag{Name: "n-train", Usage: "training examples (generated sets: 10000 when 0; file sets: all when 0)"},
 		&cli.IntFlag{Name: "n-test", Usage: "test examples (as --n-train)"},
 		&cli.Float64Flag{Name: "label-noise", Usage: "generated sets: flip each label with this probability"},
