@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/optimizer"
@@ -17,26 +18,28 @@ import (
 // PyTorch peer (shared/peers/torch_peer.py) in the same session, so the
 // ratio can be read from one run:
 //
-//	go test ./models/ -run ^$ -bench 'MLP|TorchMLP' -benchtime 200x -count 3
+//	go test ./models/ -run ^$ -bench 'MLPTrainStep$|TorchMLP' -benchtime 300x -count 3
+//	go test ./models/ -run ^$ -bench MLPVsTorch -count 3   (ratio in one line)
 //
 // With -tags openblas (and CGO_LDFLAGS=-lopenblas) graph/gemm.Use installs OpenBLAS.
 
-func benchStep(b *testing.B, model string, in []int, batch int, optName string) {
+// newStepper builds a model, a training session and an optimizer on one
+// fixed batch of random data and returns a function doing one full step.
+func newStepper(tb testing.TB, model string, in []int, batch int, optName string) (step func(), closeFn func()) {
 	fastgemm.Use()
 	m, err := New(model, in, 10, 1)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	s, err := m.NewSession(batch, true)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer s.Close()
 	cfg := optimizer.DefaultConfig()
 	cfg.Name, cfg.LR = optName, 1e-3
 	opt, err := optimizer.New(cfg)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, s.Input().Shape().TotalSize())
@@ -48,17 +51,23 @@ func benchStep(b *testing.B, model string, in []int, batch int, optName string) 
 		y[i] = r.IntN(10)
 	}
 	if err := s.SetBatch(x, y); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	step := func() {
+	step = func() {
 		if err := s.Run(); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := opt.Step(s.ValueGrads()); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	step() // warm: buffers allocated
+	return step, func() { s.Close() }
+}
+
+func benchStep(b *testing.B, model string, in []int, batch int, optName string) {
+	step, closeFn := newStepper(b, model, in, batch, optName)
+	defer closeFn()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		step()
@@ -87,16 +96,15 @@ const peerPath = "/work/shared/peers/torch_peer.py"
 
 var peerRate = regexp.MustCompile(`samples/s=([0-9.]+)`)
 
-// runTorchPeer runs the peer once per b.N iteration block and reports its
-// samples/s; it skips when python3 with torch is not installed.
-func runTorchPeer(b *testing.B, what string, steps int) {
+// peerSamples runs the PyTorch peer once and returns its samples/s; it
+// skips the benchmark when python3 with torch is not installed.
+func peerSamples(b *testing.B, what string, steps int) float64 {
 	if _, err := os.Stat(peerPath); err != nil {
 		b.Skip("peer script missing:", peerPath)
 	}
 	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
 		b.Skip("PyTorch not installed (apt-get install -y python3-torch python3-torchvision)")
 	}
-	b.N = 1
 	out, err := exec.Command("/usr/bin/python3", peerPath, what, "--threads", "2", "--steps", strconv.Itoa(steps)).CombinedOutput()
 	if err != nil {
 		b.Fatalf("peer: %v\n%s", err, out)
@@ -106,8 +114,36 @@ func runTorchPeer(b *testing.B, what string, steps int) {
 		b.Fatalf("peer printed no samples/s:\n%s", out)
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
-	b.Logf("%s", out)
-	b.ReportMetric(v, "samples/s")
+	return v
+}
+
+// runTorchPeer reports the peer's samples/s as a benchmark of its own.
+func runTorchPeer(b *testing.B, what string, steps int) {
+	b.N = 1
+	b.ReportMetric(peerSamples(b, what, steps), "samples/s")
+}
+
+// BenchmarkMLPVsTorch times 300 of our MLP steps, the PyTorch peer's 300
+// steps, and ours again, back to back, and reports both rates (ours: the
+// better of the two) and their ratio.
+func BenchmarkMLPVsTorch(b *testing.B) {
+	torch := peerSamples(b, "mlp", 300)
+	step, closeFn := newStepper(b, "mlp", []int{784}, 128, "adam")
+	defer closeFn()
+	best := 0.0
+	for rep := 0; rep < 2; rep++ {
+		t0 := time.Now()
+		for i := 0; i < 300; i++ {
+			step()
+		}
+		best = max(best, 300*128/time.Since(t0).Seconds())
+		if rep == 0 {
+			torch = max(torch, peerSamples(b, "mlp", 300))
+		}
+	}
+	b.ReportMetric(best, "samples/s")
+	b.ReportMetric(torch, "torch_samples/s")
+	b.ReportMetric(best/torch, "x_torch")
 }
 
 // BenchmarkTorchMLP is PyTorch's MLP training step (batch 128, Adam).
