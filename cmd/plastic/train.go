@@ -265,7 +265,10 @@ func trainOne(ctx context.Context, c *cli.Context, r *run.Run, j trainJob, seed 
 		}
 	}
 	if errors.Is(err, train.ErrDiverged) {
-		return fmt.Errorf("%s: %w; the checkpoint keeps the last finite weights", label, err)
+		if tr.State.Epoch > 0 {
+			return fmt.Errorf("%s: %w; %s keeps the finite weights of epoch %d", label, err, classify.CheckpointName, tr.State.Epoch)
+		}
+		return fmt.Errorf("%s: %w; no checkpoint was written", label, err)
 	}
 	return err
 }
