@@ -76,6 +76,10 @@ func checkFD(t *testing.T, name string, m Model, lossOf func(x []float64, target
 	const h = 1e-6
 	nonzero := 0
 	for r := 0; r < rows; r++ {
+		sc := GradientScale(logits[r*c:(r+1)*c], targets[r])
+		for i := range grad[r*n : (r+1)*n] {
+			grad[r*n+i] *= sc
+		}
 		xr := x[r*n : (r+1)*n]
 		if ref := lossOf(xr, targets[r]); math.Abs(ref-loss[r]) > 1e-9*(1+math.Abs(ref)) {
 			t.Errorf("%s row %d: loss %v, reference %v", name, r, loss[r], ref)
@@ -256,13 +260,23 @@ func mustModel(t *testing.T, name string) models.Classifier {
 // twoClass is a binary linear model with its analytic minimal L2 and
 // L-infinity perturbations for an image (when the box does not bind).
 func twoClass(t *testing.T, n int, seed int64) (Model, func(x []float64) (label int, l2, linf float64)) {
+	return twoClassScaled(t, n, seed, 1, Float64)
+}
+
+// twoClassScaled multiplies the weights and biases by scale: the same
+// decision boundary (and minimal perturbations), a softmax that saturates.
+func twoClassScaled(t *testing.T, n int, seed int64, scale float64, p Precision) (Model, func(x []float64) (label int, l2, linf float64)) {
 	rng := rand.New(rand.NewSource(seed))
 	w := make([]float64, 2*n)
 	for i := range w {
 		w[i] = rng.NormFloat64()
 	}
 	b := []float64{0.3, -0.3}
-	m, err := Linear(w, b, n, 2, Float64)
+	ws, bs := make([]float64, len(w)), []float64{scale * b[0], scale * b[1]}
+	for i := range w {
+		ws[i] = scale * w[i]
+	}
+	m, err := Linear(ws, bs, n, 2, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,6 +343,42 @@ func TestL2AttackReachesMinimalPerturbation(t *testing.T) {
 				t.Errorf("FGSM at %.3fx the minimal L-inf perturbation: broken %v", f, ex.Broken)
 			}
 		}
+	}
+}
+
+// TestSaturatedSoftmax: on a binary linear model with logits in the
+// thousands (float32: softmax - onehot underflows to zero) untargeted PGD,
+// FGSM and the targeted attack still reach the minimal perturbation.
+func TestSaturatedSoftmax(t *testing.T) {
+	n := 8
+	m, analytic := twoClassScaled(t, n, 4, 2000, Float32)
+	rng := rand.New(rand.NewSource(9))
+	for tested := 0; tested < 5; {
+		x := randomImages(rng, 1, n, 0.3, 0.7)
+		label, d, dinf := analytic(x)
+		if d > 0.25 || d < 0.05 {
+			continue
+		}
+		tested++
+		for _, c := range []struct {
+			a    Attack
+			dmin float64
+		}{{Paper(), d}, {PGD(L2), d}, {PGD(LInf), dinf}, {FGSM(), dinf}} {
+			above, err := Adversarial(m, x, label, c.dmin*1.01, c.a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			below, err := Adversarial(m, x, label, c.dmin*0.99, c.a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !above.Broken || below.Broken {
+				t.Errorf("%s targeted=%v steps=%d: minimal perturbation %.4f: broken at 1.01x %v, at 0.99x %v", c.a.Norm, c.a.Targeted, c.a.Steps, c.dmin, above.Broken, below.Broken)
+			}
+		}
+	}
+	if s := GradientScale([]float64{300, 0, 1}, 0); !(s > 0) {
+		t.Errorf("GradientScale of a saturated softmax = %v, want a tiny positive number", s)
 	}
 }
 
@@ -650,6 +700,9 @@ func TestLargeLogitsAcrossRows(t *testing.T) {
 			l1, lg1, gr1 := make([]float64, 1), make([]float64, c), make([]float64, n)
 			if err := g1.LossGrad(x[r*n:(r+1)*n], tg[r:r+1], l1, lg1, gr1); err != nil {
 				t.Fatal(err)
+			}
+			if math.Abs(l1[0]-loss[r]) > 1e-3*(1+l1[0]) {
+				t.Fatalf("precision %v row %d: batched loss %v, alone %v", p, r, loss[r], l1[0])
 			}
 			for i := 0; i < n; i++ {
 				v := grad[r*n+i]

@@ -28,7 +28,10 @@ type Grader interface {
 	// LossGrad takes rows = len(targets) inputs x (rows x Inputs, row-major)
 	// and writes, for each row i, the cross-entropy loss of row i against
 	// targets[i] (loss[i]), its logits (logits[i*Classes:]) and the gradient
-	// of that row's loss with respect to that row (grad[i*Inputs:]).
+	// of that row's loss with respect to that row (grad[i*Inputs:]) divided
+	// by GradientScale(logits of row i, targets[i]) > 0: the attacks need
+	// its direction only, which this keeps representable when the softmax
+	// saturates (the gradient itself underflows to zero in float32).
 	LossGrad(x []float64, targets []int, loss, logits, grad []float64) error
 	Close() error
 }
@@ -82,12 +85,10 @@ func (m *graphModel) NewGrader(batch int) (Grader, error) {
 	if s := gr.logits.Shape(); len(s) != 2 || s[0] != batch || s[1] != m.classes {
 		return nil, fmt.Errorf("attacks: model gives logits of shape %v, want (%d, %d)", s, batch, m.classes)
 	}
-	// The mean cross-entropy of the rows (models.SoftmaxCrossEntropy, stable
-	// per row; Gorgonia's LogSoftMax takes the maximum of the wrong row for
-	// batches and overflows on large logits). LossGrad multiplies the
-	// gradient by the batch size: each row then gets the gradient of its
-	// own loss.
-	loss, err := models.SoftmaxCrossEntropy(gr.logits, y)
+	// The sum of the rows' cross-entropies, whose gradient reaches each row
+	// scaled by 1/(1 - p_target) (see attackLoss); Gorgonia's own
+	// LogSoftMax takes row 0's maximum for every row of a batch.
+	loss, err := attackLoss(gr.logits, y)
 	if err != nil {
 		return nil, err
 	}
@@ -155,19 +156,17 @@ func (g *graphGrader) LossGrad(x []float64, targets []int, loss, logits, grad []
 		return fmt.Errorf("attacks: input gradient: %w", err)
 	}
 	copyFloats(grad[:rows*n], gv.Data())
-	for i := range grad[:rows*n] {
-		grad[i] *= float64(g.batch)
-	}
 	copyFloats(logits[:rows*m], g.logits.Value().Data())
 	for i, t := range targets {
-		loss[i] = crossEntropy(logits[i*m:(i+1)*m], t)
+		lg := logits[i*m : (i+1)*m]
+		loss[i] = crossEntropy(lg, t)
 		if math.IsNaN(loss[i]) || math.IsInf(loss[i], 0) {
-			return fmt.Errorf("attacks: row %d has logits %v: not finite", i, logits[i*m:(i+1)*m])
+			return fmt.Errorf("attacks: row %d has logits %v: not finite", i, lg)
 		}
-	}
-	for i, v := range grad[:rows*n] {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("attacks: the input gradient of row %d is %v at input %d", i/n, v, i%n)
+		for j, v := range grad[i*n : (i+1)*n] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("attacks: the input gradient of row %d is %v at input %d", i, v, j)
+			}
 		}
 	}
 	return nil
