@@ -94,13 +94,9 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 				// One pass: sums of x and x^2 in float64, per row in T.
 				var s, sq float64
 				for n := 0; n < B; n++ {
-					var rs, rq T
-					for _, v := range x[(n*C+c)*HW : (n*C+c+1)*HW] {
-						rs += v
-						rq += v * v
-					}
-					s += float64(rs)
-					sq += float64(rq)
+					rs, rq := sumSq(x[(n*C+c)*HW : (n*C+c+1)*HW])
+					s += rs
+					sq += rq
 				}
 				mean = s / M
 				variance := max(sq/M-mean*mean, 0)
@@ -201,17 +197,9 @@ func bnBwd[T num](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
 			for n := 0; n < B; n++ {
 				o := (n*C + c) * HW
 				xs, ds, ys := x[o:o+HW], dy[o:o+HW], y[o:o+HW]
-				var rs, rx T
-				for i, v := range xs {
-					d := ds[i]
-					if relu && ys[i] <= 0 {
-						d = 0
-					}
-					rs += d
-					rx += d * v
-				}
-				sdy += float64(rs)
-				sdyx += float64(rx)
+				rs, rx := dotSums(xs, ds, ys, relu)
+				sdy += rs
+				sdyx += rx
 			}
 			// sum(d*(x-mean))*inv
 			sdyx = (sdyx - mean*sdy) * inv
@@ -275,4 +263,48 @@ func (op *bnParamGradOp) Do(vs ...G.Value) (G.Value, error) {
 		copy(d, src)
 	}
 	return out, nil
+}
+
+// sumSq returns sum(x) and sum(x*x), with four accumulators per sum.
+func sumSq[T num](x []T) (float64, float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := x[i], x[i+1], x[i+2], x[i+3]
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+		q0 += x[i] * x[i]
+	}
+	return float64(s0+s1) + float64(s2+s3), float64(q0+q1) + float64(q2+q3)
+}
+
+// dotSums returns sum(d) and sum(d*x) where d = dy, masked by y > 0 when
+// relu is set, with four accumulators per sum.
+func dotSums[T num](x, dy, y []T, relu bool) (float64, float64) {
+	dy, y = dy[:len(x)], y[:len(x)]
+	var s [4]T
+	var r [4]T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		for k := 0; k < 4; k++ {
+			d := dy[i+k]
+			if relu && y[i+k] <= 0 {
+				d = 0
+			}
+			s[k] += d
+			r[k] += d * x[i+k]
+		}
+	}
+	for ; i < len(x); i++ {
+		d := dy[i]
+		if relu && y[i] <= 0 {
+			d = 0
+		}
+		s[0] += d
+		r[0] += d * x[i]
+	}
+	return float64(s[0]+s[1]) + float64(s[2]+s[3]), float64(r[0]+r[1]) + float64(r[2]+r[3])
 }
