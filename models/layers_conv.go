@@ -170,7 +170,13 @@ func (g *convGeom) chunk(B int) int {
 // convState is shared by a convolution and its backward ops: geometry and
 // private scratch buffers (never handed to Gorgonia as values).
 type convState struct {
-	g   convGeom
+	g  convGeom
+	sc *ConvScratch
+}
+
+// ConvScratch is the scratch memory of convolutions. The ops of one graph
+// run one after another, so a session shares one among all its layers.
+type ConvScratch struct {
 	s32 convScratch[float32]
 	s64 convScratch[float64]
 }
@@ -185,8 +191,13 @@ type convOp struct {
 }
 
 // Conv2D convolves x [B,C,H,W] with w [Co,C,K,K] (stride s, padding p), adds
-// the bias b [Co] when b is not nil and applies ReLU when relu is set.
-func Conv2D(x, w, b *G.Node, stride, pad int, relu, needDX bool) (*G.Node, error) {
+// the bias b [Co] when b is not nil and applies ReLU when relu is set. sc is
+// its scratch memory (nil: its own); ops that never run at the same time
+// may share one.
+func Conv2D(x, w, b *G.Node, stride, pad int, relu, needDX bool, sc *ConvScratch) (*G.Node, error) {
+	if sc == nil {
+		sc = new(ConvScratch)
+	}
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] || ws[2] != ws[3] {
 		return nil, fmt.Errorf("conv: input %v and weight %v do not match (want [B,C,H,W] and [Co,C,K,K])", xs, ws)
@@ -195,7 +206,7 @@ func Conv2D(x, w, b *G.Node, stride, pad int, relu, needDX bool) (*G.Node, error
 	if err != nil {
 		return nil, err
 	}
-	op := &convOp{opBase: newBase(fmt.Sprintf("conv%dx%d/s%d", g.K, g.K, stride)), st: &convState{g: g}, bias: b != nil, relu: relu, needDX: needDX}
+	op := &convOp{opBase: newBase(fmt.Sprintf("conv%dx%d/s%d", g.K, g.K, stride)), st: &convState{g: g, sc: sc}, bias: b != nil, relu: relu, needDX: needDX}
 	if b != nil {
 		return G.ApplyOp(op, x, w, b)
 	}
@@ -238,14 +249,14 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 			bt, _ := dense(vs[2])
 			b = slice[float32](bt)
 		}
-		convFwd(g, &op.st.s32, slice[float32](x), slice[float32](w), b, slice[float32](y), B, op.relu)
+		convFwd(g, &op.st.sc.s32, slice[float32](x), slice[float32](w), b, slice[float32](y), B, op.relu)
 	case tensor.Float64:
 		var b []float64
 		if op.bias {
 			bt, _ := dense(vs[2])
 			b = slice[float64](bt)
 		}
-		convFwd(g, &op.st.s64, slice[float64](x), slice[float64](w), b, slice[float64](y), B, op.relu)
+		convFwd(g, &op.st.sc.s64, slice[float64](x), slice[float64](w), b, slice[float64](y), B, op.relu)
 	}
 	return y, nil
 }
@@ -362,9 +373,9 @@ func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
 	B := x.Shape()[0]
 	switch x.Dtype() {
 	case tensor.Float32:
-		convDW(g, &op.st.s32, slice[float32](x), slice[float32](dy), slice[float32](dw), B)
+		convDW(g, &op.st.sc.s32, slice[float32](x), slice[float32](dy), slice[float32](dw), B)
 	case tensor.Float64:
-		convDW(g, &op.st.s64, slice[float64](x), slice[float64](dy), slice[float64](dw), B)
+		convDW(g, &op.st.sc.s64, slice[float64](x), slice[float64](dy), slice[float64](dw), B)
 	}
 	return dw, nil
 }
@@ -423,9 +434,9 @@ func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
 	dx := op.out.get(w.Dtype(), B, g.C, g.H, g.W)
 	switch w.Dtype() {
 	case tensor.Float32:
-		convDX(g, &op.st.s32, slice[float32](w), slice[float32](dy), slice[float32](dx), B)
+		convDX(g, &op.st.sc.s32, slice[float32](w), slice[float32](dy), slice[float32](dx), B)
 	case tensor.Float64:
-		convDX(g, &op.st.s64, slice[float64](w), slice[float64](dy), slice[float64](dx), B)
+		convDX(g, &op.st.sc.s64, slice[float64](w), slice[float64](dy), slice[float64](dx), B)
 	}
 	return dx, nil
 }

@@ -110,6 +110,7 @@ type builder struct {
 	train  bool
 	rng    **rand.Rand
 	input  *G.Node // the data node (no gradient needed)
+	convSc *ConvScratch
 	nodes  G.Nodes // parameter nodes in model order
 	pi, bi int     // next parameter / buffer
 }
@@ -207,7 +208,10 @@ func (b *builder) conv(name string, x *G.Node, out, k, stride, pad int, bias, re
 	if bias {
 		bn = b.param(name+".bias", []int{out}, initUniformFanIn, in*k*k)
 	}
-	return Conv2D(x, w, bn, stride, pad, relu, x != b.input)
+	if b.convSc == nil {
+		b.convSc = new(ConvScratch)
+	}
+	return Conv2D(x, w, bn, stride, pad, relu, x != b.input, b.convSc)
 }
 
 // bn is a batch norm over x's channels with optional fused ReLU.

@@ -150,7 +150,7 @@ func TestConvGradients(t *testing.T) {
 				b = param(g, r, "b", 4)
 				wrt = append(wrt, b)
 			}
-			y, err := Conv2D(x, w, b, tc.stride, tc.pad, tc.relu, true)
+			y, err := Conv2D(x, w, b, tc.stride, tc.pad, tc.relu, true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +163,7 @@ func TestConvMatchesDirectSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	g := G.NewGraph()
 	xt, wt := randT(r, 2, 3, 5, 4), randT(r, 2, 3, 3, 3)
-	y, err := Conv2D(G.NodeFromAny(g, xt, G.WithName("x")), G.NodeFromAny(g, wt, G.WithName("w")), nil, 2, 1, false, true)
+	y, err := Conv2D(G.NodeFromAny(g, xt, G.WithName("x")), G.NodeFromAny(g, wt, G.WithName("w")), nil, 2, 1, false, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
