@@ -648,9 +648,9 @@ func writeClassic(env Env, c ClassicConfig, res *ClassicResult) error {
 		ratios = append(ratios, k)
 	}
 	sort.Float64s(ratios)
-	meas := plots.Series{Name: "mistakes (mean over draws and (a,b) with this b/a, +-1 sd)"}
-	paper := plots.Series{Name: "paper's bound (b^2 n + 2(b-a)sqrt(n))/(a gamma)^2, mean"}
-	der := plots.Series{Name: "derived bound E/(g-D)^2, mean (where it exists)"}
+	meas := plots.Series{Name: "mistakes (mean, +-1 sd)"}
+	paper := plots.Series{Name: "paper's bound"}
+	der := plots.Series{Name: "derived bound"}
 	for _, k := range ratios {
 		a := byRatio[k]
 		m, sd := meanStd(a.m)
