@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/graph/gemm"
@@ -396,6 +397,13 @@ func ruleTrain(c *cli.Context) error {
 		var last map[string]float64
 		hooks = append(hooks, lastEpoch{&last}, runMetrics{r: r, extra: map[string]float64{"repeat": float64(rep + 1)}})
 		err = train.Run(ctx, task, train.Options{Hooks: hooks})
+		if err == nil && rep == 0 {
+			// The first trained network is kept, so `plastic attack --run`
+			// can attack it.
+			info := baseline.NetInfo{Trainer: "rules:" + c.String("rules"), Dataset: c.String("data"), Epochs: c.Int("passes"),
+				TestAcc: last["test_acc"], Seed: c.Int64(flagSeed), Run: r.Manifest.ID}
+			err = baseline.SaveRNN(r.Path(networkFile), tr.Network(), info)
+		}
 		tr.Close()
 		if err != nil {
 			return err

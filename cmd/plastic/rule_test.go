@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/plasticity"
 )
 
@@ -76,5 +77,23 @@ func TestRuleCommandErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want it to mention %q\n%s", c.args, err, c.want, out)
 		}
+	}
+}
+
+func TestRuleTrainSavesNetwork(t *testing.T) {
+	out := t.TempDir()
+	app := newApp()
+	var buf strings.Builder
+	app.Writer, app.ErrWriter = &buf, &buf
+	if err := app.Run([]string{"plastic", "-q", "--out", out, "rule", "train", "--rules", "perceptron", "--dataset", "halfspace",
+		"--n-train", "300", "--n-test", "100", "--nodes", "20", "--cap", "10", "--name", "rt"}); err != nil {
+		t.Fatalf("rule train: %v\n%s", err, buf.String())
+	}
+	net, info, err := baseline.LoadRNN(filepath.Join(out, "rt", networkFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Nodes != 20 || net.Inputs != 10 || info.Trainer != "rules:perceptron" || info.Run != "rt" {
+		t.Fatalf("saved network %d nodes, %d inputs, info %+v", net.Nodes, net.Inputs, info)
 	}
 }
