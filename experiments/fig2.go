@@ -208,7 +208,7 @@ func writeFig2(env Env, c Fig2Config, res *Fig2Result) error {
 	return res.figure(env, "fig2", plots.LineChart{
 		Title:  fmt.Sprintf("Fig. 2: %s, %s, output rule vs Adam (lr %g) on U", c.Data, c.Net, c.LR),
 		XLabel: "training samples seen", YLabel: "test accuracy",
-		Series: []plots.Series{series(rname, res.Rule), series(fmt.Sprintf("Adam on output weights, batch %d", c.Batch), res.GD)},
+		Series: []plots.Series{series(rname, res.Rule), series(fmt.Sprintf("Adam on U (batch %d)", c.Batch), res.GD)},
 		Refs:   []plots.Ref{{Name: "chance", Y: 0.1}},
 		Width:  18 * vg.Centimeter,
 	})
