@@ -140,9 +140,12 @@ func TestConvGradients(t *testing.T) {
 		name           string
 		k, stride, pad int
 		bias, relu     bool
-	}{{"3x3 s1 p1 bias relu", 3, 1, 1, true, true}, {"3x3 s2 p1", 3, 2, 1, false, false}, {"1x1 s2", 1, 2, 0, false, false}, {"1x1 s1", 1, 1, 0, true, false}} {
+		h, w           int
+	}{{"3x3 s1 p1 bias relu", 3, 1, 1, true, true, 6, 5}, {"3x3 s2 p1", 3, 2, 1, false, false, 6, 5}, {"1x1 s2", 1, 2, 0, false, false, 6, 5}, {"1x1 s1", 1, 1, 0, true, false, 6, 5},
+		// Larger images: the batch of 3 goes through in chunks of 2+1 and 1+1+1.
+		{"3x3 s1 p1 chunks of 2", 3, 1, 1, true, true, 32, 32}, {"3x3 s1 p1 chunks of 1", 3, 1, 1, false, false, 46, 46}} {
 		gradCheck(t, "conv "+tc.name, func(g *G.ExprGraph, r *rand.Rand) (*G.Node, G.Nodes) {
-			x := param(g, r, "x", 3, 2, 6, 5)
+			x := param(g, r, "x", 3, 2, tc.h, tc.w)
 			w := param(g, r, "w", 4, 2, tc.k, tc.k)
 			wrt := G.Nodes{x, w}
 			var b *G.Node
