@@ -4,7 +4,8 @@
 # and figures went. Usage:
 #   scripts/paper-all.sh                  # classic optimal fig2 table2 fig6 fig3
 #   scripts/paper-all.sh table2 fig3      # only these
-# Environment: OUT (results folder), SEED (default 1), DATA_DIR (default data), PLASTIC (a built
+# Environment: OUT (results folder), SEED (default 1), DATA_DIR (default: plastic's --data-dir
+# default, datasets), PLASTIC (a built
 # binary; default: go build into a temporary folder), JOBS (fig3 --jobs; default: all CPUs).
 # Fashion-MNIST is used only when its four IDX files are in $DATA_DIR/fashion-mnist
 # (fetch them with `plastic data fetch fashion-mnist`); otherwise it is left out of --data.
@@ -12,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/paper}
 SEED=${SEED:-1}
-DATA_DIR=${DATA_DIR:-data}
+datadir_flag=()
+[[ -n "${DATA_DIR:-}" ]] && datadir_flag=(--data-dir "$DATA_DIR")
+DATA_DIR=${DATA_DIR:-datasets}
 if [[ -z "${PLASTIC:-}" ]]; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
@@ -31,7 +34,7 @@ run() { # name, extra flags...
 	shift
 	echo "== paper $name (seed $SEED) ==" >&2
 	local t0=$SECONDS
-	"$PLASTIC" --seed "$SEED" --out "$OUT" --data-dir "$DATA_DIR" --config "configs/$name.flags" \
+	"$PLASTIC" --seed "$SEED" --out "$OUT" "${datadir_flag[@]}" --config "configs/$name.flags" \
 		paper "$name" --name "$name-s$SEED-$stamp" "$@"
 	echo "== paper $name: $((SECONDS - t0)) s ==" >&2
 }
