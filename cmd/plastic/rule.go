@@ -63,10 +63,21 @@ func loadData(c *cli.Context) (*data.Set, *data.Set, error) {
 	if q := c.Float64("label-noise"); q < 0 || q > 1 {
 		return nil, nil, fmt.Errorf("--label-noise=%v: want a probability in [0, 1]", q)
 	}
-	tr, te, err := data.Load(c.String("data"), data.Options{Dir: c.String(flagDataDir), Seed: c.Int64(flagSeed),
-		NTrain: c.Int("n-train"), NTest: c.Int("n-test"), Noise: c.Float64("label-noise")})
+	name, n := c.String("data"), c.Int("n-train")
+	o := data.Options{Dir: c.String(flagDataDir), Seed: c.Int64(flagSeed), NTest: c.Int("n-test"), Noise: c.Float64("label-noise")}
+	if data.IsGenerated(name) {
+		o.NTrain = n
+	}
+	tr, te, err := data.Load(name, o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--data=%s: %w", c.String("data"), err)
+		return nil, nil, fmt.Errorf("--data=%s: %w", name, err)
+	}
+	if !data.IsGenerated(name) && n > 0 && n < tr.N {
+		// The paper's protocol: a seeded random subset (e.g. 10,000 of
+		// MNIST's 60,000), its indices kept in the run folder.
+		var idx []int
+		tr, idx = data.Subset(tr, n, rand.New(rand.NewSource(c.Int64(flagSeed))))
+		recordIndices(c, "train-indices.json", idx)
 	}
 	if tr.N == 0 {
 		return nil, nil, fmt.Errorf("--data=%s: the training set is empty", c.String("data"))

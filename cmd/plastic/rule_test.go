@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/plasticity-lab/plastic/baseline"
+	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/plasticity"
 )
 
@@ -95,5 +97,33 @@ func TestRuleTrainSavesNetwork(t *testing.T) {
 	}
 	if net.Nodes != 20 || net.Inputs != 10 || info.Trainer != "rules:perceptron" || info.Run != "rt" {
 		t.Fatalf("saved network %d nodes, %d inputs, info %+v", net.Nodes, net.Inputs, info)
+	}
+}
+
+func TestRuleTrainFileSubsetIsRandomAndRecorded(t *testing.T) {
+	if _, ok := data.FindMNIST(""); !ok {
+		t.Skip("MNIST files not found")
+	}
+	out := t.TempDir()
+	app := newApp()
+	var buf strings.Builder
+	app.Writer, app.ErrWriter = &buf, &buf
+	if err := app.Run([]string{"plastic", "-q", "--out", out, "--data-dir", t.TempDir(), "rule", "train", "--rules", "perceptron",
+		"--dataset", "mnist", "--n-train", "500", "--n-test", "100", "--nodes", "20", "--cap", "10", "--name", "sub"}); err != nil {
+		t.Fatalf("rule train: %v\n%s", err, buf.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "sub", "train-indices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []int
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx) != 500 {
+		t.Fatalf("%d indices, want 500", len(idx))
+	}
+	if idx[len(idx)-1] < 500 {
+		t.Fatalf("indices %v... look like the first 500 images, not a random subset of 60,000", idx[:5])
 	}
 }

@@ -33,6 +33,22 @@ func runFlags() []cli.Flag {
 // command; the command wrapper finishes it when the Action returns.
 const metaRun = "plastic.run"
 
+// metaIndices holds the example indices of the subsets a command drew
+// (file name -> indices); finishRun writes them into the run folder so a
+// run can be reproduced exactly.
+const metaIndices = "plastic.indices"
+
+// recordIndices keeps the indices of a drawn subset for the run folder.
+func recordIndices(c *cli.Context, file string, idx []int) {
+	c.App.Metadata = ensureMeta(c.App.Metadata)
+	ix, _ := c.App.Metadata[metaIndices].(map[string][]int)
+	if ix == nil {
+		ix = map[string][]int{}
+		c.App.Metadata[metaIndices] = ix
+	}
+	ix[file] = idx
+}
+
 type activeRun struct {
 	r  *run.Run
 	in *interrupt
@@ -165,6 +181,14 @@ func finishRun(c *cli.Context, err error) error {
 		return err
 	}
 	delete(c.App.Metadata, metaRun)
+	if ix, ok := c.App.Metadata[metaIndices].(map[string][]int); ok {
+		for name, idx := range ix {
+			if werr := ar.r.WriteJSON(name, idx); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		delete(c.App.Metadata, metaIndices)
+	}
 	ferr := err
 	signalled := ar.in.wasSignalled()
 	ar.in.stop() // the run is over: stop listening for Ctrl-C
