@@ -319,8 +319,14 @@ func (op *actGradOp) Do(vs ...G.Value) (G.Value, error) {
 func actGradK[T num](y, dy, out []T, relu bool, sc T) {
 	dy = dy[:len(y)]
 	out = out[:len(y)]
+	if relu {
+		for i, v := range y {
+			out[i] = dy[i] * sc * step(v)
+		}
+		return
+	}
 	for i, v := range y {
-		if v > 0 || (!relu && v != 0) {
+		if v != 0 {
 			out[i] = dy[i] * sc
 		} else {
 			out[i] = 0
@@ -361,7 +367,7 @@ func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
 func reluK[T num](x, y []T) {
 	y = y[:len(x)]
 	for i, v := range x {
-		y[i] = max(v, 0)
+		y[i] = v * step(v)
 	}
 }
 func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }

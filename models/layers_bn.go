@@ -118,12 +118,17 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 			for n := 0; n < B; n++ {
 				xs := x[(n*C+c)*HW : (n*C+c+1)*HW]
 				ys := y[(n*C+c)*HW : (n*C+c+1)*HW]
-				for i, v := range xs {
-					o := a*v + b
-					if relu && o < 0 {
-						o = 0
+				ys = ys[:len(xs)]
+				if relu {
+					// o*step(o): ReLU without a branch (gives -0 for o < 0).
+					for i, v := range xs {
+						o := a*v + b
+						ys[i] = o * step(o)
 					}
-					ys[i] = o
+					continue
+				}
+				for i, v := range xs {
+					ys[i] = a*v + b
 				}
 			}
 		}
@@ -215,12 +220,15 @@ func bnBwd[T num](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
 			for n := 0; n < B; n++ {
 				o := (n*C + c) * HW
 				xs, ds, ys, os := x[o:o+HW], dy[o:o+HW], y[o:o+HW], out[o:o+HW]
-				for i, v := range xs {
-					d := ds[i]
-					if relu && ys[i] <= 0 {
-						d = 0
+				ds, ys, os = ds[:len(xs)], ys[:len(xs)], os[:len(xs)]
+				if relu {
+					for i, v := range xs {
+						os[i] = kk*ds[i]*step(ys[i]) + k1*v + k0
 					}
-					os[i] = kk*d + k1*v + k0
+					continue
+				}
+				for i, v := range xs {
+					os[i] = kk*ds[i] + k1*v + k0
 				}
 			}
 		}
@@ -288,12 +296,18 @@ func dotSums[T num](x, dy, y []T, relu bool) (float64, float64) {
 	var s [4]T
 	var r [4]T
 	i := 0
+	if relu {
+		for ; i+4 <= len(x); i += 4 {
+			for k := 0; k < 4; k++ {
+				d := dy[i+k] * step(y[i+k])
+				s[k] += d
+				r[k] += d * x[i+k]
+			}
+		}
+	}
 	for ; i+4 <= len(x); i += 4 {
 		for k := 0; k < 4; k++ {
 			d := dy[i+k]
-			if relu && y[i+k] <= 0 {
-				d = 0
-			}
 			s[k] += d
 			r[k] += d * x[i+k]
 		}
@@ -307,4 +321,14 @@ func dotSums[T num](x, dy, y []T, relu bool) (float64, float64) {
 		r[0] += d * x[i]
 	}
 	return float64(s[0]+s[1]) + float64(s[2]+s[3]), float64(r[0]+r[1]) + float64(r[2]+r[3])
+}
+
+// step is 1 for v > 0 and 0 otherwise, without a branch (ReLU masks are
+// close to random, so a branch would mispredict half the time).
+func step[T num](v T) T {
+	var b uint8
+	if v > 0 {
+		b = 1
+	}
+	return T(b)
 }
