@@ -8,8 +8,10 @@
 // gradient sums (the NaN/Inf check: nothing is written before every
 // gradient passed), traces and their means, coefficient and raw update u with
 // its norms and the alpha statistics, then p -= lr_eff*gain*clip*u. For
-// float32 tensors the passes of the default path run as AVX2 kernels
-// (kernels_amd64.s, same element operations as the Go code; build with
+// float32 tensors the passes of the default path (and Adam/AdamW) run as
+// AVX-512 kernels where the CPU has AVX-512F (kernels512_amd64.s), else as
+// AVX2 kernels (kernels_amd64.s); both use the same element operations as
+// the Go code, so only the rounding order of the sums differs (build with
 // -tags noasm for pure Go). A step allocates nothing.
 //
 // Choices where the spec is silent: ratio limits rescale by
