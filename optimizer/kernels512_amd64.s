@@ -186,7 +186,7 @@ zp1done:
 // c: absmask (bits), invG, lo, hi, cA, cG, cR, gs, nearLo, nearHi,
 // binScale, 63. Writes u = alpha*g over s (which holds r on entry); out:
 // sums of u^2, (u-g)^2, alpha, alpha^2 (8 lanes each); mm: running min and
-// max; near: per-lane counts of coefficients near a bound; hist: the bins
+// max; near: per-lane counts of coefficients near a bound (accumulated); hist: the bins
 // of every 32nd alpha (lane 0 of every 2nd vector, in four rotating copies
 // so that runs of one bin do not chain their increments).
 #define ZCOEFTAIL(next) \
@@ -251,7 +251,8 @@ TEXT ·avx512Coef(SB), NOSPLIT, $0-80
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	VXORPS Z12, Z12, Z12
-	VXORPS Z15, Z15, Z15
+	MOVQ near+64(FP), BX
+	VMOVDQU32 (BX), Z15
 	VMOVUPS 0(R13), Z14
 	VMOVUPS 64(R13), Z13
 	XORQ AX, AX

@@ -204,6 +204,13 @@ func fastAdam(p, g, m, v []float32, k *adamK[float32]) (sp, su float64, done int
 	return sum4(out[:4]), sum4(out[4:]), n8
 }
 
+// coefChunk: the coefficient pass runs over the tensor in chunks of this
+// many elements from the last chunk to the first, so that it starts on the
+// data that pass 1 (first to last) touched most recently and still finds in
+// the L2 cache; the apply pass then starts where the coefficient pass ended.
+// A multiple of 512 (the kernel's flush block) and of histStride.
+const coefChunk = 4096
+
 // fastCoef512 is fastCoef with the AVX-512 kernel on the first n16 elements.
 func fastCoef512(f *npTensor[float32], kk *npK[float32], w *npWork, l *alphaLocal[float32], n16 int) {
 	c := [12]float32{absBits, kk.invG, kk.lo, kk.hi, kk.cA, kk.cG, kk.cR, kk.gs, kk.nearLo, kk.nearHi, kk.binScale, histBins - 1}
@@ -214,7 +221,12 @@ func fastCoef512(f *npTensor[float32], kk *npK[float32], w *npWork, l *alphaLoca
 	var out [32]float64
 	var near [16]int32
 	var hist [4][histBins]int32
-	avx512Coef(&f.g[0], &f.a[0], &f.s1[0], n16, &c, &out, &mm, &hist, &near, boolInt(kk.rule))
+	rule := boolInt(kk.rule)
+	for hi := n16; hi > 0; {
+		lo := max(hi-coefChunk, 0)
+		avx512Coef(&f.g[lo], &f.a[lo], &f.s1[lo], hi-lo, &c, &out, &mm, &hist, &near, rule)
+		hi = lo
+	}
 	for _, h := range &hist {
 		for i, x := range h {
 			l.hist[i] += x
