@@ -393,6 +393,16 @@ func (ml *MetaLearner) LossGrad(x []float32, y []int) (float64, [][]float64, err
 		return 0, nil, err
 	}
 	ml.in.x, ml.in.y = x, y
+	// The tape machine adds each run's derivatives to the parameters' dual
+	// values; without zeroing them every call would return the sum of the
+	// gradients of all batches so far (and Adam would follow that sum).
+	for _, p := range ml.params {
+		if g, err := p.Grad(); err == nil {
+			if gt, ok := g.(tensor.Tensor); ok {
+				gt.Zero()
+			}
+		}
+	}
 	defer ml.vm.Reset()
 	if err := ml.vm.RunAll(); err != nil {
 		return 0, nil, err

@@ -105,3 +105,54 @@ func TestMetaGradientFiniteDifference(t *testing.T) {
 		})
 	}
 }
+
+// TestMetaGradientDoesNotAccumulate: every LossGrad call returns the
+// gradient of its own batch, not the running sum over the calls before it
+// (the tape machine adds into the parameters' dual values unless they are
+// zeroed), and a Step's Adam update uses that batch gradient.
+func TestMetaGradientDoesNotAccumulate(t *testing.T) {
+	for _, kind := range []string{"table", "nn"} {
+		t.Run(kind, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(3))
+			net, err := models.NewRNN(models.RNNConfig{Inputs: 4, Labels: 3, Nodes: 12, P: 0.5, Cap: 6, T: 3}, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := &RuleSet{Rounds: 3, Eta: 0.3}
+			if kind == "table" {
+				rs.RNN = RandomTable(TargetRNN, 3, rng)
+			} else if rs.RNN, err = NewNN(TargetRNN, 3, 5, rng); err != nil {
+				t.Fatal(err)
+			}
+			rs.Output = RandomTable(TargetOutput, 3, rng)
+			a, b := blobs(7, 10, 4, 3), blobs(8, 10, 4, 3)
+			cfg := DefaultMeta()
+			cfg.Batch, cfg.Learn = 10, []Target{TargetRNN, TargetOutput}
+			ml, err := NewMetaLearner(net, rs, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ml.Close()
+			_, first, err := ml.LossGrad(a.X, a.Y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := ml.LossGrad(b.X, b.Y); err != nil {
+				t.Fatal(err)
+			}
+			for call := 3; call <= 4; call++ {
+				_, again, err := ml.LossGrad(a.X, a.Y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k := range first {
+					for i := range first[k] {
+						if d := math.Abs(again[k][i] - first[k][i]); d > 1e-12*(1+math.Abs(first[k][i])) {
+							t.Fatalf("call %d: param %d[%d] gradient %v, the first call's %v", call, k, i, again[k][i], first[k][i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
