@@ -208,12 +208,20 @@ type Net struct {
 	Nodes, Cap, T int
 	P             float64 // edge probability (0.5 when 0)
 	InputOnes     bool    // A all ones (Table 2's T=1*)
+	// TopKFiring counts every node the cap picked as fired, even at zero
+	// (the authors' code); false: fired = non-zero after the cap (the
+	// paper's definition). A rule is used with the definition it was
+	// learned with.
+	TopKFiring bool
 }
 
 func (n Net) String() string {
 	s := fmt.Sprintf("|V|=%d k=%d T=%d", n.Nodes, n.Cap, n.T)
 	if n.InputOnes {
 		s += " A=1"
+	}
+	if n.TopKFiring {
+		s += " top-k firing"
 	}
 	return s
 }
@@ -228,7 +236,7 @@ func (n Net) build(set *data.Set, multiplicative bool, seed int64) (*models.RNN,
 		classes = max(classes, y+1)
 	}
 	net, err := models.NewRNN(models.RNNConfig{Inputs: set.Dim, Labels: classes, Nodes: n.Nodes, P: p, Cap: n.Cap,
-		T: n.T, Multiplicative: multiplicative, InputOnes: n.InputOnes}, seed)
+		T: n.T, Multiplicative: multiplicative, InputOnes: n.InputOnes, TopKFiring: n.TopKFiring}, seed)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", n, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
 )
 
@@ -392,5 +393,49 @@ func TestSubSeedIndependent(t *testing.T) {
 			t.Fatalf("subSeed collision: %s and %s", prev, key)
 		}
 		seen[s] = key
+	}
+}
+
+// TestT3FiringAndTargetSelection checks that Net hands its firing
+// definition to the network, that Table 2's T=3 rule is learned with the
+// T=3 rows' firing definition, and that its model selection trains a
+// network of the Table 2 size (the provenance names the scoring network).
+func TestT3FiringAndTargetSelection(t *testing.T) {
+	set, _, err := loadSet("halfspace", "", 50, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topk := range []bool{false, true} {
+		n := Net{Nodes: 10, Cap: 5, T: 3, TopKFiring: topk}
+		net, err := n.build(set, false, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if net.TopKFiring != topk || strings.Contains(n.String(), "top-k") != topk {
+			t.Fatalf("%s: network TopKFiring %v, want %v", n, net.TopKFiring, topk)
+		}
+	}
+	if !DefaultT3Learning().Net.TopKFiring || !DefaultFig6().Net.TopKFiring || !DefaultFig3().RNNLearn.Net.TopKFiring {
+		t.Fatal("the T=3 defaults of Table 2, Fig. 6 and Fig. 3 should use top-k firing")
+	}
+	c := DefaultTable2()
+	c.Data = []string{"halfspace"}
+	c.Seeds, c.NTrain, c.Net = 1, 300, Net{Nodes: 30, Cap: 15}
+	c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3, TopKFiring: true}, NTrain: 200, Epochs: 1, Hidden: 4}
+	env := testEnv(t)
+	if _, err := Table2(context.Background(), env, c); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := plasticity.LoadRules(env.path("table2_rules_T3.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Provenance == nil {
+		t.Fatal("T=3 rule file has no provenance")
+	}
+	for _, want := range []string{"learned on halfspace, |V|=12 k=6 T=3 top-k firing", "one pass over the others, |V|=30 k=15 T=3 top-k firing"} {
+		if !strings.Contains(rs.Provenance.Note, want) {
+			t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
+		}
 	}
 }

@@ -34,7 +34,9 @@ type Fig3Config struct {
 	OutputLearn RuleLearning
 	OutputRules string
 	// RNNLearn learns the T=3 RNN rule (small NN) and output rule (ReLU1,
-	// |V|=100, k=50); RNNRules, when set, is used instead.
+	// |V|=100, k=50, top-k firing; candidates scored at Large's size unless
+	// RNNLearn.Select is set); RNNRules, when set, is used instead. The T=3
+	// networks use RNNLearn.Net's firing definition either way.
 	RNNLearn RuleLearning
 	RNNRules string
 	Seed     int64
@@ -50,7 +52,7 @@ func DefaultFig3() Fig3Config {
 		Data: append([]string(nil), Fig3Data...), Repeats: 10, NTrain: PaperTrainSize, Passes: 1,
 		Small: small, Large: Net{Nodes: 1000, Cap: 500},
 		OutputLearn: RuleLearning{Data: "halfspace", Net: Net{Nodes: 100, Cap: 50, T: 1}, Epochs: 3},
-		RNNLearn:    RuleLearning{Data: "relu1", Net: Net{Nodes: 100, Cap: 50, T: 3}, Epochs: 3},
+		RNNLearn:    RuleLearning{Data: "relu1", Net: Net{Nodes: 100, Cap: 50, T: 3, TopKFiring: true}, Epochs: 3},
 		Seed:        1,
 	}
 }
@@ -71,6 +73,9 @@ func (c Fig3Config) Models() []Fig3Model {
 		for _, t := range []int{1, 3} {
 			n := size.n
 			n.T = t
+			if t == 3 {
+				n.TopKFiring = c.RNNLearn.Net.TopKFiring
+			}
 			ms = append(ms, Fig3Model{Name: fmt.Sprintf("%s T=%d (|V|=%d)", size.name, t, n.Nodes), Net: n})
 		}
 	}
@@ -151,7 +156,11 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 		return nil, fmt.Errorf("fig3, T=1 rules: %w", err)
 	}
 	rnn3, err := fig3Rules(ctx, env, c.RNNRules, 3, func() (*plasticity.RuleSet, error) {
-		return LearnRNNRule(ctx, env, c.RNNLearn, out1, true, subSeed(c.Seed, "fig3 rnn rule"))
+		l := c.RNNLearn
+		if l.Select.Nodes == 0 {
+			l.Select = c.Large
+		}
+		return LearnRNNRule(ctx, env, l, out1, true, subSeed(c.Seed, "fig3 rnn rule"))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fig3, T=3 rules: %w", err)

@@ -21,7 +21,8 @@ type Fig6Config struct {
 	Every  int // measure every Every samples
 	EvalN  int // on the first EvalN test examples (0: all); final figures use all
 	// Rules is a T=3 rule file (e.g. table2_rules_T3.json of a table2
-	// run); "" learns one with Learn, as Table 2 does.
+	// run); "" learns one with Learn, as Table 2 does (scored at Net's
+	// size). Net's firing definition is used for learning as well.
 	Rules string
 	Learn RuleLearning
 	Seed  int64
@@ -29,7 +30,7 @@ type Fig6Config struct {
 
 // DefaultFig6 is the paper's setting.
 func DefaultFig6() Fig6Config {
-	return Fig6Config{Data: "mnist", Net: Net{Nodes: 1000, Cap: 500, T: 3}, NTrain: PaperTrainSize, Passes: 1,
+	return Fig6Config{Data: "mnist", Net: Net{Nodes: 1000, Cap: 500, T: 3, TopKFiring: true}, NTrain: PaperTrainSize, Passes: 1,
 		Every: 500, EvalN: 2000, Learn: DefaultT3Learning(), Seed: 1}
 }
 
@@ -81,7 +82,10 @@ func Fig6(ctx context.Context, env Env, c Fig6Config) (*Fig6Result, error) {
 		var p *plasticity.RuleSet
 		if p, err = perceptron(1); err == nil {
 			l := c.Learn
-			l.Net.T = c.Net.T
+			l.Net.T, l.Net.TopKFiring = c.Net.T, c.Net.TopKFiring
+			if l.Select.Nodes == 0 {
+				l.Select = c.Net
+			}
 			rs, err = LearnRNNRule(ctx, env, l, p, false, subSeed(c.Seed, "table2 T=3 rule"))
 		}
 	}
