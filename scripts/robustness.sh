@@ -3,7 +3,8 @@
 # Plasticity Rules": simple RNNs with |V| = 1000, k = 500 trained on MNIST
 # (10,000 training images, 2 passes) by rules with T=1, T=1* (A all ones) and
 # T=3 (an RNN rule given by a small NN, 20 hidden units, learned on
-# |V| = 200, k = 100, with the perceptron output rule), and the same network
+# |V| = 200, k = 100, with the perceptron output rule, learned and used with
+# top-k firing: configs/t3-rule-learn-mnist.flags), and the same network
 # trained by GD (everything, Adam), each attacked by the paper's targeted L2
 # attack on 100 random test images at eps = 0, 0.5, ..., 4.
 #
@@ -11,10 +12,10 @@
 #   OUT=/tmp/rob SEED=2 GD_ROUNDS=1 scripts/robustness.sh
 #
 # Steps (each one `plastic` command, its run folder named after the step):
-#   rule-t3      plastic rule learn   (learn the T=3 RNN rule, META_EPOCHS epochs)
+#   rule-t3      plastic --config configs/t3-rule-learn-mnist.flags rule learn (META_EPOCHS epochs)
 #   attack-t1    plastic attack --rules perceptron --rounds 1
 #   attack-t1s   plastic attack --rules perceptron --rounds 1 --input-ones
-#   attack-t3    plastic attack --rules rule-t3/rules.json --rounds 3
+#   attack-t3    plastic attack --rules rule-t3/rules.json --rounds 3 --topk-firing
 #   gd           plastic gd train (GD_ROUNDS rounds, default 3)
 #   attack-gd    plastic attack --run gd
 #   fig5         plastic attack plot (fig5.png/.svg/.csv in OUT)
@@ -26,13 +27,10 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/robustness}
 SEED=${SEED:-1}
 META_EPOCHS=${META_EPOCHS:-2}
-# Rule learning with the defaults (cross-entropy on the logits, eta 0.01)
-# diverges on MNIST at T=3 (NaN losses, or a chance-level rule): graph.Loss
-# uses Gorgonia's batched LogSoftMax, which takes row 0's maximum for every
-# row. With these settings the learned rule trains the |V|=1000, T=3 network
-# to about 86% test accuracy (seed 1); T3_ETA must match META_FLAGS' --eta.
-META_FLAGS=${META_FLAGS:---eta 1e-5 --loss softmax-ce}
-T3_ETA=${T3_ETA:-1e-5}
+# The T=3 rule: configs/t3-rule-learn-mnist.flags (softmax-ce loss, eta 0.01,
+# top-k firing; with the fixed meta-learning of c91a1f9), used with the same
+# firing definition (--topk-firing) and eta. META_FLAGS: extra `rule learn` flags.
+META_FLAGS=${META_FLAGS:-}
 GD_ROUNDS=${GD_ROUNDS:-3}
 BIN=${BIN:-$OUT/plastic}
 
@@ -46,8 +44,8 @@ step() { echo "== $1 ($(date +%T))" >&2; }
 
 if [[ ! -f $OUT/rule-t3/rules.json ]]; then
 	step "learn the T=3 RNN rule (small NN) on |V|=200, k=100"
-	P rule learn --data mnist --n-train 10000 --nodes 200 --cap 100 --rounds 3 \
-		--learn rnn --param nn --hidden 20 --init perceptron --epochs "$META_EPOCHS" $META_FLAGS --name rule-t3
+	# shellcheck disable=SC2086
+	P --config configs/t3-rule-learn-mnist.flags rule learn --epochs "$META_EPOCHS" $META_FLAGS --name rule-t3
 fi
 
 # The global --config files go before the command; command flags after it.
@@ -63,7 +61,7 @@ attack_rules() { # name, label, rule flags...
 
 attack_rules attack-t1 "rules, T=1" --rules perceptron --rounds 1
 attack_rules attack-t1s "rules, T=1*" --rules perceptron --rounds 1 --input-ones
-attack_rules attack-t3 "rules, T=3" --rules "$OUT/rule-t3/rules.json" --rounds 3 --eta "$T3_ETA"
+attack_rules attack-t3 "rules, T=3" --rules "$OUT/rule-t3/rules.json" --rounds 3 --topk-firing
 
 if [[ ! -f $OUT/gd/network.rnn ]]; then
 	rm -rf "${OUT:?}/gd"
