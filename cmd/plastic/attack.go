@@ -184,20 +184,9 @@ func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubjec
 // does (reset, --passes passes in data order, rules on misclassified
 // examples unless --every-example) and saves it to the run folder.
 func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubject) error {
-	rs, err := plasticity.LoadRules(c.String("rules"))
+	rs, err := rulesFromFlags(c)
 	if err != nil {
-		return fmt.Errorf("--rules: %w", err)
-	}
-	if c.Int("rounds") == 0 {
-		if err := c.Set("rounds", fmt.Sprint(rs.Rounds)); err != nil {
-			return err
-		}
-	}
-	if rs, err = plasticity.ForRounds(rs, c.Int("rounds")); err != nil {
-		return fmt.Errorf("--rules %s with --rounds=%d: %w", c.String("rules"), c.Int("rounds"), err)
-	}
-	if c.IsSet("multiplicative") && c.Bool("multiplicative") != rs.Multiplicative {
-		return fmt.Errorf("--multiplicative=%v but the rules %s are %s", c.Bool("multiplicative"), c.String("rules"), updateKind(rs))
+		return err
 	}
 	if c.Int("passes") < 1 {
 		return fmt.Errorf("--passes=%d: want >= 1", c.Int("passes"))
@@ -228,13 +217,8 @@ func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubj
 	if err := train.Run(ctx, task, train.Options{Hooks: hooks}); err != nil {
 		return err
 	}
-	name := c.String("rules")
-	if _, err := os.Stat(name); err == nil {
-		name = filepath.Base(name)
-	}
 	s.net = tr.Network()
-	s.info = baseline.NetInfo{Trainer: "rules:" + name, Dataset: c.String("data"), Epochs: c.Int("passes"),
-		TestAcc: last["test_acc"], Seed: c.Int64(flagSeed), Run: r.Manifest.ID}
+	s.info = rulesNetInfo(c, r, last["test_acc"])
 	s.test = testSet
 	r.Summary["train_acc"], r.Summary["test_acc"] = last["train_acc"], last["test_acc"]
 	fmt.Fprintf(c.App.Writer, "trained with rules %s: train accuracy %.4f, test accuracy %.4f\n", c.String("rules"), last["train_acc"], last["test_acc"])

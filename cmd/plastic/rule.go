@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -344,21 +345,42 @@ func ruleTrainCmd() *cli.Command {
 	}
 }
 
-func ruleTrain(c *cli.Context) error {
+// rulesFromFlags loads --rules (a built-in name or a rule file) for a
+// network of --rounds rounds (the rules' own T when --rounds is 0) and
+// checks it against --multiplicative.
+func rulesFromFlags(c *cli.Context) (*plasticity.RuleSet, error) {
 	rs, err := plasticity.LoadRules(c.String("rules"))
 	if err != nil {
-		return fmt.Errorf("--rules: %w", err)
+		return nil, fmt.Errorf("--rules: %w", err)
 	}
 	if c.Int("rounds") == 0 {
 		if err := c.Set("rounds", fmt.Sprint(rs.Rounds)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if rs, err = plasticity.ForRounds(rs, c.Int("rounds")); err != nil {
-		return fmt.Errorf("--rules %s with --rounds=%d: %w", c.String("rules"), c.Int("rounds"), err)
+		return nil, fmt.Errorf("--rules %s with --rounds=%d: %w", c.String("rules"), c.Int("rounds"), err)
 	}
 	if c.IsSet("multiplicative") && c.Bool("multiplicative") != rs.Multiplicative {
-		return fmt.Errorf("--multiplicative=%v but the rules %s are %s", c.Bool("multiplicative"), c.String("rules"), updateKind(rs))
+		return nil, fmt.Errorf("--multiplicative=%v but the rules %s are %s", c.Bool("multiplicative"), c.String("rules"), updateKind(rs))
+	}
+	return rs, nil
+}
+
+// rulesNetInfo is the provenance saved with a network trained by --rules.
+func rulesNetInfo(c *cli.Context, r *run.Run, testAcc float64) baseline.NetInfo {
+	name := c.String("rules")
+	if _, err := os.Stat(name); err == nil {
+		name = filepath.Base(name)
+	}
+	return baseline.NetInfo{Trainer: "rules:" + name, Dataset: c.String("data"), Epochs: c.Int("passes"),
+		TestAcc: testAcc, Seed: c.Int64(flagSeed), Run: r.Manifest.ID}
+}
+
+func ruleTrain(c *cli.Context) error {
+	rs, err := rulesFromFlags(c)
+	if err != nil {
+		return err
 	}
 	trainSet, testSet, err := loadData(c)
 	if err != nil {
@@ -411,9 +433,7 @@ func ruleTrain(c *cli.Context) error {
 		if err == nil && rep == 0 {
 			// The first trained network is kept, so `plastic attack --run`
 			// can attack it.
-			info := baseline.NetInfo{Trainer: "rules:" + c.String("rules"), Dataset: c.String("data"), Epochs: c.Int("passes"),
-				TestAcc: last["test_acc"], Seed: c.Int64(flagSeed), Run: r.Manifest.ID}
-			err = baseline.SaveRNN(r.Path(networkFile), tr.Network(), info)
+			err = baseline.SaveRNN(r.Path(networkFile), tr.Network(), rulesNetInfo(c, r, last["test_acc"]))
 		}
 		tr.Close()
 		if err != nil {
