@@ -208,9 +208,15 @@ func resumeTraining(c *cli.Context, dir string) error {
 // trainOne loads the data, builds model and optimizer and trains one seed
 // into run r (from its checkpoint when resuming).
 func trainOne(ctx context.Context, c *cli.Context, r *run.Run, j trainJob, seed int64, resume bool) error {
-	trainSet, testSet, err := loadTrainData(j, seed)
+	trainSet, testSet, idx, err := loadTrainData(j, seed)
 	if err != nil {
 		return err
+	}
+	if idx != nil {
+		// The low-data subset, so the run can be reproduced exactly.
+		if err := r.WriteJSON("train-indices.json", idx); err != nil {
+			return err
+		}
 	}
 	m, err := models.New(j.model, trainSet.Shape, max(trainSet.Classes, testSet.Classes, 2), uint64(seed))
 	if err != nil {
@@ -287,8 +293,9 @@ func (h *rateHook) OnEpochEnd(s *train.State) error {
 
 // loadTrainData loads and preprocesses the data set of a job: MNIST and
 // Fashion-MNIST scaled to [0,1] then (x-0.5)/0.5; CIFAR-10 normalised per
-// channel; synthetic random data shaped like the model's input.
-func loadTrainData(j trainJob, seed int64) (trainSet, testSet *data.Set, err error) {
+// channel; synthetic random data shaped like the model's input. idx holds
+// the training indices kept by --train-fraction (nil when all are used).
+func loadTrainData(j trainJob, seed int64) (trainSet, testSet *data.Set, idx []int, err error) {
 	switch j.dataset {
 	case "synthetic":
 		shape := []int{3, 32, 32}
@@ -307,15 +314,15 @@ func loadTrainData(j trainJob, seed int64) (trainSet, testSet *data.Set, err err
 	default:
 		trainSet, testSet, err = data.Load(j.dataset, data.Options{Dir: j.dataDir, Seed: seed, NTrain: j.nTrain, NTest: j.nTest})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		switch j.dataset {
 		case "cifar10":
 			if err := data.NormalizeChannels(trainSet, data.CIFARMean, data.CIFARStd); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if err := data.NormalizeChannels(testSet, data.CIFARMean, data.CIFARStd); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		default:
 			data.Standardize(trainSet, 0.5, 0.5)
@@ -323,11 +330,11 @@ func loadTrainData(j trainJob, seed int64) (trainSet, testSet *data.Set, err err
 		}
 	}
 	if j.fraction < 1 {
-		if trainSet, _, err = data.Fraction(trainSet, j.fraction, rand.New(rand.NewSource(seed))); err != nil {
-			return nil, nil, err
+		if trainSet, idx, err = data.Fraction(trainSet, j.fraction, rand.New(rand.NewSource(seed))); err != nil {
+			return nil, nil, nil, err
 		}
 	}
-	return trainSet, testSet, nil
+	return trainSet, testSet, idx, nil
 }
 
 // syntheticSet is n examples of N(0,1) features with uniform labels in 0..9.

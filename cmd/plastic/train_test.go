@@ -148,3 +148,28 @@ func TestTrainCommandBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestTrainCommandFractionIndicesRecorded(t *testing.T) {
+	out := t.TempDir()
+	msg, err := runTrain(t, out, "train", "--model", "mlp", "--dataset", "synthetic", "--n-train", "200", "--n-test", "50",
+		"--batch-size", "50", "--epochs", "1", "--train-fraction", "0.25", "--name", "frac")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, msg)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "frac", "train-indices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []int
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx) != 50 {
+		t.Fatalf("%d indices for a quarter of 200 examples, want 50", len(idx))
+	}
+	for i, v := range idx {
+		if v < 0 || v >= 200 || (i > 0 && v <= idx[i-1]) {
+			t.Fatalf("indices not increasing within [0,200): %v", idx)
+		}
+	}
+}
