@@ -36,6 +36,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -261,31 +262,15 @@ func ReadRNN(r io.Reader, name string) (*models.RNN, NetInfo, error) {
 
 // SaveRNN writes net to path atomically (temporary file in the same folder,
 // sync, rename), creating the folder if needed.
-func SaveRNN(path string, net *models.RNN, info NetInfo) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func SaveRNN(path string, net *models.RNN, info NetInfo) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = WriteRNN(f, net, info); err != nil {
+	var b bytes.Buffer
+	if err := WriteRNN(&b, net, info); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, b.Bytes())
 }
 
 // LoadRNN reads a network file written by SaveRNN.

@@ -34,9 +34,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
 	"gorgonia.org/tensor"
+
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 )
 
 const (
@@ -122,32 +123,10 @@ func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) erro
 	return writeAtomic(path, b.Bytes())
 }
 
-// writeAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
+// writeAtomic writes a checkpoint with atomicfile.Write.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 )
 
 // DPI is the resolution of the PNG files.
@@ -74,30 +76,14 @@ func render(path string, fig Figure, c vg.CanvasWriterTo) (err error) {
 	return writeAtomic(path, &buf)
 }
 
-// writeAtomic writes r to a temporary file next to path and renames it to
-// path.
+// writeAtomic writes r's bytes to path with atomicfile.Write.
 func writeAtomic(path string, r io.Reader) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	b, err := io.ReadAll(r)
+	if err == nil {
+		err = atomicfile.Write(path, b)
+	}
 	if err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("plots: %w", err)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 	"github.com/plasticity-lab/plastic/train"
 )
 
@@ -329,39 +330,7 @@ func (r *Run) Finish(err error) error {
 // WriteFileAtomic writes data to path through a temporary file in the same
 // folder, synced and renamed over path: readers see the old or the new
 // content, never a part.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable.
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
