@@ -97,25 +97,8 @@ func SignHalfspace(dim, nTrain, nTest int, minMargin float64, seed int64) (train
 		w[i] /= nrm
 	}
 	draw := func(n int) (*ThresholdData, error) {
-		d := &ThresholdData{N: n, Dim: dim, WStar: w, Margin: math.Inf(1)}
-		x := make([]float64, dim)
-		for tries := 0; d.N > len(d.Y); tries++ {
-			if tries > 1000*n {
-				return nil, fmt.Errorf("sign halfspace: margin %v too large for dim %d", minMargin, dim)
-			}
-			s := 0.0
-			for i := range x {
-				x[i] = float64(2*rng.Intn(2) - 1)
-				s += w[i] * x[i]
-			}
-			if math.Abs(s) < minMargin {
-				continue
-			}
-			d.X = append(d.X, x...)
-			d.Y = append(d.Y, math.Copysign(1, s))
-			d.Margin = math.Min(d.Margin, math.Abs(s))
-		}
-		return d, nil
+		return drawSeparable(rng, n, w, 0, minMargin, func() float64 { return float64(2*rng.Intn(2) - 1) },
+			fmt.Sprintf("sign halfspace: margin %v too large for dim %d", minMargin, dim))
 	}
 	if trainSet, err = draw(nTrain); err != nil {
 		return nil, nil, err
@@ -142,31 +125,40 @@ func BoolHalfspace(dim, relevant, nTrain, nTest int, minMargin float64, seed int
 	}
 	bias := sum / 2
 	draw := func(n int) (*ThresholdData, error) {
-		d := &ThresholdData{N: n, Dim: dim, WStar: w, Bias: bias, Margin: math.Inf(1)}
-		x := make([]float64, dim)
-		for tries := 0; d.N > len(d.Y); tries++ {
-			if tries > 1000*n {
-				return nil, fmt.Errorf("boolean halfspace: margin %v too large", minMargin)
-			}
-			s := -bias
-			for i := range x {
-				x[i] = float64(rng.Intn(2))
-				s += w[i] * x[i]
-			}
-			if math.Abs(s) < minMargin {
-				continue
-			}
-			d.X = append(d.X, x...)
-			d.Y = append(d.Y, math.Copysign(1, s))
-			d.Margin = math.Min(d.Margin, math.Abs(s))
-		}
-		return d, nil
+		return drawSeparable(rng, n, w, bias, minMargin, func() float64 { return float64(rng.Intn(2)) },
+			fmt.Sprintf("boolean halfspace: margin %v too large", minMargin))
 	}
 	if trainSet, err = draw(nTrain); err != nil {
 		return nil, nil, err
 	}
 	testSet, err = draw(nTest)
 	return trainSet, testSet, err
+}
+
+// drawSeparable draws n points with coordinates from coord, labelled by
+// sign(w.x - bias), keeping only those at distance >= minMargin from the
+// threshold (rejection sampling; tooFew is the error after 1000n tries).
+func drawSeparable(rng *rand.Rand, n int, w []float64, bias, minMargin float64, coord func() float64, tooFew string) (*ThresholdData, error) {
+	dim := len(w)
+	d := &ThresholdData{N: n, Dim: dim, WStar: w, Bias: bias, Margin: math.Inf(1)}
+	x := make([]float64, dim)
+	for tries := 0; d.N > len(d.Y); tries++ {
+		if tries > 1000*n {
+			return nil, errors.New(tooFew)
+		}
+		s := -bias
+		for i := range x {
+			x[i] = coord()
+			s += w[i] * x[i]
+		}
+		if math.Abs(s) < minMargin {
+			continue
+		}
+		d.X = append(d.X, x...)
+		d.Y = append(d.Y, math.Copysign(1, s))
+		d.Margin = math.Min(d.Margin, math.Abs(s))
+	}
+	return d, nil
 }
 
 // ThresholdTask trains a linear threshold unit with a ThresholdRule as a
