@@ -49,7 +49,7 @@ type npWork struct {
 }
 
 func newNeuroPlastic(cfg Config) *NeuroPlastic {
-	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1}
+	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: 1}
 	o.diag.reset()
 	return o
 }
@@ -63,11 +63,18 @@ func NewNeuroPlastic(cfg Config) (*NeuroPlastic, error) {
 	return newNeuroPlastic(cfg), nil
 }
 
-func (o *NeuroPlastic) Name() string         { return NameNeuroPlastic }
-func (o *NeuroPlastic) SetLR(lr float64)     { o.lr = lr }
-func (o *NeuroPlastic) LR() float64          { return o.lr }
-func (o *NeuroPlastic) SetEpoch(e int)       { o.epoch = e }
-func (o *NeuroPlastic) SetTotalEpochs(n int) { o.total = n }
+func (o *NeuroPlastic) Name() string     { return NameNeuroPlastic }
+func (o *NeuroPlastic) SetLR(lr float64) { o.lr = lr }
+func (o *NeuroPlastic) LR() float64      { return o.lr }
+
+// SetEpoch sets the current epoch, counted from 1 (values below 1 count as 1,
+// as in the reference).
+func (o *NeuroPlastic) SetEpoch(e int) { o.epoch = max(1, e) }
+
+// SetTotalEpochs sets the planned number of epochs (values below 1 count as
+// 1). Until it is called the total is 1, so progress = epoch, as in the
+// reference, whose trainer never sets it.
+func (o *NeuroPlastic) SetTotalEpochs(n int) { o.total = max(1, n) }
 
 // Config returns the validated configuration (aliases resolved).
 func (o *NeuroPlastic) Config() Config { return o.cfg }
@@ -80,12 +87,9 @@ func (o *NeuroPlastic) EpochDiagnostics() Diagnostics {
 	return d
 }
 
-// progress is epoch/total_epochs (0 while the total is unknown).
+// progress is epoch/total_epochs (total 1 until SetTotalEpochs is called).
 func (o *NeuroPlastic) progress() float64 {
-	if o.total <= 0 {
-		return 0
-	}
-	return float64(o.epoch) / float64(o.total)
+	return float64(o.epoch) / float64(max(o.total, 1))
 }
 
 // warmupGate is the gate of step 6.
@@ -117,17 +121,21 @@ func (o *NeuroPlastic) phaseGate() float64 {
 	return 0
 }
 
+// orthLateStart is the progress after which the late orthogonal schedule
+// ramps up (the reference's orthogonal_late_start_fraction default).
+const orthLateStart = 0.3
+
 // orthSchedule is the orthogonal-residual schedule factor.
 func (o *NeuroPlastic) orthSchedule() float64 {
 	p := o.progress()
 	switch o.np.OrthogonalSchedule {
 	case ScheduleLate:
-		if p < 0.3 {
+		if p <= orthLateStart {
 			return 0
 		}
-		return clampF((p-0.3)/0.7, 0, 1)
+		return min((p-orthLateStart)/(1-orthLateStart), 1)
 	case ScheduleCosine:
-		return 0.5 * (1 - math.Cos(math.Pi*p))
+		return 0.5 * (1 - math.Cos(math.Pi*clampF(p, 0, 1)))
 	}
 	return 1
 }

@@ -222,36 +222,61 @@ func TestNeuroPlasticMatchesReference(t *testing.T) {
 	}
 }
 
-// TestFirstStepTrace: the activity trace starts at |g| exactly, then decays.
+// TestFirstStepTrace: the activity trace starts at zero and every step,
+// the first included, does a = 0.95*a + 0.05*|g| (the reference creates a as
+// zeros, so its "first step sets a = |g|" branch never runs). The test covers
+// float64 and float32 tensors long enough for the assembly kernels.
 func TestFirstStepTrace(t *testing.T) {
-	fx := newFixture(3, [][]int{{7}, {3}}, true)
-	o, err := NewNeuroPlastic(DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx.setGrads(rand.New(rand.NewSource(1)), 0)
-	g1 := fx.grads()
-	if err := o.Step(fx.vgs); err != nil {
-		t.Fatal(err)
-	}
-	for i, g := range g1 {
-		for j := range g {
-			if o.slots[i].t64.a[j] != math.Abs(g[j]) {
-				t.Fatalf("a[%d][%d] = %v after the first step, want |g| = %v", i, j, o.slots[i].t64.a[j], math.Abs(g[j]))
+	for _, f64 := range []bool{true, false} {
+		fx := newFixture(3, [][]int{{37}, {3}}, f64)
+		o, err := NewNeuroPlastic(DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		trace := func(i, j int) float64 {
+			if f64 {
+				return o.slots[i].t64.a[j]
 			}
-			if m := o.slots[i].t64.m[j]; math.Abs(m-0.1*g[j]) > 1e-16*math.Abs(g[j]) {
-				t.Fatalf("m after the first step = %v, want 0.1*g", m)
+			return float64(o.slots[i].t32.a[j])
+		}
+		mom := func(i, j int) float64 {
+			if f64 {
+				return o.slots[i].t64.m[j]
+			}
+			return float64(o.slots[i].t32.m[j])
+		}
+		tol := 1e-16
+		if !f64 {
+			tol = 1e-7
+		}
+		td := 0.95 // a variable: 1-0.95 in float64 is not the constant 0.05
+		fx.setGrads(rand.New(rand.NewSource(1)), 0)
+		g1 := fx.grads()
+		if err := o.Step(fx.vgs); err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range g1 {
+			for j := range g {
+				want := (1 - td) * math.Abs(g[j])
+				if got := trace(i, j); math.Abs(got-want) > tol*want {
+					t.Fatalf("f64=%v: a[%d][%d] = %v after the first step, want 0.05*|g| = %v", f64, i, j, got, want)
+				}
+				if m := mom(i, j); math.Abs(m-0.1*g[j]) > tol*math.Abs(g[j]) {
+					t.Fatalf("f64=%v: m after the first step = %v, want 0.1*g", f64, m)
+				}
 			}
 		}
-	}
-	fx.setGrads(rand.New(rand.NewSource(2)), 1)
-	g2 := fx.grads()
-	if err := o.Step(fx.vgs); err != nil {
-		t.Fatal(err)
-	}
-	want := 0.95*math.Abs(g1[0][0]) + (1-0.95)*math.Abs(g2[0][0])
-	if got := o.slots[0].t64.a[0]; math.Abs(got-want) > 1e-15 {
-		t.Fatalf("a after two steps = %v, want %v", got, want)
+		fx.setGrads(rand.New(rand.NewSource(2)), 1)
+		g2 := fx.grads()
+		if err := o.Step(fx.vgs); err != nil {
+			t.Fatal(err)
+		}
+		for j := range g2[0] {
+			want := td*((1-td)*math.Abs(g1[0][j])) + (1-td)*math.Abs(g2[0][j])
+			if got := trace(0, j); math.Abs(got-want) > 4*tol*want {
+				t.Fatalf("f64=%v: a[0][%d] after two steps = %v, want %v", f64, j, got, want)
+			}
+		}
 	}
 }
 

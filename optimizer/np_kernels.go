@@ -76,9 +76,6 @@ func makeK[T float](o *NeuroPlastic, s *npSlot, n int, rule bool, gs float64) np
 		ctrl: np.Controller != ControllerOff && rule,
 	}
 	k.loB, k.hiB = math.Float64bits(float64(k.lo)), math.Float64bits(float64(k.hi))
-	if s.step == 0 { // first step: a = |g| exactly (a is still zero)
-		k.td, k.otd = 0, 1
-	}
 	if o.cfg.WeightDecay > 0 && !np.DecoupledWD && np.HybridBase == BaseClassic {
 		k.coupled = true
 		k.wd = T(o.cfg.WeightDecay)
@@ -110,13 +107,20 @@ func (o *NeuroPlastic) kernel64(s *npSlot, rule bool, gs float64) npK[float64] {
 func abs[T float](x T) T  { return T(math.Abs(float64(x))) }
 func sqrt[T float](x T) T { return T(math.Sqrt(float64(x))) }
 
-// limit is the factor that rescales a vector of norm `norm` to at most lim.
-func limit(norm, lim float64) float64 {
+// limit is the factor that rescales a vector of norm `norm` to at most lim:
+// lim/(norm+guard) when norm > lim, else 1. The reference guards with 1e-12
+// (limitGuard) for the bounded residual and the hybrid modulation, and with
+// eps = 1e-8 for the orthogonal residual.
+func limit(norm, lim, guard float64) float64 {
 	if norm > lim {
-		return lim / (norm + eps)
+		return lim / (norm + guard)
 	}
 	return 1
 }
+
+// limitGuard is the guard of the bounded-residual and hybrid-modulation
+// rescaling.
+const limitGuard = 1e-12
 
 // clampPos clamps x >= 0 to [lo, hi] (0 < lo < hi) given as the bit patterns
 // of float64(lo), float64(hi): bit patterns of non-negative floats order like
@@ -426,7 +430,7 @@ func (t *npTensor[T]) pass2Bounded(k *npK[T], w *npWork, al *alphaLocal[T], st *
 		}
 		al.add(k, alpha, i)
 	}
-	f := limit(math.Sqrt(sd2), st.resMax*math.Sqrt(w.sumG2))
+	f := limit(math.Sqrt(sd2), st.resMax*math.Sqrt(w.sumG2), limitGuard)
 	t.finish(k, w, T(f), t.g)
 	w.sumDelta2 = f * f * sd2
 	w.signal = sig
@@ -496,7 +500,7 @@ func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], s
 			nf = gn / (on + eps)
 		}
 		kk := st.orthLambda * st.sched * nf
-		f := limit(kk*on, st.orthMax*gn)
+		f := limit(kk*on, st.orthMax*gn, eps)
 		coef = kk * f
 		w.orthO2 = nf * nf * so2
 		w.orthD2 = coef * coef * so2
@@ -507,7 +511,7 @@ func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], s
 
 func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *npStep, step int64, layerGate float64) {
 	n := len(t.g)
-	s, b, bm, bv, p, m := t.s1[:n], t.s2[:n], t.bm[:n], t.bv[:n], t.p[:n], t.m[:n]
+	s, b, bm, bv, p := t.s1[:n], t.s2[:n], t.bm[:n], t.bv[:n], t.p[:n]
 	adam := st.base == BaseAdamW
 	mom := T(st.baseMom)
 	wdT := T(st.wd)
@@ -552,8 +556,12 @@ func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *n
 		switch st.target {
 		case TargetGain:
 			d = s[i] * b[i]
-		case TargetMomentum:
-			d = s[i] * m[i]
+		case TargetMomentum: // the base's own momentum: bias-corrected for adamw
+			if adam {
+				d = s[i] * (bm[i] / bc1)
+			} else {
+				d = s[i] * bm[i]
+			}
 		default: // trust
 			d = s[i] * tf * b[i]
 		}
@@ -562,7 +570,7 @@ func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *n
 		fd := float64(d)
 		sd2 += fd * fd
 	}
-	f := limit(math.Sqrt(sd2), st.modMax*bn)
+	f := limit(math.Sqrt(sd2), st.modMax*bn, limitGuard)
 	t.finish(k, w, T(f), b)
 	w.sumDelta2 = f * f * sd2
 }

@@ -2,9 +2,10 @@ package optimizer
 
 import "math"
 
-// refNP is an independent, unfused float64 implementation of
-// shared/spec/neuroplastic.md, written step by step from the spec text. The
-// optimizer is checked against it.
+// refNP is an independent, unfused float64 implementation of the update in
+// docs/neuroplastic.md, written step by step from the authors' reference code
+// (not from the fused kernels). The optimizer is checked against it here; the
+// authors' code itself is replayed in replay_test.go.
 type refNP struct {
 	cfg          Config
 	np           NPConfig
@@ -17,14 +18,13 @@ type refNP struct {
 type refState struct {
 	a, m, v, bm, bv []float64
 	step            int
-	init            bool
 }
 
 func newRefNP(cfg Config, shapes [][]int) *refNP {
 	if err := cfg.Validate(); err != nil { // resolves the aliases as New does
 		panic(err)
 	}
-	r := &refNP{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, shapes: shapes}
+	r := &refNP{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: 1, shapes: shapes}
 	for _, s := range shapes {
 		n := 1
 		for _, d := range s {
@@ -72,22 +72,20 @@ func refStd(x []float64) []float64 {
 
 func refClamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
 
-// refRescale rescales d so that ||d|| <= lim.
-func refRescale(d []float64, lim float64) {
+// refRescale rescales d so that ||d|| <= lim, dividing by ||d|| + guard.
+func refRescale(d []float64, lim, guard float64) {
 	nd := refNorm(d)
 	if nd > lim {
-		f := lim / (nd + 1e-8)
+		f := lim / (nd + guard)
 		for i := range d {
 			d[i] *= f
 		}
 	}
 }
 
+// progress is epoch/total; total is 1 unless set (the reference's default).
 func (r *refNP) progress() float64 {
-	if r.total <= 0 {
-		return 0
-	}
-	return float64(r.epoch) / float64(r.total)
+	return float64(r.epoch) / float64(max(r.total, 1))
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -127,14 +125,9 @@ func (r *refNP) step(ps, gs [][]float64) {
 		for i := range g {
 			absg[i] = math.Abs(g[i])
 		}
-		// 1. activity trace
-		if !s.init {
-			copy(s.a, absg)
-			s.init = true
-		} else {
-			for i := range g {
-				s.a[i] = np.TraceDecay*s.a[i] + (1-np.TraceDecay)*absg[i]
-			}
+		// 1. activity trace, from zero, every step including the first
+		for i := range g {
+			s.a[i] = np.TraceDecay*s.a[i] + (1-np.TraceDecay)*absg[i]
 		}
 		// 2. raw moments
 		for i := range g {
@@ -203,7 +196,7 @@ func (r *refNP) step(ps, gs [][]float64) {
 				for i := range g {
 					d[i] = (alpha[i] - 1) * g[i]
 				}
-				refRescale(d, np.ResidualMaxRatio*gn)
+				refRescale(d, np.ResidualMaxRatio*gn, 1e-12)
 				for i := range g {
 					u[i] = g[i] + d[i]
 				}
@@ -232,18 +225,18 @@ func (r *refNP) step(ps, gs [][]float64) {
 					pr := r.progress()
 					switch np.OrthogonalSchedule {
 					case ScheduleLate:
-						if pr < 0.3 {
+						if pr <= 0.3 {
 							sched = 0
 						} else {
-							sched = refClamp((pr-0.3)/0.7, 0, 1)
+							sched = math.Min((pr-0.3)/(1-0.3), 1)
 						}
 					case ScheduleCosine:
-						sched = 0.5 * (1 - math.Cos(math.Pi*pr))
+						sched = 0.5 * (1 - math.Cos(math.Pi*refClamp(pr, 0, 1)))
 					}
 					for i := range g {
 						d[i] = np.OrthogonalLambda * sched * o[i]
 					}
-					refRescale(d, np.OrthogonalMaxRatio*gn)
+					refRescale(d, np.OrthogonalMaxRatio*gn, 1e-8)
 				}
 				for i := range g {
 					u[i] = g[i] + d[i]
@@ -251,6 +244,7 @@ func (r *refNP) step(ps, gs [][]float64) {
 			}
 		default:
 			base := make([]float64, len(g))
+			mref := make([]float64, len(g)) // the base's own momentum
 			if np.HybridBase == BaseAdamW {
 				b1, b2 := np.BaseMomentum, np.BaseBeta2
 				for i := range g {
@@ -259,6 +253,7 @@ func (r *refNP) step(ps, gs [][]float64) {
 					mh := s.bm[i] / (1 - math.Pow(b1, float64(s.step)))
 					vh := s.bv[i] / (1 - math.Pow(b2, float64(s.step)))
 					base[i] = mh / (math.Sqrt(vh) + 1e-8)
+					mref[i] = mh
 				}
 			} else {
 				for i := range g {
@@ -268,6 +263,7 @@ func (r *refNP) step(ps, gs [][]float64) {
 					}
 					s.bm[i] = np.BaseMomentum*s.bm[i] + gp
 					base[i] = s.bm[i]
+					mref[i] = s.bm[i]
 				}
 			}
 			classifier, early, late, conv, _ := r.groups(t)
@@ -300,14 +296,14 @@ func (r *refNP) step(ps, gs [][]float64) {
 				case TargetGain:
 					d[i] = sig * base[i]
 				case TargetMomentum:
-					d[i] = sig * s.m[i]
+					d[i] = sig * mref[i]
 				case TargetTrust:
 					tr := refClamp(refNorm(p)/(refNorm(base)+1e-12), 0.5, 1.5)
 					d[i] = sig * (tr - 1) * base[i]
 				}
 				d[i] *= mg
 			}
-			refRescale(d, np.ModulationMaxRatio*refNorm(base))
+			refRescale(d, np.ModulationMaxRatio*refNorm(base), 1e-12)
 			for i := range g {
 				u[i] = base[i] + d[i]
 			}
