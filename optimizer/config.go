@@ -123,7 +123,7 @@ type NPConfig struct {
 	LayerScope         string  // --np-layer-scope: all | conv_only | classifier_only (head_only) | early_blocks | late_blocks (late)
 	PhaseScope         string  // --np-phase-scope: full | early | middle | late
 	ModulationScope    string  // --np-modulation-scope: alias, sets the layer scope when that is "all"
-	ModulationSchedule string  // --np-modulation-schedule: none | warmup | late; alias, sets the phase scope (early/late) when that is "full"
+	ModulationSchedule string  // --np-modulation-schedule: none (= constant, the reference's spelling) | warmup | late; alias, sets the phase scope (early/late) when that is "full"
 	BaseMomentum       float64 // --np-base-momentum (0.9)
 	BaseBeta2          float64 // --np-base-beta2 (0.999)
 
@@ -343,7 +343,7 @@ func (n *NPConfig) validate() error {
 	if err := oneOf("np-phase-scope", n.PhaseScope, PhaseFull, PhaseEarly, PhaseMiddle, PhaseLate); err != nil {
 		return err
 	}
-	if err := oneOf("np-modulation-schedule", n.ModulationSchedule, "none", "warmup", "late"); err != nil {
+	if err := oneOf("np-modulation-schedule", n.ModulationSchedule, "none", "constant", "warmup", "late"); err != nil {
 		return err
 	}
 	if err := oneOf("np-residual", n.Residual, ResidualNone, ResidualBounded, ResidualOrthogonal); err != nil {

@@ -612,6 +612,43 @@ func TestDiagnosticsValues(t *testing.T) {
 	}
 }
 
+// TestDiagnosticsAccumulateSquares: over an epoch the norms are square roots
+// of summed squares (the reference's definition), the ratios divide them.
+func TestDiagnosticsAccumulateSquares(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NP.Mode = ModeGradOnly
+	cfg.LR = 0.1
+	o, _ := New(cfg)
+	val := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.5, -0.25}))
+	gs := [][]float64{{0.3, -0.4}, {1.2, 0.5}}
+	var g2, u2 float64
+	for _, g := range gs {
+		before := append([]float64(nil), val.Data().([]float64)...)
+		grad := tensor.New(tensor.WithShape(2), tensor.WithBacking(g))
+		if err := o.Step([]gorgonia.ValueGrad{&testParam{name: "w", val: val, grad: grad}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range g {
+			g2 += x * x
+			d := (before[i] - val.Data().([]float64)[i]) / cfg.LR
+			u2 += d * d
+		}
+	}
+	d := o.EpochDiagnostics()
+	if want := math.Sqrt(g2); math.Abs(d.GradNorm-want) > 1e-12 { // sqrt(0.25 + 1.69) = sqrt(1.94)
+		t.Errorf("grad norm %v, want %v", d.GradNorm, want)
+	}
+	if want := math.Sqrt(u2); math.Abs(d.EffUpdateNorm-want) > 1e-12*want {
+		t.Errorf("effective update norm %v, want %v", d.EffUpdateNorm, want)
+	}
+	if want := d.EffUpdateNorm / d.GradNorm; math.Abs(d.EffOverGrad-want) > 1e-15 {
+		t.Errorf("eff/grad %v, want %v", d.EffOverGrad, want)
+	}
+	if d.DeltaNorm != 0 {
+		t.Errorf("grad-only plasticity delta %v, want 0", d.DeltaNorm)
+	}
+}
+
 // TestNonFiniteGradient: NaN/Inf -> error naming the parameter, weights and
 // state untouched; --skip-nonfinite skips and counts.
 func TestNonFiniteGradient(t *testing.T) {
