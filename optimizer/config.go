@@ -134,6 +134,12 @@ type NPConfig struct {
 	OrthogonalMaxRatio float64 // --np-orthogonal-max-ratio (0.5)
 	OrthogonalNorm     string  // --np-orthogonal-norm: none | match_grad_norm
 	OrthogonalSchedule string  // --np-orthogonal-schedule: constant | late | cosine
+
+	// TotalEpochs fixes total_epochs in progress = epoch/total_epochs (phase
+	// scopes, orthogonal schedules): 0 = the trainer's number of epochs
+	// (SetTotalEpochs); N >= 1 = N whatever the trainer says. 1 reproduces the
+	// authors' runner, which never sets it (progress = epoch).
+	TotalEpochs int // --np-total-epochs (0)
 }
 
 // Config selects and configures one optimizer.
@@ -323,6 +329,9 @@ func (n *NPConfig) validate() error {
 	}
 	if n.WarmupEpochs < 0 {
 		return fmt.Errorf("invalid --np-warmup-epochs %d: must be >= 0", n.WarmupEpochs)
+	}
+	if n.TotalEpochs < 0 {
+		return fmt.Errorf("invalid --np-total-epochs %d: must be >= 0 (0 = the trainer's epochs)", n.TotalEpochs)
 	}
 	if err := oneOf("np-lr-controller", n.Controller, ControllerOff, ControllerGlobal, ControllerPerGroup, ControllerClassifierOnly); err != nil {
 		return err

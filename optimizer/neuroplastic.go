@@ -48,7 +48,7 @@ type npWork struct {
 }
 
 func newNeuroPlastic(cfg Config) *NeuroPlastic {
-	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: 1}
+	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: max(1, cfg.NP.TotalEpochs)}
 	o.diag.reset()
 	return o
 }
@@ -71,9 +71,15 @@ func (o *NeuroPlastic) LR() float64      { return o.lr }
 func (o *NeuroPlastic) SetEpoch(e int) { o.epoch = max(1, e) }
 
 // SetTotalEpochs sets the planned number of epochs (values below 1 count as
-// 1). Until it is called the total is 1, so progress = epoch, as in the
-// reference, whose trainer never sets it.
-func (o *NeuroPlastic) SetTotalEpochs(n int) { o.total = max(1, n) }
+// 1); it does nothing when --np-total-epochs fixes the total. Until it is
+// called the total is 1, so progress = epoch, as in the reference, whose
+// runner never sets it.
+func (o *NeuroPlastic) SetTotalEpochs(n int) {
+	if o.np.TotalEpochs > 0 {
+		return
+	}
+	o.total = max(1, n)
+}
 
 // Config returns the validated configuration (aliases resolved).
 func (o *NeuroPlastic) Config() Config { return o.cfg }

@@ -9,8 +9,11 @@ package optimizer
 //	/usr/bin/python3 optimizer/testdata/gen_neuroplastic.py /tmp/np-authors
 //
 // Each case is configured through the command-line flags the generator wrote (parsed by
-// Flags/ConfigFromCLI, built by New, driven by SetEpoch/SetTotalEpochs/Step/EpochDiagnostics
-// as the trainer does) and replayed in float64 and float32.
+// Flags/ConfigFromCLI, built by New, driven by SetTotalEpochs/SetEpoch/Step/EpochDiagnostics
+// as the trainer does) and replayed in float64 and float32. The JSON holds the shapes, the
+// initial parameters, the gradients of the 12 steps (shared by all cases; some exact zeros,
+// whole zero tensors, a tensor with ||g||^2 below eps), and per case the authors' options,
+// the project's flags, the parameters after every step and the diagnostics of every epoch.
 
 import (
 	"encoding/json"
@@ -114,8 +117,12 @@ func TestReplayAuthorsNeuroPlastic(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// The trainer always sets the total; cases of the authors' runner, which
+				// never does, carry --np-total-epochs=1, which must override it.
 				if rc.Authors.TotalEpochs != nil {
 					opt.SetTotalEpochs(*rc.Authors.TotalEpochs)
+				} else {
+					opt.SetTotalEpochs(r.Epochs)
 				}
 				ps, vgs := replayParams(r, f64)
 				prev := r.Init

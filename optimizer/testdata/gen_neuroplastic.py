@@ -6,7 +6,8 @@ src/neuroplastic_optimizer) in float64 on fixed random gradients (with exact zer
 all-zero tensor, a tensor with ||g||^2 below eps, and steps large enough for the norm clip)
 over several epochs, the way their trainer drives it (set_epoch(e) and reset_diagnostics()
 before the steps of epoch e, collect_diagnostics() after them; set_total_epochs only where a
-case says so: their trainer never calls it), for every option of the spec. It records the
+case says so: their runner never calls it, the project's --np-total-epochs=1), for every
+option of the spec. It records the
 initial parameters, the gradients of every step, the parameters after every step and the
 diagnostics of every epoch, and writes neuroplastic_replay.json next to this script.
 optimizer/replay_test.go replays every case through the project's optimizer.
@@ -225,6 +226,10 @@ def to_flags(c):
             flags.append(f"--{flag}={value}")
     for key, value in c["homeostatic"].items():
         flags.append(f"--{HOMEOSTATIC_FLAGS[key]}={value!r}")
+    if c["total_epochs"] is None:
+        # Their runner never calls set_total_epochs (total stays 1); the project's trainer
+        # always calls SetTotalEpochs, which this flag overrides.
+        flags.append("--np-total-epochs=1")
     return flags
 
 
