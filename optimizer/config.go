@@ -77,8 +77,8 @@ const (
 	ScheduleCosine   = "cosine"
 )
 
-// NPConfig holds every option of the NeuroPlastic rule
-// (shared/spec/neuroplastic.md); DefaultConfig gives the spec defaults.
+// NPConfig holds every option of the NeuroPlastic rule (docs/neuroplastic.md);
+// DefaultConfig gives the reference's defaults.
 // Each field names its command-line flag.
 type NPConfig struct {
 	Mode string // --np-mode: rule_based | ablation_grad_only
@@ -156,7 +156,7 @@ type Config struct {
 	NP NPConfig
 }
 
-// DefaultConfig returns NeuroPlastic with the spec defaults and the usual
+// DefaultConfig returns NeuroPlastic with the reference's defaults and the usual
 // PyTorch defaults for the baselines (momentum 0.9, betas 0.9/0.999, eps 1e-8).
 func DefaultConfig() Config {
 	return Config{

@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Flags returns one flag per option of Config, with the spec defaults; the
+// Flags returns one flag per option of Config, with the reference's defaults; the
 // training command includes them and calls ConfigFromCLI.
 func Flags() []cli.Flag {
 	d := DefaultConfig()

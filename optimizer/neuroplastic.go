@@ -8,7 +8,8 @@ import (
 )
 
 // NeuroPlastic is the plasticity-modulated optimizer of the NeuroPlastic
-// paper, exactly as restated in shared/spec/neuroplastic.md.
+// paper, as the authors' code computes it (docs/neuroplastic.md; proven by
+// the replay in replay_test.go).
 type NeuroPlastic struct {
 	cfg   Config
 	np    NPConfig

@@ -87,7 +87,7 @@ func (fx *fixture) grads() [][]float64 {
 	return out
 }
 
-// npCases cover every mode and variant of the spec.
+// npCases cover every mode and variant of docs/neuroplastic.md.
 func npCases() []struct {
 	name string
 	mod  func(c *Config)
@@ -365,7 +365,7 @@ func TestGradOnlyIsClampedStdTimesG(t *testing.T) {
 }
 
 // TestClampAndScale: alpha stays in [min, max] with scale 1 and leaves it
-// with scale 2 (the spec does not clamp after the interpolation).
+// with scale 2 (the reference does not clamp after the interpolation).
 func TestClampAndScale(t *testing.T) {
 	for _, scale := range []float64{1, 2} {
 		cfg := DefaultConfig()
