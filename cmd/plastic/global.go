@@ -34,6 +34,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: flagConfig, Usage: "read flags from `FILE` (lines of --flag=value; repeatable, later files win, the command line wins over all)"},
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print no progress or device lines"},
 		&cli.StringFlag{Name: flagDataDir, Value: "datasets", Usage: "folder of the data sets (`DIR`/mnist, DIR/fashion-mnist, DIR/cifar10)"},
+		&cli.StringFlag{Name: flagCPUProfile, Usage: "write a CPU profile of the whole command to `FILE` (read it with go tool pprof)"},
 	}
 }
 

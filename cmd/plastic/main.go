@@ -23,7 +23,13 @@ func newApp() *cli.App {
 		Flags:                globalFlags(),
 		Commands:             commands,
 		EnableBashCompletion: true,
-		Before:               applyConfigs,
+		Before: func(c *cli.Context) error {
+			if err := applyConfigs(c); err != nil {
+				return err
+			}
+			return startCPUProfile(c)
+		},
+		After: stopCPUProfile,
 	}
 }
 
