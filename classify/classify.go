@@ -9,6 +9,12 @@
 // resumed from the checkpoint of epoch k reaches bit for bit the weights and
 // metrics of an uninterrupted run.
 //
+// Checkpoints: after every epoch the state is snapshot (EncodeCheckpoint)
+// and written atomically in the background while the next epoch trains; the
+// next checkpoint, the last epoch's (written before EndEpoch returns), Flush
+// and Close wait for it. So a finished run's checkpoint is complete on
+// return, and an interrupted one's is complete once Close returns.
+//
 // Every example of the training set is used each epoch (the last batch is
 // partial when the batch size does not divide it, as PyTorch's default).
 package classify
@@ -51,8 +57,9 @@ type Trainer struct {
 	batcher    *data.Batcher
 	sess, tail *models.Session // full and partial last training batch
 	eval       map[int]*models.Session
-	x          []float32
 	y          []int
+
+	pending chan error // the checkpoint write in flight (see checkpoint)
 
 	// epoch accumulators
 	lossSum       float64
@@ -105,7 +112,6 @@ func New(m models.Classifier, opt optimizer.Optimizer, trainSet, testSet *data.S
 			return nil, err
 		}
 	}
-	t.x = make([]float32, cfg.BatchSize*dim)
 	t.y = make([]int, cfg.BatchSize)
 	opt.SetTotalEpochs(cfg.Epochs)
 	if err := opt.Init(t.sess.ValueGrads()); err != nil {
@@ -130,10 +136,8 @@ func (t *Trainer) Step(ctx context.Context, s *train.State) (int, map[string]flo
 		}
 		t.lossSum, t.correct, t.seen = 0, 0, 0
 	}
-	n := t.batcher.Batch(s.Epoch, s.Step-1, t.x, t.y)
-	if t.cfg.Augment != nil {
-		t.cfg.Augment.Apply(s.Epoch, s.Step-1, t.x, n)
-	}
+	// The batch is gathered straight into the session's input tensor.
+	n := min(t.cfg.BatchSize, t.Train.N-(s.Step-1)*t.cfg.BatchSize)
 	sess := t.sess
 	if n != sess.Batch {
 		if t.tail == nil || n != t.tail.Batch {
@@ -141,8 +145,17 @@ func (t *Trainer) Step(ctx context.Context, s *train.State) (int, map[string]flo
 		}
 		sess = t.tail
 	}
-	dim := t.Train.Dim
-	if err := sess.SetBatch(t.x[:n*dim], t.y[:n]); err != nil {
+	x, ok := sess.Input().Data().([]float32)
+	if !ok {
+		return 0, nil, fmt.Errorf("classify: session input is %v, not float32", sess.Input().Dtype())
+	}
+	if got := t.batcher.Batch(s.Epoch, s.Step-1, x, t.y); got != n {
+		return 0, nil, fmt.Errorf("classify: batch %d of epoch %d has %d examples, want %d", s.Step, s.Epoch, got, n)
+	}
+	if t.cfg.Augment != nil {
+		t.cfg.Augment.Apply(s.Epoch, s.Step-1, x, n)
+	}
+	if err := sess.SetBatch(x, t.y[:n]); err != nil { // sets the labels; x is in place
 		return 0, nil, err
 	}
 	if err := sess.Run(); err != nil {
@@ -210,11 +223,44 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 	m["best_test_accuracy"] = t.State.BestAccuracy
 	m["best_epoch"] = float64(t.State.BestEpoch)
 	if t.cfg.Checkpoint != "" && !math.IsNaN(testLoss) {
-		if err := t.SaveCheckpoint(t.cfg.Checkpoint); err != nil {
+		if err := t.checkpoint(s.Epoch == t.cfg.Epochs); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// checkpoint snapshots model, optimizer and trainer state and writes them to
+// cfg.Checkpoint: in the background while the next epoch trains, or at once
+// (wait) after the last epoch. One write is in flight at most: this one
+// first waits for the previous write and returns its error.
+func (t *Trainer) checkpoint(wait bool) error {
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	path := t.cfg.Checkpoint
+	data, err := models.EncodeCheckpoint(path, t.Model, t.State, t.Opt)
+	if err != nil {
+		return err
+	}
+	if wait {
+		return models.WriteCheckpoint(path, data)
+	}
+	done := make(chan error, 1)
+	t.pending = done
+	go func() { done <- models.WriteCheckpoint(path, data) }()
+	return nil
+}
+
+// Flush waits for the checkpoint being written in the background, if any,
+// and returns its error.
+func (t *Trainer) Flush() error {
+	if t.pending == nil {
+		return nil
+	}
+	err := <-t.pending
+	t.pending = nil
+	return err
 }
 
 // Evaluate returns the mean cross-entropy and the accuracy (a fraction) of
@@ -225,16 +271,16 @@ func (t *Trainer) Evaluate(set *data.Set) (loss, acc float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	x := make([]float32, sess.Batch*set.Dim)
+	x, ok := sess.Input().Data().([]float32)
+	if !ok {
+		return 0, 0, fmt.Errorf("classify: session input is %v, not float32", sess.Input().Dtype())
+	}
 	var sum float64
 	correct := 0
 	for lo := 0; lo < set.N; lo += sess.Batch {
 		n := min(sess.Batch, set.N-lo)
 		copy(x, set.X[lo*set.Dim:(lo+n)*set.Dim])
 		clear(x[n*set.Dim:]) // rows past the end are padding, ignored below
-		if err := sess.SetBatch(x, nil); err != nil {
-			return 0, 0, err
-		}
 		if err := sess.Run(); err != nil {
 			return 0, 0, err
 		}
@@ -280,6 +326,9 @@ func sumXent(logits *tensor.Dense, labels []int) float64 {
 
 // SaveCheckpoint writes model, optimizer and trainer state to path.
 func (t *Trainer) SaveCheckpoint(path string) error {
+	if err := t.Flush(); err != nil {
+		return err
+	}
 	return models.SaveCheckpoint(path, t.Model, t.State, t.Opt)
 }
 
@@ -298,8 +347,10 @@ func (t *Trainer) Resume(path string) (startEpoch int, err error) {
 	return st.Epoch + 1, nil
 }
 
-// Close releases the sessions.
+// Close waits for a checkpoint write in flight (call Flush first to see its
+// error) and releases the sessions.
 func (t *Trainer) Close() {
+	t.Flush()
 	t.sess.Close()
 	if t.tail != nil {
 		t.tail.Close()

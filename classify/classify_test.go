@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +120,9 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if !errors.Is(err, train.ErrInterrupted) {
 			t.Fatalf("%s: want an interruption, got %v", opt, err)
 		}
+		if err := first.Flush(); err != nil { // epoch 2's checkpoint was written in the background
+			t.Fatal(err)
+		}
 		resumed := newTrainer(t, opt, 0.01, 4, part)
 		start, err := resumed.Resume(part)
 		if err != nil || start != 3 {
@@ -142,6 +146,71 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: final checkpoints (weights, optimizer state) differ", opt)
 		}
+	}
+}
+
+// checkpointAt records the trainer state of the checkpoint file found after
+// each epoch's end, once the background write is flushed.
+type checkpointAt struct {
+	t      *testing.T
+	tr     *Trainer
+	path   string
+	epochs []int
+}
+
+func (h *checkpointAt) OnEpochEnd(s *train.State) error {
+	if err := h.tr.Flush(); err != nil {
+		return err
+	}
+	var st State
+	m, _ := models.New("mlp", []int{12}, 3, 5)
+	if err := models.LoadCheckpoint(h.path, m, &st, nil); err != nil {
+		h.t.Fatal(err)
+	}
+	h.epochs = append(h.epochs, st.Epoch)
+	return nil
+}
+
+func TestCheckpointWrittenInBackground(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt.bin")
+	tr := newTrainer(t, "adam", 0.01, 3, ckpt)
+	h := &checkpointAt{t: t, tr: tr, path: ckpt}
+	if err := train.Run(context.Background(), tr, train.Options{Hooks: []any{h}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.epochs) != 3 || h.epochs[0] != 1 || h.epochs[1] != 2 || h.epochs[2] != 3 {
+		t.Errorf("checkpoints after flushing hold epochs %v, want [1 2 3]", h.epochs)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".ckpt.bin.tmp-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+
+	// The last epoch's checkpoint is complete when Run returns, unflushed.
+	ckpt2 := filepath.Join(dir, "ckpt2.bin")
+	tr2 := newTrainer(t, "adam", 0.01, 2, ckpt2)
+	if err := train.Run(context.Background(), tr2, train.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	m, _ := models.New("mlp", []int{12}, 3, 5)
+	if err := models.LoadCheckpoint(ckpt2, m, &st, nil); err != nil || st.Epoch != 2 {
+		t.Fatalf("checkpoint after Run: epoch %d, %v", st.Epoch, err)
+	}
+	for i, p := range tr2.Model.Params() {
+		if !slices.Equal(p.Value.Float32s(), m.Params()[i].Value.Float32s()) {
+			t.Fatalf("checkpoint weights of %s differ from the trained ones", p.Name)
+		}
+	}
+}
+
+func TestCheckpointWriteErrorStopsTheRun(t *testing.T) {
+	ckpt := filepath.Join(t.TempDir(), "missing-dir", "ckpt.bin")
+	tr := newTrainer(t, "adam", 0.01, 3, ckpt)
+	err := train.Run(context.Background(), tr, train.Options{})
+	if err == nil || !strings.Contains(err.Error(), "epoch 2") || !strings.Contains(err.Error(), "missing-dir") {
+		t.Fatalf("want epoch 1's failed background write reported at epoch 2, got %v", err)
 	}
 }
 

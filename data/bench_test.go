@@ -25,3 +25,16 @@ func BenchmarkCIFARAugment128(b *testing.B) {
 		a.Apply(1, i, x, 128)
 	}
 }
+
+// BenchmarkLoadMNIST reads, decompresses and scales both MNIST files pairs
+// (the start-up cost of every MNIST command).
+func BenchmarkLoadMNIST(b *testing.B) {
+	if _, ok := FindMNIST("datasets"); !ok {
+		b.Skip("MNIST files not found")
+	}
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Load("mnist", Options{Dir: "datasets"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

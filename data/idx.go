@@ -2,7 +2,6 @@ package data
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -60,20 +59,36 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 			return nil, fmt.Errorf("IDX dimensions %v announce more than %d bytes", dims[:i+1], maxIDXBytes)
 		}
 	}
-	// Read what is there (growing as data arrives, so a lying header costs
-	// nothing) and one byte more, to detect trailing data.
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(r, total+1)); err != nil {
+	// Read into a buffer sized from the header, but at most idxChunk bytes
+	// at a time, so that a lying header costs little before the data run
+	// out; then one byte more, to detect trailing data.
+	data := make([]byte, min(total, idxChunk))
+	got, err := io.ReadFull(r, data)
+	for err == nil && int64(len(data)) < total {
+		old := len(data)
+		data = append(data, make([]byte, min(total-int64(old), int64(old)))...)
+		var n int
+		n, err = io.ReadFull(r, data[old:])
+		got = old + n
+	}
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, fmt.Errorf("truncated IDX data: dimensions %v need %d bytes, file has %d", dims, total, got)
+	case err != nil:
 		return nil, fmt.Errorf("reading IDX data: %w", err)
 	}
-	switch got := int64(buf.Len()); {
-	case got < total:
-		return nil, fmt.Errorf("truncated IDX data: dimensions %v need %d bytes, file has %d", dims, total, got)
-	case got > total:
+	var one [1]byte
+	switch n, err := io.ReadFull(r, one[:]); {
+	case n > 0:
 		return nil, fmt.Errorf("IDX file longer than its dimensions %v say (%d bytes): trailing data", dims, total)
+	case err != nil && err != io.EOF:
+		return nil, fmt.Errorf("reading IDX data: %w", err)
 	}
-	return &IDX{Dims: dims, Data: buf.Bytes()}, nil
+	return &IDX{Dims: dims, Data: data}, nil
 }
+
+// idxChunk is the most ReadIDX allocates ahead of the data it has read.
+const idxChunk = 1 << 26
 
 func eofAsTruncated(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -124,8 +139,9 @@ func IDXSet(name string, images, labels *IDX, imagesPath, labelsPath string, cla
 	rows, cols := images.Dims[1], images.Dims[2]
 	dim := rows * cols
 	s := &Set{Name: name, X: make([]float32, n*dim), Y: make([]int, n), N: n, Dim: dim, Classes: classes, Shape: []int{1, rows, cols}}
+	x := s.X[:len(images.Data)]
 	for i, b := range images.Data {
-		s.X[i] = float32(b) / 255
+		x[i] = byteScale[b]
 	}
 	for i, b := range labels.Data {
 		if int(b) >= classes {
@@ -135,6 +151,14 @@ func IDXSet(name string, images, labels *IDX, imagesPath, labelsPath string, cla
 	}
 	return s, nil
 }
+
+// byteScale[b] is float32(b) / 255.
+var byteScale = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
 
 // ReadIDXPair reads an images file and a labels file into a set.
 func ReadIDXPair(name, imagesPath, labelsPath string, classes int) (*Set, error) {

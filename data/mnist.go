@@ -97,11 +97,20 @@ func loadIDXDir(name, dir string) (train, test *Set, err error) {
 			return nil, nil, err
 		}
 	}
-	if train, err = ReadIDXPair(name, paths[0], paths[1], 10); err != nil {
+	// The test files are read while the (larger) training files are.
+	var testErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		test, testErr = ReadIDXPair(name, paths[2], paths[3], 10)
+	}()
+	train, err = ReadIDXPair(name, paths[0], paths[1], 10)
+	<-done
+	if err != nil {
 		return nil, nil, err
 	}
-	if test, err = ReadIDXPair(name, paths[2], paths[3], 10); err != nil {
-		return nil, nil, err
+	if testErr != nil {
+		return nil, nil, testErr
 	}
 	return train, test, nil
 }

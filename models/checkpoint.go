@@ -62,6 +62,17 @@ type ckptMeta struct {
 // value, may be nil) and the optimizer state (opt may be nil) to path
 // atomically.
 func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) error {
+	data, err := EncodeCheckpoint(path, m, trainer, opt)
+	if err != nil {
+		return err
+	}
+	return WriteCheckpoint(path, data)
+}
+
+// EncodeCheckpoint returns the bytes SaveCheckpoint writes (a snapshot: the
+// model may change afterwards); path only names the file in errors.
+// WriteCheckpoint then writes them, possibly on another goroutine.
+func EncodeCheckpoint(path string, m Classifier, trainer any, opt StateSaver) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(ckptMagic)
 	le := binary.LittleEndian
@@ -71,13 +82,13 @@ func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) erro
 	if trainer != nil {
 		raw, err := json.Marshal(trainer)
 		if err != nil {
-			return fmt.Errorf("checkpoint %s: trainer state: %w", path, err)
+			return nil, fmt.Errorf("checkpoint %s: trainer state: %w", path, err)
 		}
 		meta.Trainer = raw
 	}
 	mj, err := json.Marshal(meta)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w32(uint32(len(mj)))
 	b.Write(mj)
@@ -86,11 +97,11 @@ func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) erro
 	for i, t := range append(params, bufs...) {
 		vals, ok := t.Value.Data().([]float32)
 		if !ok {
-			return fmt.Errorf("checkpoint %s: tensor %s is %v, only float32 models are saved", path, t.Name, t.Value.Dtype())
+			return nil, fmt.Errorf("checkpoint %s: tensor %s is %v, only float32 models are saved", path, t.Name, t.Value.Dtype())
 		}
 		for j, v := range vals {
 			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("checkpoint %s: tensor %s has %v at element %d; refusing to save non-finite weights", path, t.Name, v, j)
+				return nil, fmt.Errorf("checkpoint %s: tensor %s has %v at element %d; refusing to save non-finite weights", path, t.Name, v, j)
 			}
 		}
 		b.Write(le.AppendUint16(nil, uint16(len(t.Name))))
@@ -114,17 +125,17 @@ func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) erro
 	var ob bytes.Buffer
 	if opt != nil {
 		if err := opt.SaveState(&ob); err != nil {
-			return fmt.Errorf("checkpoint %s: optimizer state: %w", path, err)
+			return nil, fmt.Errorf("checkpoint %s: optimizer state: %w", path, err)
 		}
 	}
 	b.Write(le.AppendUint64(nil, uint64(ob.Len())))
 	b.Write(ob.Bytes())
 	w32(crc32.ChecksumIEEE(b.Bytes()))
-	return writeAtomic(path, b.Bytes())
+	return b.Bytes(), nil
 }
 
-// writeAtomic writes a checkpoint with atomicfile.Write.
-func writeAtomic(path string, data []byte) error {
+// WriteCheckpoint writes an encoded checkpoint to path atomically.
+func WriteCheckpoint(path string, data []byte) error {
 	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}

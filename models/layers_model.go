@@ -241,7 +241,6 @@ type Session struct {
 	vm     G.VM
 	xT, yT *tensor.Dense
 	rng    *rand.Rand
-	ran    bool
 }
 
 // NewSession compiles the model's graph for batches of size batch.
@@ -262,28 +261,57 @@ func (n *net) NewSession(batch int, train bool) (*Session, error) {
 		return nil, fmt.Errorf("models: %s gives logits of shape %v, want [%d %d]", n.name, ls, batch, n.classes)
 	}
 	s.params = b.nodes
+	s.vgs = make([]G.ValueGrad, len(s.params))
 	if train {
 		s.yT = tensor.New(tensor.WithShape(batch), tensor.Of(n.dt))
 		s.labels = G.NodeFromAny(s.g, s.yT, G.WithName("labels"))
 		if s.loss, err = SoftmaxCrossEntropy(s.logits, s.labels); err != nil {
 			return nil, err
 		}
-		if _, err = G.Grad(s.loss, s.params...); err != nil {
+		grads, err := G.Grad(s.loss, s.params...)
+		if err != nil {
 			return nil, fmt.Errorf("models: gradients of %s: %w", n.name, err)
 		}
-		s.vm = G.NewTapeMachine(s.g, G.BindDualValues(s.params...))
+		for i, p := range s.params {
+			s.vgs[i] = paramGrad{p, grads[i]}
+		}
 	} else {
-		s.vm = G.NewTapeMachine(s.g)
+		for i, p := range s.params {
+			s.vgs[i] = paramGrad{p: p}
+		}
 	}
-	s.vgs = G.NodesToValueGrads(s.params)
+	// No BindDualValues: it would add every gradient into a separate
+	// accumulator (which then needs zeroing) each step; the gradient ops'
+	// own output buffers are the gradients (paramGrad).
+	s.vm = G.NewTapeMachine(s.g)
 	return s, nil
 }
 
-// Params are the session's parameter nodes in model order; after Run in a
-// training session their gradients hold this batch's gradient.
+// paramGrad is a parameter as the optimizer takes it: the parameter node's
+// value and, as its gradient, the value of its gradient node after the last
+// Run: the output buffer of the gradient op, overwritten (never accumulated)
+// by every Run.
+type paramGrad struct{ p, g *G.Node }
+
+func (v paramGrad) Value() G.Value { return v.p.Value() }
+func (v paramGrad) Name() string   { return v.p.Name() }
+func (v paramGrad) Grad() (G.Value, error) {
+	if v.g == nil {
+		return nil, fmt.Errorf("models: %s: an evaluation session has no gradients", v.p.Name())
+	}
+	gv := v.g.Value()
+	if gv == nil {
+		return nil, fmt.Errorf("models: %s: no gradient before the first Run", v.p.Name())
+	}
+	return gv, nil
+}
+
+// Params are the session's parameter nodes in model order (their values are
+// the model's tensors; their gradients are in ValueGrads).
 func (s *Session) Params() G.Nodes { return s.params }
 
-// ValueGrads are the parameters as the optimizer takes them.
+// ValueGrads are the parameters as the optimizer takes them, in model order;
+// after Run in a training session Grad() of each is this batch's gradient.
 func (s *Session) ValueGrads() []G.ValueGrad { return s.vgs }
 
 // Input is the [Batch, InputShape...] tensor the next Run reads.
@@ -293,7 +321,8 @@ func (s *Session) Input() *tensor.Dense { return s.xT }
 func (s *Session) Labels() *tensor.Dense { return s.yT }
 
 // SetBatch copies a float32 batch (row-major) and its labels into the
-// session's inputs; labels may be nil for evaluation sessions.
+// session's inputs; labels may be nil for evaluation sessions. x may be the
+// data of Input() itself, filled by the caller (no copy then).
 func (s *Session) SetBatch(x []float32, labels []int) error {
 	xd, ok := s.xT.Data().([]float32)
 	if !ok {
@@ -302,7 +331,9 @@ func (s *Session) SetBatch(x []float32, labels []int) error {
 	if len(x) != len(xd) {
 		return fmt.Errorf("models: batch has %d values, the session wants %d", len(x), len(xd))
 	}
-	copy(xd, x)
+	if len(x) > 0 && &x[0] != &xd[0] { // x may be Input() itself, filled in place
+		copy(xd, x)
+	}
 	if s.yT != nil {
 		if len(labels) != s.Batch {
 			return fmt.Errorf("models: %d labels for a batch of %d", len(labels), s.Batch)
@@ -322,21 +353,8 @@ func (s *Session) Reseed(seed, stream uint64) { s.rng = rand.New(rand.NewPCG(see
 // Run executes the graph once: forward, and in training mode the loss and
 // the parameter gradients (overwritten, not accumulated).
 func (s *Session) Run() error {
-	if s.Train && s.ran {
-		for _, p := range s.params {
-			if g, err := p.Grad(); err == nil {
-				if t, ok := g.(tensor.Tensor); ok {
-					t.Zero()
-				}
-			}
-		}
-	}
 	s.vm.Reset()
-	if err := s.vm.RunAll(); err != nil {
-		return err
-	}
-	s.ran = true
-	return nil
+	return s.vm.RunAll()
 }
 
 // Loss is the mean cross-entropy of the last Run (training sessions).

@@ -79,7 +79,7 @@ func modelGradCheck(t *testing.T, name string, in []int, batch int, picks []stri
 	analytic := map[string][]float64{}
 	for i, p := range n.Params() {
 		idx[p.Name] = i
-		g, err := s.Params()[i].Grad()
+		g, err := s.ValueGrads()[i].Grad()
 		if err != nil {
 			t.Fatal(err)
 		}

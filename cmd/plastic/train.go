@@ -257,6 +257,9 @@ func trainOne(ctx context.Context, c *cli.Context, r *run.Run, j trainJob, seed 
 	rate := &rateHook{}
 	t0 := time.Now()
 	err = train.Run(ctx, tr, train.Options{StartEpoch: start, Hooks: []any{r, train.NaNCheck{}, prog, rate}})
+	if ferr := tr.Flush(); ferr != nil { // a background checkpoint write of a stopped run
+		err = errors.Join(err, ferr)
+	}
 	r.Summary["wall_seconds"] = time.Since(t0).Seconds()
 	if rate.n > 0 {
 		r.Summary["samples_per_s"] = rate.sum / float64(rate.n)
