@@ -57,6 +57,19 @@ type problem[T float32 | float64] struct {
 	alpha, beta   T
 	a, b, c       []T
 	lda, ldb, ldc int
+	// pb, when not nil, packs B instead of b (an implicit operand, see
+	// PanelB); column j of this problem is column pbOff+j of pb's matrix.
+	pb    PanelB[T]
+	pbOff int
+}
+
+// packB packs the kc×nc block of op(B) at (pc, jc) into dst (see packB).
+func (p *problem[T]) packB(pc, jc, kc, nc, nr int, dst []T) {
+	if p.pb != nil {
+		p.pb.PackB(pc, p.pbOff+jc, kc, nc, nr, dst)
+		return
+	}
+	packB(p.bT, p.b, p.ldb, pc, jc, kc, nc, nr, dst)
 }
 
 // utilization is the fraction of the micro-kernel's lanes doing useful
@@ -81,8 +94,13 @@ func (kn *kernel[T]) gemm(aT, bT bool, m, n, k int, alpha T, a []T, lda int, b [
 	if utilization(n, m, kn.mr, kn.nr) > 1.5*utilization(m, n, kn.mr, kn.nr) {
 		p = problem[T]{aT: !bT, bT: !aT, cT: true, m: n, n: m, k: k, alpha: alpha, beta: beta, a: b, b: a, c: c, lda: ldb, ldb: lda, ldc: ldc}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < parallelMACs {
+	kn.run(&p, runtime.GOMAXPROCS(0))
+}
+
+// run computes p on up to workers goroutines.
+func (kn *kernel[T]) run(pp *problem[T], workers int) {
+	p := *pp
+	if p.m*p.n*p.k < parallelMACs {
 		workers = 1
 	}
 	// Split along the longer side of the product: the operand along the
@@ -132,9 +150,12 @@ func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
 		}
 	} else {
 		q.n = hi - lo
-		if q.bT {
+		switch {
+		case p.pb != nil:
+			q.pbOff += lo
+		case q.bT:
 			q.b = p.b[lo*p.ldb:]
-		} else {
+		default:
 			q.b = p.b[lo:]
 		}
 	}
@@ -170,7 +191,7 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 			if sb != nil {
 				bpan = sb[pc*roundUp(n, nr):]
 			} else {
-				packB(pr.bT, pr.b, pr.ldb, pc, jc, kc, nc, nr, bpan)
+				pr.packB(pc, jc, kc, nc, nr, bpan)
 			}
 			for ic := 0; ic < m; ic += kn.mc {
 				mc := min(kn.mc, m-ic)
@@ -481,7 +502,7 @@ func (j *job[T]) packUnit(u int) {
 			return
 		}
 		j0 := s0 * kn.nr
-		packB(p.bT, p.b, p.ldb, pc, j0, kc, min(s1*kn.nr, p.n)-j0, kn.nr, j.shared[pc*roundUp(p.n, kn.nr)+j0*kc:])
+		p.packB(pc, j0, kc, min(s1*kn.nr, p.n)-j0, kn.nr, j.shared[pc*roundUp(p.n, kn.nr)+j0*kc:])
 		return
 	}
 	strips := (p.m + kn.mr - 1) / kn.mr
