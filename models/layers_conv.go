@@ -7,6 +7,7 @@ import (
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
+
 	"gorgonia.org/tensor"
 )
 
@@ -55,55 +56,6 @@ func newConvGeom(C, H, W, Co, K, S, P int) (convGeom, error) {
 	return g, nil
 }
 
-// im2col writes the [C*K*K, Ho*Wo] patch matrix of one example into col,
-// whose rows are ld apart.
-func im2col[T num](g *convGeom, x, col []T, ld int) {
-	r := 0
-	for c := 0; c < g.C; c++ {
-		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
-		for ki := 0; ki < g.K; ki++ {
-			for kj := 0; kj < g.K; kj++ {
-				dst := col[r*ld : r*ld+g.colCols]
-				r++
-				d := 0
-				for oh := 0; oh < g.Ho; oh++ {
-					ih := oh*g.S - g.P + ki
-					if ih < 0 || ih >= g.H {
-						clear(dst[d : d+g.Wo])
-						d += g.Wo
-						continue
-					}
-					row := xc[ih*g.W : (ih+1)*g.W]
-					if g.S == 1 {
-						// ow in [lo,hi) reads row[ow-P+kj]: one copy, zero borders.
-						off := kj - g.P
-						lo, hi := max(0, -off), min(g.Wo, g.W-off)
-						seg := dst[d : d+g.Wo]
-						if lo >= hi {
-							clear(seg)
-						} else {
-							clear(seg[:lo])
-							copy(seg[lo:hi], row[lo+off:hi+off])
-							clear(seg[hi:])
-						}
-						d += g.Wo
-						continue
-					}
-					for ow := 0; ow < g.Wo; ow++ {
-						iw := ow*g.S - g.P + kj
-						if iw >= 0 && iw < g.W {
-							dst[d] = row[iw]
-						} else {
-							dst[d] = 0
-						}
-						d++
-					}
-				}
-			}
-		}
-	}
-}
-
 // col2im adds the patch matrix col (rows ld apart) back into the (zeroed)
 // image dx.
 func col2im[T num](g *convGeom, col, dx []T, ld int) {
@@ -149,21 +101,24 @@ func col2im[T num](g *convGeom, col, dx []T, ld int) {
 	}
 }
 
-// convScratch holds the patch matrix and the output/gradient matrix of a
-// chunk of examples, reused from step to step.
+// convScratch holds a chunk's output/gradient matrix, the patch matrix of
+// the strided input gradients and the flipped kernel, reused from step to
+// step.
 type convScratch[T num] struct {
-	col []T // [C*K*K, nb*Ho*Wo]
-	mat []T // [Co, nb*Ho*Wo]
+	col []T // [C*K*K, nb*Ho*Wo] (input gradient of strided convolutions)
+	mat []T // [Co, nb*Ho*Wo] or [C, nb*H*W]
+	wt  []T // flipped kernel [C, Co, K, K]
 }
 
-// maxColElems bounds the patch matrix of one chunk (32 MiB of float32).
-const maxColElems = 8 << 20
+// maxMatElems bounds the output matrix of one chunk (16 MiB of float32).
+var maxMatElems = 4 << 20
 
 // chunk is the number of examples convolved by one matrix product: enough
-// columns (>= 2048) to keep the GEMM efficient, bounded in memory.
+// columns (>= 4096, one nc block of the AVX2 kernel) to keep the GEMM
+// efficient, bounded in memory (rows: the larger channel count).
 func (g *convGeom) chunk(B int) int {
-	nb := max(1, (2048+g.colCols-1)/g.colCols)
-	nb = min(nb, max(1, maxColElems/(g.colRows*g.colCols)))
+	nb := max(1, (4096+g.colCols-1)/g.colCols)
+	nb = min(nb, max(1, maxMatElems/(max(g.Co, g.C, g.colRows)*g.colCols)))
 	return min(nb, B)
 }
 
@@ -267,14 +222,9 @@ func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu 
 	for n0 := 0; n0 < B; n0 += nb {
 		k := min(nb, B-n0)
 		ld := k * cc
-		col := scratch(&s.col, g.colRows*ld)
 		mat := scratch(&s.mat, g.Co*ld)
-		parallelFor(k, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				im2col(g, x[(n0+i)*g.inSize:(n0+i+1)*g.inSize], col[i*cc:], ld)
-			}
-		})
-		gemm(false, false, g.Co, ld, g.colRows, 1, w, g.colRows, col, ld, 0, mat, ld)
+		pb := &patches[T]{g: g, x: x[n0*g.inSize : (n0+k)*g.inSize]}
+		gemmB(g.Co, ld, g.colRows, w, g.colRows, pb, 0, mat, ld)
 		parallelFor(k, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				yn := y[(n0+i)*g.outSize : (n0+i+1)*g.outSize]
@@ -289,10 +239,12 @@ func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu 
 						for j, v := range src {
 							dst[j] = max(v+bc, 0)
 						}
-					} else {
+					} else if b != nil {
 						for j, v := range src {
 							dst[j] = v + bc
 						}
+					} else {
+						copy(dst, src)
 					}
 				}
 			}
@@ -386,19 +338,14 @@ func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
 	for n0 := 0; n0 < B; n0 += nb {
 		k := min(nb, B-n0)
 		ld := k * cc
-		col := scratch(&s.col, g.colRows*ld)
 		mat := scratch(&s.mat, g.Co*ld)
-		parallelFor(k, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				im2col(g, x[(n0+i)*g.inSize:(n0+i+1)*g.inSize], col[i*cc:], ld)
-			}
-		})
 		gatherDY(g, dy, mat, n0, k)
 		beta := T(1)
 		if n0 == 0 {
 			beta = 0
 		}
-		gemm(false, true, g.Co, g.colRows, ld, 1, mat, ld, col, ld, beta, dw, g.colRows)
+		pb := &patchesT[T]{g: g, x: x[n0*g.inSize : (n0+k)*g.inSize]}
+		gemmB(g.Co, g.colRows, ld, mat, ld, pb, beta, dw, g.colRows)
 	}
 }
 
@@ -442,6 +389,10 @@ func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
+	if g.S == 1 && g.P <= g.K-1 {
+		convDXStride1(g, s, w, dy, dx, B)
+		return
+	}
 	nb := g.chunk(B)
 	cc := g.colCols
 	for n0 := 0; n0 < B; n0 += nb {
@@ -459,6 +410,20 @@ func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
 			}
 		})
 	}
+}
+
+// convDXStride1 is the input gradient of a stride-1 convolution as the
+// forward convolution of dy (padding K-1-P) with the flipped kernel
+// wt[c][co] = rot180(w[co][c]): dx[n,c,h,w] = sum over co, a, b of
+// wt[c,co,a,b] * dy[n, co, h-(K-1-P)+a, w-(K-1-P)+b].
+func convDXStride1[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
+	gt, err := newConvGeom(g.Co, g.Ho, g.Wo, g.C, g.K, 1, g.K-1-g.P)
+	if err != nil || gt.Ho != g.H || gt.Wo != g.W {
+		panic(fmt.Sprintf("conv: input gradient geometry %+v of %+v", gt, *g))
+	}
+	wt := scratch(&s.wt, g.weightSize)
+	flipKernel(g, w, wt)
+	convFwd(&gt, s, dy, wt, nil, dx, B, false)
 }
 
 func (op *convDXOp) DiffWRT(int) []bool { return []bool{false, false} }

@@ -27,6 +27,7 @@ type kernel[T float32 | float64] struct {
 type workspace[T float32 | float64] struct {
 	a, b []T
 	tile []T
+	bt   []T // nr×kc block of an implicit Bᵀ (PanelBT)
 }
 
 func (kn *kernel[T]) workspace() *workspace[T] {
@@ -37,6 +38,7 @@ func (kn *kernel[T]) workspace() *workspace[T] {
 		a:    make([]T, roundUp(kn.mc, kn.mr)*kn.kc),
 		b:    make([]T, roundUp(kn.nc, kn.nr)*kn.kc),
 		tile: make([]T, kn.mr*kn.nr),
+		bt:   make([]T, kn.nr*kn.kc),
 	}
 }
 
@@ -63,13 +65,29 @@ type problem[T float32 | float64] struct {
 	pbOff int
 }
 
-// packB packs the kc×nc block of op(B) at (pc, jc) into dst (see packB).
-func (p *problem[T]) packB(pc, jc, kc, nc, nr int, dst []T) {
-	if p.pb != nil {
-		p.pb.PackB(pc, p.pbOff+jc, kc, nc, nr, dst)
-		return
+// packB packs the kc×nc block of op(B) at (pc, jc) into dst (see packB);
+// ws's bt is scratch for a PanelBT.
+func (p *problem[T]) packB(pc, jc, kc, nc, nr int, dst []T, ws *workspace[T]) {
+	switch pb := p.pb.(type) {
+	case nil:
+		packB(p.bT, p.b, p.ldb, pc, jc, kc, nc, nr, dst)
+	case PanelBT[T]:
+		// Plain nr×kc blocks of Bᵀ, then the register transposes.
+		for js := 0; js < nc; js += nr {
+			w := min(nr, nc-js)
+			tmp := ws.bt[:w*kc]
+			pb.BlockT(pc, p.pbOff+jc+js, kc, w, tmp)
+			d := dst[js*kc : js*kc+nr*kc]
+			transposeBlock(tmp, kc, w, kc, d, nr)
+			for j := w; j < nr; j++ {
+				for q := 0; q < kc; q++ {
+					d[q*nr+j] = 0
+				}
+			}
+		}
+	default:
+		pb.PackB(pc, p.pbOff+jc, kc, nc, nr, dst)
 	}
-	packB(p.bT, p.b, p.ldb, pc, jc, kc, nc, nr, dst)
 }
 
 // utilization is the fraction of the micro-kernel's lanes doing useful
@@ -170,11 +188,15 @@ func (p *problem[T]) part(splitM bool, lo, hi int) problem[T] {
 // serial runs the blocked loop nest on one goroutine. sa and sb, when not
 // nil, are op(A) and op(B) of the whole of pr already packed (see
 // job.packUnit); n must then fit one nc block if sb is given.
+//
+// An implicit B (pr.pb) with A in one mc block is packed strip by strip
+// just before the strip is used, so it goes from its source into L1 and
+// never makes a round trip through the outer caches.
 func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 	ws := kn.workspace()
 	mr, nr := kn.mr, kn.nr
 	m, n, k := pr.m, pr.n, pr.k
-	alpha, c, ldc := pr.alpha, pr.c, pr.ldc
+	perStrip := pr.pb != nil && sb == nil && m <= kn.mc
 	for jc := 0; jc < n; jc += kn.nc {
 		nc := min(kn.nc, n-jc)
 		for pc := 0; pc < k; pc += kn.kc {
@@ -183,15 +205,12 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 			if pc > 0 {
 				be = 1
 			}
-			loadC := 1
-			if be == 0 {
-				loadC = 0
-			}
 			bpan := ws.b
-			if sb != nil {
+			switch {
+			case sb != nil:
 				bpan = sb[pc*roundUp(n, nr):]
-			} else {
-				pr.packB(pc, jc, kc, nc, nr, bpan)
+			case !perStrip:
+				pr.packB(pc, jc, kc, nc, nr, bpan, ws)
 			}
 			for ic := 0; ic < m; ic += kn.mc {
 				mc := min(kn.mc, m-ic)
@@ -204,25 +223,41 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 				for jr := 0; jr < nc; jr += nr {
 					w := min(nr, nc-jr)
 					bp := &bpan[jr*kc]
-					for ir := 0; ir < mc; ir += mr {
-						h := min(mr, mc-ir)
-						ap := &apan[ir*kc]
-						if h == mr && w == nr && !pr.cT {
-							kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, be, loadC)
-							continue
-						}
-						kn.fn(kc, ap, bp, &ws.tile[0], nr, 1, 0, 0)
-						if pr.cT {
-							mergeT(ws.tile, nr, h, w, alpha, be, c[(jc+jr)*ldc+ic+ir:], ldc)
-						} else {
-							merge(ws.tile, nr, h, w, alpha, be, c[(ic+ir)*ldc+jc+jr:], ldc)
-						}
+					if perStrip {
+						pr.packB(pc, jc+jr, kc, w, nr, bpan, ws)
+						bp = &bpan[0]
 					}
+					kn.strip(pr, ws, apan, bp, ic, mc, jc+jr, w, kc, be)
 				}
 			}
 		}
 	}
 	kn.pool.Put(ws)
+}
+
+// strip runs the micro-kernel down one packed strip of B (columns j0 ..
+// j0+w-1) against the packed mc×kc block of A at row ic.
+func (kn *kernel[T]) strip(pr *problem[T], ws *workspace[T], apan []T, bp *T, ic, mc, j0, w, kc int, be T) {
+	mr, nr := kn.mr, kn.nr
+	alpha, c, ldc := pr.alpha, pr.c, pr.ldc
+	loadC := 1
+	if be == 0 {
+		loadC = 0
+	}
+	for ir := 0; ir < mc; ir += mr {
+		h := min(mr, mc-ir)
+		ap := &apan[ir*kc]
+		if h == mr && w == nr && !pr.cT {
+			kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+j0], ldc, alpha, be, loadC)
+			continue
+		}
+		kn.fn(kc, ap, bp, &ws.tile[0], nr, 1, 0, 0)
+		if pr.cT {
+			mergeT(ws.tile, nr, h, w, alpha, be, c[j0*ldc+ic+ir:], ldc)
+		} else {
+			merge(ws.tile, nr, h, w, alpha, be, c[(ic+ir)*ldc+j0:], ldc)
+		}
+	}
 }
 
 // merge sets the h×w block at c to alpha*tile + be*c (be == 0: not read).
@@ -502,7 +537,9 @@ func (j *job[T]) packUnit(u int) {
 			return
 		}
 		j0 := s0 * kn.nr
-		p.packB(pc, j0, kc, min(s1*kn.nr, p.n)-j0, kn.nr, j.shared[pc*roundUp(p.n, kn.nr)+j0*kc:])
+		ws := kn.workspace()
+		p.packB(pc, j0, kc, min(s1*kn.nr, p.n)-j0, kn.nr, j.shared[pc*roundUp(p.n, kn.nr)+j0*kc:], ws)
+		kn.pool.Put(ws)
 		return
 	}
 	strips := (p.m + kn.mr - 1) / kn.mr

@@ -16,6 +16,17 @@ type PanelB[T float32 | float64] interface {
 	PackB(pc, jc, kc, nc, nr int, dst []T)
 }
 
+// PanelBT is a PanelB that can also write plain (unpacked) blocks of Bᵀ;
+// the product then uses BlockT and packs with its own register transposes,
+// which suits an operand whose source runs along Bᵀ's rows (the weight
+// gradient's patch matrix, say). PackB is then not called.
+type PanelBT[T float32 | float64] interface {
+	PanelB[T]
+	// BlockT writes the nc×kc block of Bᵀ at (jc, pc) row-major into dst:
+	// dst[j*kc+p] = B[pc+p][jc+j] for j < nc, p < kc (nc <= the kernel's nr).
+	BlockT(pc, jc, kc, nc int, dst []T)
+}
+
 // GemmB computes C = alpha*op(A)*B + beta*C (row-major; op(A) is A, or Aᵀ
 // when aT, m×k; C is m×n with rows ldc apart) where B (k×n) is packed by pb
 // on demand. With serial set it runs on the calling goroutine only (for

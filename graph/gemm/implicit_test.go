@@ -32,8 +32,27 @@ func (s *storedB[T]) PackB(pc, jc, kc, nc, nr int, dst []T) {
 	}
 }
 
-// checkGemmB compares GemmB with gonum's GEMM on the stored matrix.
+// storedBT is storedB offering plain blocks of Bᵀ (PanelBT) instead.
+type storedBT[T float] struct{ storedB[T] }
+
+func (s *storedBT[T]) PackB(pc, jc, kc, nc, nr int, dst []T) { panic("PackB called on a PanelBT") }
+func (s *storedBT[T]) BlockT(pc, jc, kc, nc int, dst []T) {
+	for j := 0; j < nc; j++ {
+		for p := 0; p < kc; p++ {
+			dst[j*kc+p] = s.b[(pc+p)*s.ldb+jc+j]
+		}
+	}
+}
+
+// checkGemmB compares GemmB with gonum's GEMM on the stored matrix, given
+// as a PanelB and as a PanelBT.
 func checkGemmB[T float](t *testing.T, rng *rand.Rand, ref gemmFunc[T], tol float64, serial, aT bool, m, n, k int, alpha, beta T) {
+	t.Helper()
+	checkGemmBPanel(t, rng, ref, tol, serial, aT, m, n, k, alpha, beta, false)
+	checkGemmBPanel(t, rng, ref, tol, serial, aT, m, n, k, alpha, beta, true)
+}
+
+func checkGemmBPanel[T float](t *testing.T, rng *rand.Rand, ref gemmFunc[T], tol float64, serial, aT bool, m, n, k int, alpha, beta T, transposed bool) {
 	t.Helper()
 	lda := k + 2
 	rowsA := m
@@ -54,17 +73,21 @@ func checkGemmB[T float](t *testing.T, rng *rand.Rand, ref gemmFunc[T], tol floa
 	if aT {
 		tA = blas.Trans
 	}
-	GemmB(serial, aT, m, n, k, alpha, a, lda, &storedB[T]{b: b, ldb: ldb}, beta, got, ldc)
+	var pb PanelB[T] = &storedB[T]{b: b, ldb: ldb}
+	if transposed {
+		pb = &storedBT[T]{storedB[T]{b: b, ldb: ldb}}
+	}
+	GemmB(serial, aT, m, n, k, alpha, a, lda, pb, beta, got, ldc)
 	ref(tA, blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
 	bound := tol * float64(k+1) * (abs(float64(alpha)) + abs(float64(beta)) + 1)
 	for i := 0; i < m; i++ {
 		if got[i*ldc+n] != sentinel {
-			t.Fatalf("serial=%v aT=%v m=%d n=%d k=%d: C[%d][%d] beyond n written", serial, aT, m, n, k, i, n)
+			t.Fatalf("serial=%v aT=%v transposed=%v m=%d n=%d k=%d: C[%d][%d] beyond n written", serial, aT, transposed, m, n, k, i, n)
 		}
 		for j := 0; j < n; j++ {
 			if d := abs(float64(got[i*ldc+j] - want[i*ldc+j])); !(d <= bound) {
-				t.Fatalf("serial=%v aT=%v m=%d n=%d k=%d alpha=%v beta=%v: C[%d][%d] = %v, want %v",
-					serial, aT, m, n, k, alpha, beta, i, j, got[i*ldc+j], want[i*ldc+j])
+				t.Fatalf("serial=%v aT=%v transposed=%v m=%d n=%d k=%d alpha=%v beta=%v: C[%d][%d] = %v, want %v",
+					serial, aT, transposed, m, n, k, alpha, beta, i, j, got[i*ldc+j], want[i*ldc+j])
 			}
 		}
 	}
