@@ -18,6 +18,8 @@ type kernel[T float32 | float64] struct {
 	mr, nr     int
 	kc, mc, nc int
 	fn         func(kc int, a, b, c *T, ldc int, alpha, beta T, loadC int)
+	// fnInd is fn with B given as kc addresses of nr values (PanelBRows).
+	fnInd func(kc int, a *T, b **T, c *T, ldc int, alpha, beta T, loadC int)
 
 	pool sync.Pool // *workspace[T]
 	jobs sync.Pool // *job[T]
@@ -27,7 +29,8 @@ type kernel[T float32 | float64] struct {
 type workspace[T float32 | float64] struct {
 	a, b []T
 	tile []T
-	bt   []T // nr×kc block of an implicit Bᵀ (PanelBT)
+	bt   []T  // nr×kc block of an implicit Bᵀ (PanelBT)
+	ptrs []*T // kc row addresses of a strip of B (PanelBRows)
 }
 
 func (kn *kernel[T]) workspace() *workspace[T] {
@@ -39,6 +42,7 @@ func (kn *kernel[T]) workspace() *workspace[T] {
 		b:    make([]T, roundUp(kn.nc, kn.nr)*kn.kc),
 		tile: make([]T, kn.mr*kn.nr),
 		bt:   make([]T, kn.nr*kn.kc),
+		ptrs: make([]*T, kn.kc),
 	}
 }
 
@@ -122,8 +126,10 @@ func (kn *kernel[T]) run(pp *problem[T], workers int) {
 		workers = 1
 	}
 	// Split along the longer side of the product: the operand along the
-	// other side is packed once and shared by all workers.
-	splitM := p.m >= p.n
+	// other side is packed once and shared by all workers. A B given by
+	// row addresses is never packed, so then A is the shared one.
+	_, rows := p.pb.(PanelBRows[T])
+	splitM := p.m >= p.n && !rows
 	var tiles int
 	if splitM {
 		tiles = (p.m + kn.mr - 1) / kn.mr
@@ -196,7 +202,8 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 	ws := kn.workspace()
 	mr, nr := kn.mr, kn.nr
 	m, n, k := pr.m, pr.n, pr.k
-	perStrip := pr.pb != nil && sb == nil && m <= kn.mc
+	rows, _ := pr.pb.(PanelBRows[T])
+	perStrip := pr.pb != nil && sb == nil && (m <= kn.mc || rows != nil)
 	for jc := 0; jc < n; jc += kn.nc {
 		nc := min(kn.nc, n-jc)
 		for pc := 0; pc < k; pc += kn.kc {
@@ -224,10 +231,14 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 					w := min(nr, nc-jr)
 					bp := &bpan[jr*kc]
 					if perStrip {
+						if rows != nil && w == nr && rows.Rows(pc, pr.pbOff+jc+jr, kc, nr, ws.ptrs[:kc]) {
+							kn.strip(pr, ws, apan, nil, &ws.ptrs[0], ic, mc, jc+jr, w, kc, be)
+							continue
+						}
 						pr.packB(pc, jc+jr, kc, w, nr, bpan, ws)
 						bp = &bpan[0]
 					}
-					kn.strip(pr, ws, apan, bp, ic, mc, jc+jr, w, kc, be)
+					kn.strip(pr, ws, apan, bp, nil, ic, mc, jc+jr, w, kc, be)
 				}
 			}
 		}
@@ -235,9 +246,10 @@ func (kn *kernel[T]) serial(pr *problem[T], sa, sb []T) {
 	kn.pool.Put(ws)
 }
 
-// strip runs the micro-kernel down one packed strip of B (columns j0 ..
-// j0+w-1) against the packed mc×kc block of A at row ic.
-func (kn *kernel[T]) strip(pr *problem[T], ws *workspace[T], apan []T, bp *T, ic, mc, j0, w, kc int, be T) {
+// strip runs the micro-kernel down one strip of B (columns j0 .. j0+w-1),
+// packed at bp or given as row addresses ptrs, against the packed mc×kc
+// block of A at row ic.
+func (kn *kernel[T]) strip(pr *problem[T], ws *workspace[T], apan []T, bp *T, ptrs **T, ic, mc, j0, w, kc int, be T) {
 	mr, nr := kn.mr, kn.nr
 	alpha, c, ldc := pr.alpha, pr.c, pr.ldc
 	loadC := 1
@@ -248,10 +260,18 @@ func (kn *kernel[T]) strip(pr *problem[T], ws *workspace[T], apan []T, bp *T, ic
 		h := min(mr, mc-ir)
 		ap := &apan[ir*kc]
 		if h == mr && w == nr && !pr.cT {
-			kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+j0], ldc, alpha, be, loadC)
+			if ptrs != nil {
+				kn.fnInd(kc, ap, ptrs, &c[(ic+ir)*ldc+j0], ldc, alpha, be, loadC)
+			} else {
+				kn.fn(kc, ap, bp, &c[(ic+ir)*ldc+j0], ldc, alpha, be, loadC)
+			}
 			continue
 		}
-		kn.fn(kc, ap, bp, &ws.tile[0], nr, 1, 0, 0)
+		if ptrs != nil {
+			kn.fnInd(kc, ap, ptrs, &ws.tile[0], nr, 1, 0, 0)
+		} else {
+			kn.fn(kc, ap, bp, &ws.tile[0], nr, 1, 0, 0)
+		}
 		if pr.cT {
 			mergeT(ws.tile, nr, h, w, alpha, be, c[j0*ldc+ic+ir:], ldc)
 		} else {

@@ -21,8 +21,8 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 	for _, p := range allKernels() {
 		k32, k64 := p.s, p.d
 		pairs = append(pairs, p, kernelPair{
-			&kernel[float32]{name: k32.name + " small-blocks", mr: k32.mr, nr: k32.nr, kc: 5, mc: 2 * k32.mr, nc: 3 * k32.nr, fn: k32.fn},
-			&kernel[float64]{name: k64.name + " small-blocks", mr: k64.mr, nr: k64.nr, kc: 5, mc: 2 * k64.mr, nc: 3 * k64.nr, fn: k64.fn}})
+			&kernel[float32]{name: k32.name + " small-blocks", mr: k32.mr, nr: k32.nr, kc: 5, mc: 2 * k32.mr, nc: 3 * k32.nr, fn: k32.fn, fnInd: k32.fnInd},
+			&kernel[float64]{name: k64.name + " small-blocks", mr: k64.mr, nr: k64.nr, kc: 5, mc: 2 * k64.mr, nc: 3 * k64.nr, fn: k64.fn, fnInd: k64.fnInd}})
 	}
 	old32, old64, oldGonum := sKern, dKern, gonumGemm
 	defer func() { sKern, dKern, gonumGemm = old32, old64, oldGonum }()

@@ -27,6 +27,21 @@ type PanelBT[T float32 | float64] interface {
 	BlockT(pc, jc, kc, nc int, dst []T)
 }
 
+// PanelBRows is a PanelB whose strips may already lie in memory row by
+// row (the patch matrix of a stride-1 convolution of a padded image: the nr
+// pixels of a strip in one output row are nr consecutive input values for
+// every tap). The product then reads them where they are, through their
+// addresses, instead of packing them.
+type PanelBRows[T float32 | float64] interface {
+	PanelB[T]
+	// Rows writes into ptrs, for p < kc, the address of the nr values
+	// B[pc+p][jc .. jc+nr-1] when each of those rows is contiguous in memory,
+	// and reports whether it did; when it returns false the product packs
+	// the strip with PackB. The values must stay where they are until the
+	// product returns.
+	Rows(pc, jc, kc, nr int, ptrs []*T) bool
+}
+
 // GemmB computes C = alpha*op(A)*B + beta*C (row-major; op(A) is A, or Aᵀ
 // when aT, m×k; C is m×n with rows ldc apart) where B (k×n) is packed by pb
 // on demand. With serial set it runs on the calling goroutine only (for

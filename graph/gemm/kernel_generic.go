@@ -4,8 +4,8 @@ package gemm
 // CPUs without AVX2+FMA and on architectures other than amd64.
 func genericKernels() kernelPair {
 	return kernelPair{
-		&kernel[float32]{name: "go-generic 4x4", mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024, fn: kernGeneric[float32]},
-		&kernel[float64]{name: "go-generic 4x4", mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024, fn: kernGeneric[float64]}}
+		&kernel[float32]{name: "go-generic 4x4", mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024, fn: kernGeneric[float32], fnInd: kernGenericInd[float32]},
+		&kernel[float64]{name: "go-generic 4x4", mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024, fn: kernGeneric[float64], fnInd: kernGenericInd[float64]}}
 }
 
 // kernelPair is the float32 and float64 kernel of one instruction set.
@@ -63,4 +63,23 @@ func storeGeneric[T float32 | float64](acc *[16]T, c *T, ldc int, alpha, beta T,
 			}
 		}
 	}
+}
+
+// kernGenericInd is kernGeneric with B given as kc addresses of 4 values.
+func kernGenericInd[T float32 | float64](kc int, a *T, b **T, c *T, ldc int, alpha, beta T, loadC int) {
+	var acc [16]T
+	if kc > 0 {
+		ap := unsafeSlice(a, 4*kc)
+		rows := unsafeSlice(b, kc)
+		for p, r := range rows {
+			bv := unsafeSlice(r, 4)
+			av := ap[4*p : 4*p+4 : 4*p+4]
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					acc[4*i+j] += av[i] * bv[j]
+				}
+			}
+		}
+	}
+	storeGeneric(&acc, c, ldc, alpha, beta, loadC)
 }
