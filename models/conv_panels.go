@@ -10,8 +10,17 @@ import fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
 // gradient with the flipped, transposed kernel) and the weight gradient all
 // run this way.
 
-// gemmB computes c = a·B + beta*c with B (k×n) packed by pb (a patches or
-// patchesT of the same element type), split over the cores.
+// stripWidth is the strip width of the GEMM kernel for T.
+func stripWidth[T num]() int {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return fastgemm.StripWidth[float32]()
+	}
+	return fastgemm.StripWidth[float64]()
+}
+
+// gemmB computes c = a·B + beta*c with B (k×n) packed by pb (a patches,
+// rowPatches or patchesT of the same element type), split over the cores.
 func gemmB[T num](m, n, k int, a []T, lda int, pb any, beta T, c []T, ldc int) {
 	switch aa := any(a).(type) {
 	case []float32:
@@ -28,6 +37,45 @@ func gemmB[T num](m, n, k int, a []T, lda int, pb any, beta T, c []T, ldc int) {
 type patches[T num] struct {
 	g *convGeom
 	x []T
+}
+
+// rowPatches is the patch matrix of a stride-1 convolution without padding
+// (the caller pads the images) whose output rows are a whole number of the
+// kernel's strips: every strip is nr consecutive values of an input row for
+// each tap, which the GEMM reads in place (graph/gemm.PanelBRows).
+type rowPatches[T num] struct{ patches[T] }
+
+func (pt *rowPatches[T]) Rows(pc, jc, kc, nr int, ptrs []*T) bool {
+	g := pt.g
+	n, q := jc/g.colCols, jc%g.colCols
+	oh, ow := q/g.Wo, q%g.Wo
+	if ow+nr > g.Wo {
+		return false
+	}
+	KK := g.K * g.K
+	c, ki, kj := pc/KK, pc%KK/g.K, pc%g.K
+	base := n*g.inSize + oh*g.W + ow
+	for p := range ptrs[:kc] {
+		ptrs[p] = &pt.x[base+(c*g.H+ki)*g.W+kj]
+		if kj++; kj == g.K {
+			kj = 0
+			if ki++; ki == g.K {
+				ki = 0
+				c++
+			}
+		}
+	}
+	return true
+}
+
+// forwardPanel returns the patch matrix of the k images x for a product:
+// a rowPatches when the geometry allows (stride 1, no padding, output rows
+// a multiple of the kernel's strip width), else a packing patches.
+func forwardPanel[T num](g *convGeom, x []T) any {
+	if g.S == 1 && g.P == 0 && g.Wo%stripWidth[T]() == 0 {
+		return &rowPatches[T]{patches[T]{g: g, x: x}}
+	}
+	return &patches[T]{g: g, x: x}
 }
 
 // segment is a run of consecutive columns of a strip in one output row of
@@ -50,6 +98,10 @@ func (g *convGeom) segments(j0, w int, segs []segment) []segment {
 
 func (pt *patches[T]) PackB(pc, jc, kc, nc, nr int, dst []T) {
 	g := pt.g
+	if g.P == 0 {
+		pt.packUnpadded(pc, jc, kc, nc, nr, dst)
+		return
+	}
 	var buf [64]segment
 	KK := g.K * g.K
 	c0, ki0, kj0 := pc/KK, pc%KK/g.K, pc%g.K
@@ -84,6 +136,50 @@ func (pt *patches[T]) PackB(pc, jc, kc, nc, nr int, dst []T) {
 			d := strip[p*nr : p*nr+nr]
 			for _, sg := range segs {
 				pt.segment(d[sg.off:sg.off+sg.len], pt.x[sg.n*g.inSize:(sg.n+1)*g.inSize], c, ki, kj, sg)
+			}
+			clear(d[w:])
+			if kj++; kj == g.K {
+				kj = 0
+				if ki++; ki == g.K {
+					ki = 0
+					c++
+				}
+			}
+		}
+	}
+}
+
+// packUnpadded is PackB without padding (the caller padded the images):
+// every tap of every pixel lies in its image, so each run of a strip is a
+// plain copy (stride 1) or gather (stride S) from one input row.
+func (pt *patches[T]) packUnpadded(pc, jc, kc, nc, nr int, dst []T) {
+	g := pt.g
+	var buf [64]segment
+	var base [64]int
+	KK := g.K * g.K
+	c0, ki0, kj0 := pc/KK, pc%KK/g.K, pc%g.K
+	for s0 := 0; s0 < nc; s0 += nr {
+		w := min(nr, nc-s0)
+		strip := dst[s0*kc : s0*kc+nr*kc]
+		segs := g.segments(jc+s0, w, buf[:0])
+		bs := base[:0]
+		for _, sg := range segs {
+			bs = append(bs, sg.n*g.inSize+sg.oh*g.S*g.W+sg.ow0*g.S)
+		}
+		c, ki, kj := c0, ki0, kj0
+		for p := 0; p < kc; p++ {
+			d := strip[p*nr : p*nr+nr]
+			toff := (c*g.H+ki)*g.W + kj
+			for i, sg := range segs {
+				src := pt.x[bs[i]+toff:]
+				ds := d[sg.off : sg.off+sg.len]
+				if g.S == 1 {
+					copyStrip(ds, src)
+					continue
+				}
+				for t := range ds {
+					ds[t] = src[t*g.S]
+				}
 			}
 			clear(d[w:])
 			if kj++; kj == g.K {
@@ -139,6 +235,8 @@ func copyStrip[T num](d, s []T) {
 		*(*[8]T)(d) = *(*[8]T)(s)
 	case 32:
 		*(*[32]T)(d) = *(*[32]T)(s)
+	case 4:
+		*(*[4]T)(d) = *(*[4]T)(s)
 	default:
 		copy(d, s)
 	}
@@ -164,8 +262,24 @@ func (pt *patchesT[T]) BlockT(pc, jc, kc, nc int, dst []T) {
 	c, ki, kj := jc/KK, jc%KK/g.K, jc%g.K
 	for j := 0; j < nc; j++ {
 		row := dst[j*kc : (j+1)*kc]
-		for _, sg := range segs {
-			fwd.segment(row[sg.off:sg.off+sg.len], pt.x[sg.n*g.inSize:(sg.n+1)*g.inSize], c, ki, kj, sg)
+		if g.P == 0 {
+			// Unpadded (the caller padded): plain copies or gathers.
+			toff := (c*g.H+ki)*g.W + kj
+			for _, sg := range segs {
+				src := pt.x[sg.n*g.inSize+sg.oh*g.S*g.W+sg.ow0*g.S+toff:]
+				ds := row[sg.off : sg.off+sg.len]
+				if g.S == 1 {
+					copy(ds, src)
+					continue
+				}
+				for t := range ds {
+					ds[t] = src[t*g.S]
+				}
+			}
+		} else {
+			for _, sg := range segs {
+				fwd.segment(row[sg.off:sg.off+sg.len], pt.x[sg.n*g.inSize:(sg.n+1)*g.inSize], c, ki, kj, sg)
+			}
 		}
 		if kj++; kj == g.K {
 			kj = 0

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // im2col writes the [C*K*K, Ho*Wo] patch matrix of one example into col,
@@ -85,6 +86,9 @@ func convGeoms(t *testing.T) []convGeom {
 		{1, 1, 1, 1, 1, 1, 0}, {3, 5, 7, 4, 3, 1, 1}, {2, 6, 6, 3, 3, 2, 1}, {5, 9, 4, 2, 1, 2, 0},
 		{4, 7, 7, 5, 5, 1, 2}, {3, 8, 5, 6, 2, 1, 0}, {2, 11, 9, 3, 3, 3, 2}, {6, 4, 4, 7, 3, 1, 0},
 		{1, 3, 3, 2, 3, 1, 2}, {7, 5, 5, 3, 1, 1, 0}, {2, 2, 3, 4, 3, 2, 1}, {3, 17, 13, 2, 3, 1, 1},
+		// Output rows of whole strips (8: float64 AVX2, 16: float32 AVX2),
+		// which the GEMM reads in place, padded or not.
+		{3, 8, 8, 5, 3, 1, 1}, {2, 16, 16, 3, 3, 1, 1}, {5, 10, 18, 4, 3, 1, 0}, {4, 16, 8, 3, 1, 1, 0},
 	} {
 		g, err := newConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
 		if err != nil {
@@ -143,6 +147,48 @@ func TestPatchPanelsMatchIm2col(t *testing.T) {
 			tr.PackB(pc, jc, kc, nc, nr, got)
 			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("%+v patchesT block (%d,%d) %dx%d nr %d: element %d = %v, want %v", g, pc, jc, kc, nc, nr, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestRowPatchesAddresses: the addresses rowPatches gives for a strip hold
+// the strip's rows of the im2col matrix, for every strip inside an output
+// row, and it declines strips that cross one.
+func TestRowPatchesAddresses(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, g := range convGeoms(t) {
+		if g.S != 1 || g.P != 0 {
+			continue
+		}
+		const B = 2
+		x := randVec(r, B*g.inSize)
+		ld := B * g.colCols
+		col := make([]float64, g.colRows*ld)
+		for n := 0; n < B; n++ {
+			im2col(&g, x[n*g.inSize:(n+1)*g.inSize], col[n*g.colCols:], ld)
+		}
+		pt := &rowPatches[float64]{patches[float64]{g: &g, x: x}}
+		for _, nr := range []int{1, 2, 4, 8} {
+			ptrs := make([]*float64, g.colRows)
+			for jc := 0; jc+nr <= ld; jc += nr {
+				pc := r.IntN(g.colRows)
+				kc := 1 + r.IntN(g.colRows-pc)
+				ok := pt.Rows(pc, jc, kc, nr, ptrs)
+				if want := jc%g.colCols%g.Wo+nr <= g.Wo; ok != want {
+					t.Fatalf("%+v strip at %d width %d: Rows says %v, want %v", g, jc, nr, ok, want)
+				}
+				if !ok {
+					continue
+				}
+				for p := 0; p < kc; p++ {
+					got := unsafe.Slice(ptrs[p], nr)
+					for j := 0; j < nr; j++ {
+						if w := col[(pc+p)*ld+jc+j]; got[j] != w {
+							t.Fatalf("%+v strip (%d,%d) nr %d: row %d value %d = %v, want %v", g, pc, jc, nr, p, j, got[j], w)
+						}
+					}
+				}
 			}
 		}
 	}
@@ -232,7 +278,11 @@ func TestConvKernelsMatchDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range append(convGeoms(t), big) {
+	bigRows, err := newConvGeom(32, 16, 16, 8, 3, 1, 1) // 288 taps, rows read in place
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range append(convGeoms(t), big, bigRows) {
 		for _, B := range []int{1, 5} {
 			for _, small := range []bool{false, true} {
 				name := fmt.Sprintf("%+v B=%d small-chunks=%v", g, B, small)

@@ -108,6 +108,7 @@ type convScratch[T num] struct {
 	col []T // [C*K*K, nb*Ho*Wo] (input gradient of strided convolutions)
 	mat []T // [Co, nb*Ho*Wo] or [C, nb*H*W]
 	wt  []T // flipped kernel [C, Co, K, K]
+	pad []T // zero-padded images of a chunk
 }
 
 // maxMatElems bounds the output matrix of one chunk (16 MiB of float32).
@@ -115,10 +116,11 @@ var maxMatElems = 4 << 20
 
 // chunk is the number of examples convolved by one matrix product: enough
 // columns (>= 4096, one nc block of the AVX2 kernel) to keep the GEMM
-// efficient, bounded in memory (rows: the larger channel count).
-func (g *convGeom) chunk(B int) int {
+// efficient, bounded in memory: rows is the number of scratch values per
+// output pixel of the largest buffer the product needs.
+func (g *convGeom) chunk(B, rows int) int {
 	nb := max(1, (4096+g.colCols-1)/g.colCols)
-	nb = min(nb, max(1, maxMatElems/(max(g.Co, g.C, g.colRows)*g.colCols)))
+	nb = min(nb, max(1, maxMatElems/(rows*g.colCols)))
 	return min(nb, B)
 }
 
@@ -217,14 +219,15 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu bool) {
-	nb := g.chunk(B)
+	padded := g.C * (g.H + 2*g.P) * (g.W + 2*g.P)
+	nb := g.chunk(B, max(g.Co, (padded+g.colCols-1)/g.colCols))
 	cc := g.colCols
 	for n0 := 0; n0 < B; n0 += nb {
 		k := min(nb, B-n0)
 		ld := k * cc
 		mat := scratch(&s.mat, g.Co*ld)
-		pb := &patches[T]{g: g, x: x[n0*g.inSize : (n0+k)*g.inSize]}
-		gemmB(g.Co, ld, g.colRows, w, g.colRows, pb, 0, mat, ld)
+		gp, xs := padChunk(g, s, x[n0*g.inSize:(n0+k)*g.inSize], k)
+		gemmB(g.Co, ld, g.colRows, w, g.colRows, forwardPanel(&gp, xs), 0, mat, ld)
 		parallelFor(k, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				yn := y[(n0+i)*g.outSize : (n0+i+1)*g.outSize]
@@ -249,6 +252,45 @@ func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu 
 				}
 			}
 		})
+	}
+}
+
+// padChunk returns the k images xs zero-padded (in s.pad) and their
+// geometry without padding (the same output size), or xs itself when the
+// convolution has no padding: the patch matrices then never meet a border,
+// and those of stride-1 convolutions are mostly read in place (rowPatches).
+func padChunk[T num](g *convGeom, s *convScratch[T], xs []T, k int) (convGeom, []T) {
+	if g.P == 0 {
+		return *g, xs
+	}
+	gp, err := newConvGeom(g.C, g.H+2*g.P, g.W+2*g.P, g.Co, g.K, g.S, 0)
+	if err != nil || gp.Ho != g.Ho || gp.Wo != g.Wo {
+		panic(fmt.Sprintf("conv: padded geometry %+v of %+v", gp, *g))
+	}
+	xp := scratch(&s.pad, k*gp.inSize)
+	parallelFor(k, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			padImage(g, xs[i*g.inSize:(i+1)*g.inSize], xp[i*gp.inSize:(i+1)*gp.inSize])
+		}
+	})
+	return gp, xp
+}
+
+// padImage copies the C×H×W image x into the middle of the C×(H+2P)×(W+2P)
+// image xp, with zero borders.
+func padImage[T num](g *convGeom, x, xp []T) {
+	P, H, W := g.P, g.H, g.W
+	Wp := W + 2*P
+	for c := 0; c < g.C; c++ {
+		dst := xp[c*(H+2*P)*Wp : (c+1)*(H+2*P)*Wp]
+		clear(dst[:P*Wp])
+		for h := 0; h < H; h++ {
+			row := dst[(h+P)*Wp : (h+P+1)*Wp]
+			clear(row[:P])
+			copy(row[P:P+W], x[(c*H+h)*W:(c*H+h+1)*W])
+			clear(row[P+W:])
+		}
+		clear(dst[(H+P)*Wp:])
 	}
 }
 
@@ -333,7 +375,8 @@ func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
-	nb := g.chunk(B)
+	padded := g.C * (g.H + 2*g.P) * (g.W + 2*g.P)
+	nb := g.chunk(B, max(g.Co, (padded+g.colCols-1)/g.colCols))
 	cc := g.colCols
 	for n0 := 0; n0 < B; n0 += nb {
 		k := min(nb, B-n0)
@@ -344,7 +387,8 @@ func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
 		if n0 == 0 {
 			beta = 0
 		}
-		pb := &patchesT[T]{g: g, x: x[n0*g.inSize : (n0+k)*g.inSize]}
+		gp, xs := padChunk(g, s, x[n0*g.inSize:(n0+k)*g.inSize], k)
+		pb := &patchesT[T]{g: &gp, x: xs}
 		gemmB(g.Co, g.colRows, ld, mat, ld, pb, beta, dw, g.colRows)
 	}
 }
@@ -393,7 +437,7 @@ func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
 		convDXStride1(g, s, w, dy, dx, B)
 		return
 	}
-	nb := g.chunk(B)
+	nb := g.chunk(B, max(g.colRows, g.Co))
 	cc := g.colCols
 	for n0 := 0; n0 < B; n0 += nb {
 		k := min(nb, B-n0)

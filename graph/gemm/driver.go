@@ -152,7 +152,13 @@ func (kn *kernel[T]) run(pp *problem[T], workers int) {
 		}
 		return
 	}
-	ph := max(sharedMax/p.k/kn.mr, 1) * kn.mr
+	// An implicit B costs more to pack again (once per panel of A) than a
+	// larger shared A costs in cache.
+	limit := sharedMax
+	if p.pb != nil {
+		limit *= 4
+	}
+	ph := max(limit/p.k/kn.mr, 1) * kn.mr
 	for i0 := 0; i0 < p.m; i0 += ph {
 		q := p.part(true, i0, min(i0+ph, p.m))
 		kn.parallel(&q, false, workers)

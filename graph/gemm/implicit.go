@@ -100,3 +100,16 @@ func kernelFor[T float32 | float64]() any {
 	}
 	return dKern
 }
+
+// StripWidth is nr, the width of the strips of B that the active kernel for
+// element type T reads (a PanelBRows can serve a strip only if its nr
+// columns are contiguous).
+func StripWidth[T float32 | float64]() int {
+	switch kn := kernelFor[T]().(type) {
+	case *kernel[float32]:
+		return kn.nr
+	case *kernel[float64]:
+		return kn.nr
+	}
+	return 0
+}
