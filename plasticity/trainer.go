@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
@@ -127,18 +128,58 @@ func (t *Trainer) Pass(set *data.Set, order []int) error {
 	return nil
 }
 
-// Accuracy is the fraction of set classified correctly.
+// Accuracy is the fraction of set classified correctly. Examples are
+// classified in parallel, each worker with its own scratch state and the
+// weights shared read-only: the same predictions as Predict one by one,
+// without the per-round synchronisation of the row-parallel pass.
 func (t *Trainer) Accuracy(set *data.Set) (float64, error) {
 	if err := checkSet(set, t.e.n, t.e.m); err != nil {
 		return 0, err
 	}
-	ok := 0
-	for i := 0; i < set.N; i++ {
-		if t.e.forward(set.Row(i)) == set.Y[i] {
-			ok++
+	t.e.flush() // the weights are read-only from here on
+	workers := min(runtime.GOMAXPROCS(0), max(1, set.N/64))
+	if workers == 1 || t.e.par == nil {
+		ok := 0
+		for i := 0; i < set.N; i++ {
+			if t.e.forward(set.Row(i)) == set.Y[i] {
+				ok++
+			}
 		}
+		return float64(ok) / float64(set.N), nil
+	}
+	oks := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*set.N/workers, (w+1)*set.N/workers
+		e := t.e.evalCopy()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				if e.forward(set.Row(i)) == set.Y[i] {
+					oks[w]++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, n := range oks {
+		ok += n
 	}
 	return float64(ok) / float64(set.N), nil
+}
+
+// evalCopy is e with its own scratch state for forward (no pending update,
+// no recording, sequential rows) sharing e's weights and tables, which
+// forward only reads once e has no pending update.
+func (e *engine[F]) evalCopy() *engine[F] {
+	c := *e
+	c.par, c.rec, c.pending, c.nz = nil, nil, false, nil
+	v := e.v
+	c.xf, c.ax, c.vv, c.z, c.h, c.sel = make([]F, e.n), make([]F, v), make([]F, v), make([]F, v), make([]F, v), make([]F, v)
+	c.codes, c.pcodes, c.keep, c.logits = make([]uint8, v), make([]uint8, v), make([]bool, v), make([]F, e.m)
+	return &c
 }
 
 // Network returns a copy of the network with the trained weights (W, U,
