@@ -159,9 +159,9 @@ func (d *dropout) keepScale() float64 {
 	return 1
 }
 
-// apply zeroes each element of y with probability p and scales the kept
-// ones by 1/(1-p).
-func applyDropout[T num](d *dropout, y []T) {
+// applyDropout zeroes each element of y with probability p and scales the
+// kept ones by 1/(1-p), after a ReLU (v*step(v)) when relu is set.
+func applyDropout[T num](d *dropout, y []T, relu bool) {
 	r := *d.rng
 	thr := uint32(d.p * (1 << 32))
 	if d.p >= 1 {
@@ -169,27 +169,34 @@ func applyDropout[T num](d *dropout, y []T) {
 		return
 	}
 	sc := T(1 / (1 - d.p))
+	// keep is sc for a kept element and 0 for a dropped one, without a
+	// branch on the random bits.
+	keep := func(u uint32) T { return sc * T(b2u(u >= thr)) }
 	i := 0
 	for ; i+2 <= len(y); i += 2 {
 		u := r.Uint64()
-		if uint32(u) < thr {
-			y[i] = 0
-		} else {
-			y[i] *= sc
+		a, b := y[i], y[i+1]
+		if relu {
+			a, b = a*step(a), b*step(b)
 		}
-		if uint32(u>>32) < thr {
-			y[i+1] = 0
-		} else {
-			y[i+1] *= sc
-		}
+		y[i], y[i+1] = a*keep(uint32(u)), b*keep(uint32(u>>32))
 	}
 	for ; i < len(y); i++ {
-		if r.Uint32() < thr {
-			y[i] = 0
-		} else {
-			y[i] *= sc
+		a := y[i]
+		if relu {
+			a *= step(a)
 		}
+		y[i] = a * keep(r.Uint32())
 	}
+}
+
+// b2u is 1 for true and 0 for false.
+func b2u(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
+	}
+	return u
 }
 
 type denseOp struct {
@@ -239,15 +246,14 @@ func denseFwd[T num](op *denseOp, x, w, b, y []T, B, in, out int) {
 		copy(y[i*out:(i+1)*out], b)
 	}
 	gemm(false, false, B, out, in, 1, x, in, w, out, 1, y, out)
-	if op.act == ReLU {
+	switch {
+	case op.drop.active():
+		applyDropout(op.drop, y, op.act == ReLU)
+	case op.act == ReLU:
+		// v*step(v), not a branch: the signs are close to random.
 		for i, v := range y {
-			if v < 0 {
-				y[i] = 0
-			}
+			y[i] = v * step(v)
 		}
-	}
-	if op.drop.active() {
-		applyDropout(op.drop, y)
 	}
 }
 

@@ -114,7 +114,7 @@ func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
 		y[i] = 1
 	}
 	d := &dropout{p: 0.25, train: true, rng: &rng}
-	applyDropout(d, y)
+	applyDropout(d, y, false)
 	zeros, sum := 0, 0.0
 	for _, v := range y {
 		if v == 0 {
@@ -132,6 +132,57 @@ func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
 	}
 	if (&dropout{p: 0.25, train: false}).active() {
 		t.Error("dropout active in evaluation mode")
+	}
+}
+
+// TestDropoutMatchesReference: the branch-free dropout, with and without
+// the fused ReLU, gives the values of the plain two-pass reference (ReLU
+// with a branch, then zero or scale per random bit) for the same stream.
+func TestDropoutMatchesReference(t *testing.T) {
+	const p = 0.1
+	for _, relu := range []bool{false, true} {
+		for _, n := range []int{1, 2, 7, 1000} {
+			src := rand.New(rand.NewPCG(5, uint64(n)))
+			y := make([]float32, n)
+			for i := range y {
+				y[i] = float32(src.NormFloat64())
+			}
+			want := append([]float32(nil), y...)
+			r1, r2 := rand.New(rand.NewPCG(9, 9)), rand.New(rand.NewPCG(9, 9))
+			applyDropout(&dropout{p: p, train: true, rng: &r1}, y, relu)
+			// Reference.
+			if relu {
+				for i, v := range want {
+					if v < 0 {
+						want[i] = 0
+					}
+				}
+			}
+			pp := p
+			thr := uint32(pp * (1 << 32))
+			sc := float32(1 / (1 - pp))
+			drop := func(i int, b uint32) {
+				if b < thr {
+					want[i] = 0
+				} else {
+					want[i] *= sc
+				}
+			}
+			i := 0
+			for ; i+2 <= n; i += 2 {
+				u := r2.Uint64()
+				drop(i, uint32(u))
+				drop(i+1, uint32(u>>32))
+			}
+			if i < n {
+				drop(i, r2.Uint32())
+			}
+			for i := range y {
+				if y[i] != want[i] {
+					t.Fatalf("relu=%v n=%d: element %d = %v, want %v", relu, n, i, y[i], want[i])
+				}
+			}
+		}
 	}
 }
 
