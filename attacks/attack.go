@@ -192,7 +192,7 @@ type Result struct {
 	// (-1 when it was misclassified unperturbed, or untargeted attacks), Pred
 	// the label the adversarial image got (or the clean prediction).
 	Target, Pred []int
-	Evals        int64 // forward and backward passes of one input
+	Evals        int64 // passes (forward and backward; forward only for the clean images) of one input
 }
 
 // Accuracy is the robust accuracy at each eps of the grid: the fraction of
@@ -329,16 +329,32 @@ func Robustness(ctx context.Context, m Model, set *data.Set, images []int, grid 
 }
 
 // clean classifies the images unperturbed: misclassified ones get
-// BrokenAt 0; the others -1 (to be attacked).
+// BrokenAt 0; the others -1 (to be attacked). A ForwardModel does it with
+// its forward pass alone.
 func (r *Result) clean(m Model, set *data.Set) error {
-	gr, err := m.NewGrader(min(len(r.Images), 100))
-	if err != nil {
-		return err
+	B := min(len(r.Images), 100)
+	var classify func(x []float64, labels []int, logits []float64) error
+	if fm, ok := m.(ForwardModel); ok {
+		f, err := fm.NewForward(B)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		classify = func(x []float64, _ []int, logits []float64) error { return f.Logits(x, logits) }
+	} else {
+		gr, err := m.NewGrader(B)
+		if err != nil {
+			return err
+		}
+		defer gr.Close()
+		loss, grad := make([]float64, B), make([]float64, B*m.Inputs())
+		classify = func(x []float64, labels []int, logits []float64) error {
+			return gr.LossGrad(x, labels, loss, logits, grad)
+		}
 	}
-	defer gr.Close()
-	B, n, c := gr.Batch(), m.Inputs(), m.Classes()
+	n, c := m.Inputs(), m.Classes()
 	x := make([]float64, B*n)
-	loss, logits, grad := make([]float64, B), make([]float64, B*c), make([]float64, B*n)
+	logits := make([]float64, B*c)
 	for lo := 0; lo < len(r.Images); lo += B {
 		k := min(B, len(r.Images)-lo)
 		for j := 0; j < k; j++ {
@@ -347,7 +363,7 @@ func (r *Result) clean(m Model, set *data.Set) error {
 				x[j*n+i] = float64(v)
 			}
 		}
-		if err := gr.LossGrad(x[:k*n], r.Labels[lo:lo+k], loss, logits, grad); err != nil {
+		if err := classify(x[:k*n], r.Labels[lo:lo+k], logits); err != nil {
 			return err
 		}
 		r.Evals += int64(k)

@@ -748,3 +748,66 @@ func TestRNNGraphMatchesBuildLogits(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardMatchesGrader: the forward-only graph (used for the clean
+// images) gives the logits of the loss-and-gradient graph, for the RNN,
+// MLP and linear models, both precisions, full and partial batches.
+func TestForwardMatchesGrader(t *testing.T) {
+	rng := rand.New(rand.NewSource(21))
+	n := 10
+	cl, err := models.New("mlp", []int{n}, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Precision{Float32, Float64} {
+		rnn, err := RNN(randomRNN(t, n, 3, 3, 5), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mlp, err := MLP(cl, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := randomImages(rng, 3, n, -1, 1)
+		lin, err := Linear(w, []float64{0.1, -0.2, 0.3}, n, 3, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, m := range map[string]Model{"rnn": rnn, "mlp": mlp, "linear": lin} {
+			fm, ok := m.(ForwardModel)
+			if !ok {
+				t.Fatalf("%s: not a ForwardModel", name)
+			}
+			f, err := fm.NewForward(4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := m.NewGrader(4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rows := range []int{4, 1, 3} {
+				x := randomImages(rng, rows, n, 0, 1)
+				targets := make([]int, rows)
+				want, loss, grad := make([]float64, rows*3), make([]float64, rows), make([]float64, rows*n)
+				if err := g.LossGrad(x, targets, loss, want, grad); err != nil {
+					t.Fatal(err)
+				}
+				got := make([]float64, rows*3)
+				if err := f.Logits(x, got); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s precision %d rows %d: logit %d = %v, grader's %v", name, p, rows, i, got[i], want[i])
+					}
+				}
+			}
+			if err := f.Logits(make([]float64, 5*n), make([]float64, 15)); err == nil {
+				t.Errorf("%s: 5 rows into a batch of 4 accepted", name)
+			}
+			f.Close()
+			g.Close()
+		}
+	}
+}

@@ -36,6 +36,23 @@ type Grader interface {
 	Close() error
 }
 
+// Forward is a model's forward pass alone: no loss and no gradient graph.
+type Forward interface {
+	// Batch is the largest number of rows Logits takes.
+	Batch() int
+	// Logits writes the logits of the len(x)/Inputs rows of x into logits
+	// (row-major, Classes per row).
+	Logits(x []float64, logits []float64) error
+	Close() error
+}
+
+// ForwardModel is a Model that can compile its forward pass alone; the
+// attacks classify the clean images with it.
+type ForwardModel interface {
+	Model
+	NewForward(batch int) (Forward, error)
+}
+
 // Precision of a model's graph: Float32 for speed, Float64 for gradient
 // checks.
 type Precision int
@@ -97,6 +114,68 @@ func (m *graphModel) NewGrader(batch int) (Grader, error) {
 	}
 	gr.vm = G.NewTapeMachine(g, G.BindDualValues(gr.x))
 	return gr, nil
+}
+
+// NewForward compiles the forward graph alone for batches of up to batch rows.
+func (m *graphModel) NewForward(batch int) (Forward, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("attacks: batch %d, want >= 1", batch)
+	}
+	dt := m.prec.dtype()
+	g := G.NewGraph()
+	f := &graphForward{batch: batch, n: m.inputs, m: m.classes, xT: tensor.New(tensor.WithShape(batch, m.inputs), tensor.Of(dt))}
+	x := G.NewMatrix(g, dt, G.WithShape(batch, m.inputs), G.WithName("x"), G.WithValue(f.xT))
+	var err error
+	if f.logits, err = m.build(x); err != nil {
+		return nil, err
+	}
+	if s := f.logits.Shape(); len(s) != 2 || s[0] != batch || s[1] != m.classes {
+		return nil, fmt.Errorf("attacks: model gives logits of shape %v, want (%d, %d)", s, batch, m.classes)
+	}
+	f.vm = G.NewTapeMachine(g)
+	return f, nil
+}
+
+type graphForward struct {
+	batch, n, m int
+	xT          *tensor.Dense
+	logits      *G.Node
+	vm          G.VM
+}
+
+func (f *graphForward) Batch() int   { return f.batch }
+func (f *graphForward) Close() error { return f.vm.Close() }
+
+func (f *graphForward) Logits(x []float64, logits []float64) error {
+	n, m := f.n, f.m
+	rows := len(x) / n
+	if rows < 1 || rows > f.batch || len(x) != rows*n || len(logits) < rows*m {
+		return fmt.Errorf("attacks: %d values for rows of %d inputs (batch %d) and %d logits", len(x), n, f.batch, len(logits))
+	}
+	switch xs := f.xT.Data().(type) {
+	case []float32:
+		for i, v := range x {
+			xs[i] = float32(v)
+		}
+		clear(xs[rows*n:])
+	case []float64:
+		copy(xs, x)
+		clear(xs[rows*n:])
+	}
+	f.vm.Reset()
+	if err := f.vm.RunAll(); err != nil {
+		return fmt.Errorf("attacks: %w", err)
+	}
+	copyFloats(logits[:rows*m], f.logits.Value().Data())
+	for i := 0; i < rows; i++ {
+		lg := logits[i*m : (i+1)*m]
+		for _, v := range lg {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("attacks: row %d has logits %v: not finite", i, lg)
+			}
+		}
+	}
+	return nil
 }
 
 type graphGrader struct {
