@@ -89,11 +89,12 @@ def step_bench(name, model, shape, steps):
 
     for _ in range(max(1, steps // 10)):
         step()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    el = time.perf_counter() - t
-    print(f"torch {torch.__version__} {name} step batch={shape[0]} threads={torch.get_num_threads()} samples/s={steps * shape[0] / el:.1f}")
+    el, cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"torch {torch.__version__} {name} step batch={shape[0]} threads={torch.get_num_threads()} "
+          f"samples/cpu-s={steps * shape[0] / cpu:.1f} samples/s={steps * shape[0] / el:.1f}")
 
 
 def read_idx(path):
