@@ -5,7 +5,8 @@ package cuda
 // same Context API the rest of the code uses. The device is the GPU in
 // gpu builds (testdev_gpu_test.go: skipped without one unless
 // PLASTIC_REQUIRE_GPU=1) and the SIMT emulator otherwise
-// (testdev_emu_test.go: skipped without clang++). On a GPU machine:
+// (testdev_emu_test.go: skipped without clang++ unless
+// PLASTIC_REQUIRE_DEVICE=1, which CI sets). On a GPU machine:
 //
 //	go test -tags gpu -count=1 -v ./cuda/
 //	go test -tags gpu -run '^$' -bench GPU -benchtime 20x ./cuda/
@@ -38,8 +39,8 @@ func gpu(t testing.TB) *Context {
 	t.Helper()
 	gpuOnce.Do(func() { gpuCtx, gpuErr = openTestDevice() })
 	if gpuErr != nil {
-		if os.Getenv("PLASTIC_REQUIRE_GPU") == "1" {
-			t.Fatalf("GPU required: %v", gpuErr)
+		if os.Getenv("PLASTIC_REQUIRE_DEVICE") == "1" || (!testDeviceEmulated && os.Getenv("PLASTIC_REQUIRE_GPU") == "1") {
+			t.Fatalf("test device required (PLASTIC_REQUIRE_DEVICE/PLASTIC_REQUIRE_GPU): %v", gpuErr)
 		}
 		t.Skipf("no test device: %v", gpuErr)
 	}

@@ -1,7 +1,13 @@
-// Package cuda is the GPU backend of the toolkit, on gorgonia.org/cu. Its
-// kernels, memory pool and device ops are built only with the build tag
-// `gpu` (not `cuda`, which switches on Gorgonia's own CUDA VM); without the
-// tag only device selection exists, and it always answers the CPU.
+// Package cuda is the GPU backend of the toolkit: CUDA C kernels compiled at
+// run time by NVRTC, cuBLAS for the matrix products, a memory pool and one
+// stream per device, driven through its own dlopen binding of the driver,
+// cuBLAS and NVRTC (not gorgonia.org/cu; README "Design" says why). The
+// binding is built only with the build tag `gpu` (not `cuda`, which
+// switches on Gorgonia's own CUDA VM); the rest of the package (the
+// Context, the device ops, the kernel source and its argument checks) is
+// pure Go and builds everywhere, so the device paths run in the default
+// build on the SIMT emulator (OpenEmulator) for tests. Without the tag,
+// device selection always answers the CPU.
 package cuda
 
 import "fmt"
@@ -36,4 +42,13 @@ func Resolve(want string) (Device, string, error) {
 		return GPU, "device: cuda (" + name + ")", nil
 	}
 	return "", "", fmt.Errorf("--device=%q: want auto, cpu or cuda", want)
+}
+
+// OpenDevice opens GPU 0, the device Resolve reports: in a gpu build when
+// the driver finds one, otherwise it fails with the reason.
+func OpenDevice() (*Context, error) {
+	if _, err := probe(); err != nil {
+		return nil, err
+	}
+	return openGPU(0)
 }

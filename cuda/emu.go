@@ -1,16 +1,18 @@
 package cuda
 
-// A SIMT emulator for the kernel source, so the kernels themselves run in
-// the default build on a machine without a GPU: clang++ compiles
-// kernelSource together with the harness below into a native program;
-// every CUDA thread of a block is a fiber (ucontext), __syncthreads is a
-// block-wide barrier, __shfl_down_sync/__ballot_sync exchange values at
-// warp-wide barriers, and a barrier reached by only part of its scope is
-// reported as divergence. Blocks run one after another and threads
-// between barriers one after another, both in varying orders. cuBLAS is
-// emulated by a column-major reference SGEMM. The Go side talks to the
-// program over a pipe and implements the Context backend, so the GPU
-// check suite (check_test.go) runs unchanged on it.
+// The SIMT emulator: the kernels run without a GPU, slowly, in any build on
+// a machine with clang++. clang++ compiles kernelSource together with the
+// harness below into a native program; every CUDA thread of a block is a
+// fiber (ucontext), __syncthreads is a block-wide barrier,
+// __shfl_down_sync/__ballot_sync exchange values at warp-wide barriers, and
+// a barrier reached by only part of its scope is reported as divergence.
+// Blocks run one after another and threads between barriers one after
+// another, both in varying orders. cuBLAS is emulated by a column-major
+// reference SGEMM (float64 accumulation). The Go side talks to the program
+// over a pipe and implements the Context backend, so the GPU check suite
+// (check_test.go) and the device paths of models, optimizer, classify and
+// plasticity run unchanged on it (cuda/devtest opens it for their tests).
+// It is a test device: nothing in the toolkit chooses it on its own.
 
 import (
 	"bufio"
@@ -318,8 +320,9 @@ type emuBackend struct {
 	r   *bufio.Reader
 }
 
-// openEmulator starts an emulator process behind a Context.
-func openEmulator() (*Context, error) {
+// OpenEmulator compiles the emulator (once per kernel source, cached in
+// the temp directory; needs clang++) and starts it behind a Context.
+func OpenEmulator() (*Context, error) {
 	bin, err := buildEmulator()
 	if err != nil {
 		return nil, err
