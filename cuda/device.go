@@ -10,7 +10,10 @@
 // device selection always answers the CPU.
 package cuda
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+)
 
 // Device is where computations run.
 type Device string
@@ -18,35 +21,55 @@ type Device string
 const (
 	CPU Device = "cpu"
 	GPU Device = "cuda"
+	// Emulator is the SIMT emulator standing in for a GPU
+	// (PLASTIC_DEVICE_EMULATOR=1): the device paths run their CUDA kernels,
+	// on the CPU, slowly. It is recorded as itself, never as a GPU.
+	Emulator Device = "cuda-emulator"
 )
+
+// Kernels reports whether d runs the device paths (the CUDA kernels): a
+// GPU, or the emulator standing in for one.
+func (d Device) Kernels() bool { return d == GPU || d == Emulator }
+
+// EnvEmulator is the environment switch that makes --device auto|cuda
+// choose the SIMT emulator instead of a GPU: for tests and development of
+// the device paths on machines without one (needs clang++).
+const EnvEmulator = "PLASTIC_DEVICE_EMULATOR"
+
+func emulatorWanted() bool { return os.Getenv(EnvEmulator) == "1" }
 
 // Resolve turns the --device flag (auto|cpu|cuda) into the device to use and
 // a one-line note saying what was chosen and why. auto picks the GPU when
 // this binary has GPU support and a usable GPU, else the CPU; cuda fails
-// clearly when no GPU can be used.
+// clearly when no GPU can be used. With PLASTIC_DEVICE_EMULATOR=1, auto and
+// cuda pick the emulator.
 func Resolve(want string) (Device, string, error) {
 	switch want {
 	case "cpu":
 		return CPU, "device: cpu", nil
-	case "auto", "":
-		name, err := probe()
-		if err != nil {
-			return CPU, fmt.Sprintf("device: cpu (auto: %v)", err), nil
+	case "auto", "", "cuda":
+		if emulatorWanted() {
+			return Emulator, "device: SIMT emulator (" + EnvEmulator + "=1: the CUDA kernels run on the CPU, for tests)", nil
 		}
-		return GPU, "device: cuda (" + name + ")", nil
-	case "cuda":
 		name, err := probe()
 		if err != nil {
-			return "", "", fmt.Errorf("--device=cuda: %w", err)
+			if want == "cuda" {
+				return "", "", fmt.Errorf("--device=cuda: %w", err)
+			}
+			return CPU, fmt.Sprintf("device: cpu (auto: %v)", err), nil
 		}
 		return GPU, "device: cuda (" + name + ")", nil
 	}
 	return "", "", fmt.Errorf("--device=%q: want auto, cpu or cuda", want)
 }
 
-// OpenDevice opens GPU 0, the device Resolve reports: in a gpu build when
-// the driver finds one, otherwise it fails with the reason.
+// OpenDevice opens the device Resolve reports: GPU 0 in a gpu build when the
+// driver finds one, the emulator with PLASTIC_DEVICE_EMULATOR=1; otherwise
+// it fails with the reason.
 func OpenDevice() (*Context, error) {
+	if emulatorWanted() {
+		return OpenEmulator()
+	}
 	if _, err := probe(); err != nil {
 		return nil, err
 	}

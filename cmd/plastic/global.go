@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -60,6 +61,35 @@ const metaDevice = "plastic.device"
 type resolvedDevice struct {
 	dev  cuda.Device
 	note string
+}
+
+// metaCommand holds the path of the command being run ("train",
+// "rule train", "paper fig3").
+const metaCommand = "plastic.command"
+
+// deviceCommands are the commands whose work runs on the device (a GPU, or
+// the emulator standing in for one) when --device resolves to it. Every
+// other command computes on the CPU only: --device cuda refuses it with an
+// error naming it, and auto records the CPU in its manifest.
+var deviceCommands = map[string]bool{}
+
+// deviceRefusal is the error of --device cuda for a command that cannot
+// run on the device.
+func deviceRefusal(command string) error {
+	return fmt.Errorf("plastic %s: this command computes on the CPU only, so --device cuda is refused (use --device cpu or auto; "+
+		"commands with a device path: %s)", command, strings.Join(deviceCommandList(), ", "))
+}
+
+func deviceCommandList() []string {
+	var l []string
+	for c := range deviceCommands {
+		l = append(l, c)
+	}
+	if len(l) == 0 {
+		return []string{"none yet"}
+	}
+	sort.Strings(l)
+	return l
 }
 
 // flagValidators check values beyond their type, for both the command line
@@ -128,6 +158,15 @@ func applyConfigs(c *cli.Context) error {
 	}
 	if err := flagValidators[flagDevice](c.String(flagDevice)); err != nil {
 		return err
+	}
+	// A command that cannot compute on the device refuses --device cuda
+	// before anything is resolved or written.
+	if len(path) > 0 && len(path[len(path)-1].Subcommands) == 0 && path[0].Name != "help" {
+		name := strings.TrimPrefix(where, "plastic ")
+		c.App.Metadata[metaCommand] = name
+		if c.String(flagDevice) == "cuda" && !deviceCommands[name] {
+			return deviceRefusal(name)
+		}
 	}
 	dev, note, err := cuda.Resolve(c.String(flagDevice))
 	if err != nil {

@@ -156,7 +156,10 @@ func (in *interrupt) wasSignalled() bool {
 var deviceOnce sync.Once
 
 // deviceOf resolves --device (already done by applyConfigs when the app
-// ran through it) and prints the choice once per process unless --quiet.
+// ran through it) into the device the command computes on, and prints the
+// choice once per process unless --quiet. A device resolved for a command
+// without a device path (auto on a GPU machine) gives the CPU: the run
+// records where its work actually runs.
 func deviceOf(c *cli.Context) (cuda.Device, error) {
 	var rd resolvedDevice
 	if v, ok := c.App.Metadata[metaDevice].(resolvedDevice); ok {
@@ -167,6 +170,15 @@ func deviceOf(c *cli.Context) (cuda.Device, error) {
 			return "", err
 		}
 		rd = resolvedDevice{dev, note}
+	}
+	if rd.dev.Kernels() {
+		name, _ := c.App.Metadata[metaCommand].(string)
+		if !deviceCommands[name] {
+			if c.String(flagDevice) == "cuda" {
+				return "", deviceRefusal(name)
+			}
+			rd = resolvedDevice{cuda.CPU, fmt.Sprintf("device: cpu (plastic %s computes on the CPU only; --device auto found %s)", name, rd.dev)}
+		}
 	}
 	if !c.Bool(flagQuiet) {
 		deviceOnce.Do(func() { slog.Info(rd.note) })
