@@ -68,26 +68,3 @@ func BenchmarkGPUPlasticStep(b *testing.B) {
 	b.ReportMetric(float64(b.N*steps*nb.B)/el, "network-examples/s")
 	d.Free()
 }
-
-func BenchmarkGPUNeuroPlastic(b *testing.B) {
-	c := gpu(b)
-	n := 11 << 20 // about ResNet-18's parameter count
-	p, g := alloc(b, c, n), alloc(b, c, n)
-	ok(b, c.Fill(p, 1))
-	ok(b, c.Fill(g, 0.01))
-	st, err := c.NewNPState(n)
-	ok(b, err)
-	cfg := DefaultNPConfig(0.1)
-	ok(b, c.NeuroPlasticStep(cfg, p, g, st))
-	b.ResetTimer()
-	tm, err := c.StartTimer()
-	ok(b, err)
-	for i := 0; i < b.N; i++ {
-		ok(b, c.NeuroPlasticStep(cfg, p, g, st))
-	}
-	ms, err := tm.Stop()
-	ok(b, err)
-	b.ReportMetric(ms/float64(b.N), "ms/step")
-	st.Free(c)
-	c.Free(p, g)
-}

@@ -384,89 +384,6 @@ func TestDevRules(t *testing.T) {
 	}
 }
 
-func TestDevOptimizers(t *testing.T) {
-	c := gpu(t)
-	r := rnd(t, 7)
-	n := sz(c, 70001, 5003)
-	// Small parameters: their float32 rounding stays far below the
-	// changes compared.
-	p0 := randSlice(r, n)
-	for i := range p0 {
-		p0[i] *= 1e-4
-	}
-	// SGD momentum, Adam, AdamW: 5 steps each on fresh gradients.
-	for _, kind := range []string{"sgd", "adam", "adamw"} {
-		p, m, v := append([]float32(nil), p0...), make([]float32, n), make([]float32, n)
-		dp, dm, dv, dg := up(t, c, p), up(t, c, m), up(t, c, v), alloc(t, c, n)
-		for step := 1; step <= 5; step++ {
-			g := randSlice(r, n)
-			ok(t, CopyIn(c, dg, g))
-			switch kind {
-			case "sgd":
-				ok(t, c.SGD(0.1, 0.9, 5e-4, dp, dg, dm))
-				sgdRef[float32](0.1, 0.9, 5e-4, p, g, m)
-			default:
-				ok(t, c.Adam(1e-3, 0.9, 0.999, 1e-8, 0.01, step, kind == "adamw", dp, dg, dm, dv))
-				adamRef[float32](1e-3, 0.9, 0.999, 1e-8, 0.01, step, kind == "adamw", p, g, m, v)
-			}
-		}
-		close32(t, kind+" parameter change", sub32(down(t, c, dp), p0), sub32(p, p0))
-		close32(t, kind+" state", down(t, c, dm), m)
-		c.Free(dp, dm, dv, dg)
-	}
-	// NeuroPlastic: several configurations, 4 steps each, against the
-	// float64 reference.
-	for _, mk := range []func() NPConfig{
-		func() NPConfig { return DefaultNPConfig(0.1) },
-		func() NPConfig { c := DefaultNPConfig(0.1); c.GradOnly = true; return c },
-		func() NPConfig {
-			c := DefaultNPConfig(0.1)
-			c.ParamWise, c.WeightDecay, c.WarmupEpochs, c.Epoch, c.PlasticityScale = false, 5e-4, 2, 2, 2
-			return c
-		},
-		func() NPConfig {
-			c := DefaultNPConfig(1e-3)
-			c.WeightDecay, c.DecoupledWD, c.MaxUpdateNorm, c.TargetRMS = 5e-4, true, 1.5, 0.015
-			return c
-		},
-	} {
-		cfg := mk()
-		p := make([]float64, n)
-		for i := range p {
-			p[i] = float64(p0[i])
-		}
-		st := &NPState[float64]{M: make([]float64, n), V: make([]float64, n), A: make([]float64, n)}
-		dp := up(t, c, p0)
-		dst, err := c.NewNPState(n)
-		ok(t, err)
-		dg := alloc(t, c, n)
-		for step := 0; step < 4; step++ {
-			g := randSlice(r, n)
-			for i := range g {
-				g[i] *= 0.01
-			}
-			ok(t, CopyIn(c, dg, g))
-			ok(t, c.NeuroPlasticStep(cfg, dp, dg, dst))
-			g64 := make([]float64, n)
-			for i := range g {
-				g64[i] = float64(g[i])
-			}
-			cfg.FirstStep = step == 0
-			npStepRef(cfg, p, g64, st)
-		}
-		p64 := make([]float64, n)
-		for i := range p {
-			p64[i] = p[i] - float64(p0[i])
-		}
-		close32(t, "neuroplastic parameter change", sub32(down(t, c, dp), p0), p64)
-		close32(t, "neuroplastic m", down(t, c, dst.M), st.M)
-		close32(t, "neuroplastic v", down(t, c, dst.V), st.V)
-		close32(t, "neuroplastic a", down(t, c, dst.A), st.A)
-		ok(t, dst.Free(c))
-		c.Free(dp, dg)
-	}
-}
-
 func TestDevGemm(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 8)
@@ -552,27 +469,6 @@ func TestDevPlasticTrain(t *testing.T) {
 		exactI(t, "plastic preds", res.Preds, last.Preds)
 		ok(t, d.Free())
 	}
-}
-
-func TestDevNoAllocPerStep(t *testing.T) {
-	c := gpu(t)
-	n := sz(c, 1<<20, 3001)
-	p, g := alloc(t, c, n), alloc(t, c, n)
-	ok(t, c.Fill(p, 1))
-	ok(t, c.Fill(g, 0.01))
-	st, err := c.NewNPState(n)
-	ok(t, err)
-	ok(t, c.NeuroPlasticStep(DefaultNPConfig(0.1), p, g, st))
-	before := c.PoolStats().DriverAllocs
-	for i := 0; i < 10; i++ {
-		ok(t, c.NeuroPlasticStep(DefaultNPConfig(0.1), p, g, st))
-	}
-	ok(t, c.Sync())
-	if after := c.PoolStats().DriverAllocs; after != before {
-		t.Fatalf("NeuroPlastic steps allocated %d times", after-before)
-	}
-	st.Free(c)
-	c.Free(p, g)
 }
 
 // TestGPUMatMulOp runs the Gorgonia MatMul op (values and gradients) on

@@ -452,30 +452,3 @@ func outputRuleRef(u RuleUpdate, U []float32, codes, labels, preds []int32, ro [
 	}
 	return out
 }
-
-// sgdRef is PyTorch's SGD with momentum mu and coupled weight decay.
-func sgdRef[T float](lr, mu, wd T, p, g, buf []T) {
-	for i := range p {
-		d := g[i] + wd*p[i]
-		buf[i] = mu*buf[i] + d
-		p[i] -= lr * buf[i]
-	}
-}
-
-// adamRef is PyTorch's Adam (coupled L2) or AdamW (decoupled), one step
-// numbered step (from 1).
-func adamRef[T float](lr, b1, b2, eps, wd T, step int, decoupled bool, p, g, m, v []T) {
-	bc1 := 1 - T(math.Pow(float64(b1), float64(step)))
-	bc2 := 1 - T(math.Pow(float64(b2), float64(step)))
-	for i := range p {
-		gi := g[i]
-		if decoupled {
-			p[i] *= 1 - lr*wd
-		} else {
-			gi += wd * p[i]
-		}
-		m[i] = b1*m[i] + (1-b1)*gi
-		v[i] = b2*v[i] + (1-b2)*gi*gi
-		p[i] -= lr * (m[i] / bc1) / (T(math.Sqrt(float64(v[i]/bc2))) + eps)
-	}
-}

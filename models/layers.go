@@ -22,7 +22,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -141,12 +140,12 @@ const (
 )
 
 // dropout is the dropout state of a layer: the probability, whether the
-// layer is in training mode, and the rng of the session (seeded per epoch by
-// the trainer, so masks are reproducible).
+// layer is in training mode, and the dropout stream of the session (reset
+// per epoch by the trainer, so masks are reproducible; dropout.go).
 type dropout struct {
-	p     float64
-	train bool
-	rng   **rand.Rand
+	p      float64
+	train  bool
+	stream *DropStream
 }
 
 func (d *dropout) active() bool { return d != nil && d.train && d.p > 0 }
@@ -159,35 +158,24 @@ func (d *dropout) keepScale() float64 {
 	return 1
 }
 
-// apply zeroes each element of y with probability p and scales the kept
-// ones by 1/(1-p).
+// applyDropout zeroes each element of y with probability p and scales the
+// kept ones by 1/(1-p): element i is kept when DropUniform(key, ctr+i) >= p;
+// the stream's counter then advances by len(y).
 func applyDropout[T num](d *dropout, y []T) {
-	r := *d.rng
-	thr := uint32(d.p * (1 << 32))
+	s := d.stream
+	defer func() { s.Ctr += uint64(len(y)) }()
 	if d.p >= 1 {
 		clear(y)
 		return
 	}
+	p := float32(d.p)
 	sc := T(1 / (1 - d.p))
-	i := 0
-	for ; i+2 <= len(y); i += 2 {
-		u := r.Uint64()
-		if uint32(u) < thr {
-			y[i] = 0
-		} else {
+	key, ctr := s.Key, s.Ctr
+	for i := range y {
+		if DropUniform(key, ctr+uint64(i)) >= p {
 			y[i] *= sc
-		}
-		if uint32(u>>32) < thr {
-			y[i+1] = 0
 		} else {
-			y[i+1] *= sc
-		}
-	}
-	for ; i < len(y); i++ {
-		if r.Uint32() < thr {
 			y[i] = 0
-		} else {
-			y[i] *= sc
 		}
 	}
 }

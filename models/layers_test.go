@@ -91,14 +91,14 @@ func TestDenseGradients(t *testing.T) {
 		drop float64
 		tr   bool
 	}{{"linear", Linear, 0, false}, {"relu", ReLU, 0, false}, {"relu+dropout eval", ReLU, 0.3, false}, {"relu+dropout train", ReLU, 0.3, true}} {
-		var rng *rand.Rand
-		reseed := func() { rng = rand.New(rand.NewPCG(1, 2)) }
+		var stream DropStream
+		reseed := func() { stream = NewDropStream(1, 2) }
 		reseed()
 		gradCheck(t, "dense "+tc.name, func(g *G.ExprGraph, r *rand.Rand) (*G.Node, G.Nodes) {
 			x := param(g, r, "x", 5, 7)
 			w := param(g, r, "w", 7, 4)
 			b := param(g, r, "b", 4)
-			y, err := Dense(x, w, b, tc.act, &dropout{p: tc.drop, train: tc.tr, rng: &rng}, true)
+			y, err := Dense(x, w, b, tc.act, &dropout{p: tc.drop, train: tc.tr, stream: &stream}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,12 +108,12 @@ func TestDenseGradients(t *testing.T) {
 }
 
 func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
+	stream := NewDropStream(3, 4)
 	y := make([]float64, 10000)
 	for i := range y {
 		y[i] = 1
 	}
-	d := &dropout{p: 0.25, train: true, rng: &rng}
+	d := &dropout{p: 0.25, train: true, stream: &stream}
 	applyDropout(d, y)
 	zeros, sum := 0, 0.0
 	for _, v := range y {
