@@ -20,7 +20,7 @@ func TestKernelTable(t *testing.T) {
 			t.Errorf("kernel %s missing from the source", n)
 		}
 	}
-	if got := kernelSigs["pl_opt_sgd"]; got != "ipp" + "fff" + "ppp" + "p" {
+	if got := kernelSigs["pl_opt_sgd"]; got != "ipp"+"fff"+"ppp"+"p" {
 		t.Errorf("pl_opt_sgd signature %q", got)
 	}
 	if got := kernelSigs["pl_dropout_fwd"]; got != "ifuuppp" {
