@@ -24,48 +24,58 @@ const kernelOptim = `
 #define OPT_NQ 32
 #define OPT_NS 32
 
-/* Block-wide min and max (every thread gets the result). */
-__device__ float block_min(float v, float* sh) { return -block_max(-v, sh); }
+/* Block-wide reduction of n values per thread at once, through shared
+   memory (one tree, 8 barriers for any n <= OPT_RED): sums, except slot
+   imin (minimum) and imax (maximum) when >= 0. Thread 0 gets the results
+   in v. */
+#define OPT_RED 10
+__device__ void block_reduce_n(float* v, int n, int imin, int imax) {
+	__shared__ float sh[OPT_RED * PL_BLOCK];
+	int t = threadIdx.x;
+	for (int q = 0; q < n; q++) sh[q * PL_BLOCK + t] = v[q];
+	__syncthreads();
+	for (int s = PL_BLOCK / 2; s > 0; s >>= 1) {
+		if (t < s)
+			for (int q = 0; q < n; q++) {
+				float a = sh[q * PL_BLOCK + t], b = sh[q * PL_BLOCK + t + s];
+				sh[q * PL_BLOCK + t] = q == imin ? fminf(a, b) : (q == imax ? fmaxf(a, b) : a + b);
+			}
+		__syncthreads();
+	}
+	if (t == 0)
+		for (int q = 0; q < n; q++) v[q] = sh[q * PL_BLOCK];
+	__syncthreads();
+}
 
 /* Sums of |g| and g^2 per chunk (slots 0, 1): the finiteness check and
    NeuroPlastic's mean |g|. */
 extern "C" __global__ void pl_opt_sums(int nchunks, const int* ch, const float* g, float* pt) {
-	__shared__ float sh[NWARPS];
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int lo = ch[4 * c + 1], hi = ch[4 * c + 2];
 		float sa = 0.0f, sq = 0.0f;
 		for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) { float x = g[i]; sa += fabsf(x); sq += x * x; }
-		sa = block_sum(sa, sh);
-		sq = block_sum(sq, sh);
-		if (threadIdx.x == 0) { pt[OPT_NQ * c] = sa; pt[OPT_NQ * c + 1] = sq; }
+		float v[2] = {sa, sq};
+		block_reduce_n(v, 2, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c] = v[0]; pt[OPT_NQ * c + 1] = v[1]; }
 	}
 }
 
-/* Per segment (one block each): st[q] = sum of the chunks' partials for q in
-   q0 .. q0+nq-1, and min/max over chunks for slots qmin/qmax (when >= 0). */
+/* st[q] of segment s = sum over its chunks (in order) of the partials
+   for q = q0 .. q0+nq-1, and min/max over its chunks for slots qmin/qmax
+   (when >= 0): one thread per (segment, slot), no barriers. */
 extern "C" __global__ void pl_seg_reduce(int nseg, const int* sg, const int* flag, int q0, int nq, int qmin, int qmax, const float* pt, float* st) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
-	for (int s = blockIdx.x; s < nseg; s += gridDim.x) {
+	int nx = nq + (qmin >= 0) + (qmax >= 0);
+	GRID_STRIDE(i, (long long)nseg * nx) {
+		int s = (int)(i / nx), j = (int)(i % nx);
 		int c0 = sg[4 * s + 2], c1 = sg[4 * s + 3];
-		for (int q = q0; q < q0 + nq; q++) {
-			float v = 0.0f;
-			for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) v += pt[OPT_NQ * c + q];
-			v = block_sum(v, sh);
-			if (threadIdx.x == 0) st[OPT_NS * s + q] = v;
+		int q = j < nq ? q0 + j : (j == nq && qmin >= 0 ? qmin : qmax);
+		float v = pt[OPT_NQ * c0 + q];
+		for (int c = c0 + 1; c < c1; c++) {
+			float x = pt[OPT_NQ * c + q];
+			v = q == qmin ? fminf(v, x) : (q == qmax ? fmaxf(v, x) : v + x);
 		}
-		if (qmin >= 0) {
-			float v = 3.402823466e38f;
-			for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) v = fminf(v, pt[OPT_NQ * c + qmin]);
-			v = block_min(v, sh);
-			if (threadIdx.x == 0) st[OPT_NS * s + qmin] = v;
-		}
-		if (qmax >= 0) {
-			float v = -3.402823466e38f;
-			for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) v = fmaxf(v, pt[OPT_NQ * c + qmax]);
-			v = block_max(v, sh);
-			if (threadIdx.x == 0) st[OPT_NS * s + qmax] = v;
-		}
+		if (j >= nq || (q != qmin && q != qmax)) st[OPT_NS * s + q] = v;
 	}
 }
 
@@ -84,7 +94,6 @@ extern "C" __global__ void pl_opt_check(int nseg, const float* st, int* flag) {
 /* SGD (PyTorch): d = g + wd*p; d = mu*buf + d when mu != 0 (buf = d);
    p -= lr*d. Partials: slot 25 sum p^2 (before), slot 4 sum d^2. */
 extern "C" __global__ void pl_opt_sgd(int nchunks, const int* ch, const int* flag, float lr, float mu, float wd, float* p, const float* g, float* buf, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int lo = ch[4 * c + 1], hi = ch[4 * c + 2];
@@ -96,9 +105,9 @@ extern "C" __global__ void pl_opt_sgd(int nchunks, const int* ch, const int* fla
 			sp += pi * pi; su += d * d;
 			p[i] = pi - lr * d;
 		}
-		sp = block_sum(sp, sh);
-		su = block_sum(su, sh);
-		if (threadIdx.x == 0) { pt[OPT_NQ * c + 25] = sp; pt[OPT_NQ * c + 4] = su; }
+		float r[2] = {sp, su};
+		block_reduce_n(r, 2, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c + 25] = r[0]; pt[OPT_NQ * c + 4] = r[1]; }
 	}
 }
 
@@ -107,7 +116,6 @@ extern "C" __global__ void pl_opt_sgd(int nchunks, const int* ch, const int* fla
    q = m/(sqrt(v)*invBc2s + eps); p = p*keep - stepSize*q. Partials:
    slot 25 sum p^2 (before), slot 4 sum q^2. */
 extern "C" __global__ void pl_opt_adam(int nchunks, const int* ch, const int* flag, float ob1, float b2, float ob2, float stepSize, float invBc2s, float eps, float l2, float decay, float keep, float* p, const float* g, float* m, float* v, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int lo = ch[4 * c + 1], hi = ch[4 * c + 2];
@@ -125,9 +133,9 @@ extern "C" __global__ void pl_opt_adam(int nchunks, const int* ch, const int* fl
 			su += q * q;
 			p[i] = pi - stepSize * q;
 		}
-		sp = block_sum(sp, sh);
-		su = block_sum(su, sh);
-		if (threadIdx.x == 0) { pt[OPT_NQ * c + 25] = sp; pt[OPT_NQ * c + 4] = su; }
+		float r[2] = {sp, su};
+		block_reduce_n(r, 2, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c + 25] = r[0]; pt[OPT_NQ * c + 4] = r[1]; }
 	}
 }
 
@@ -147,7 +155,6 @@ extern "C" __global__ void pl_opt_base_diag(int nseg, const int* flag, const flo
    v = vd*v + ovd*g^2; in rule_based mode r = |m|/(sqrt(v)+eps) into r and
    partials slot 2 sum a, slot 3 sum r. */
 extern "C" __global__ void pl_np_pass1(int nchunks, const int* ch, const int* flag, int rule, float td, float otd, float md, float omd, float vd, float ovd, const float* g, float* a, float* m, float* v, float* r, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int lo = ch[4 * c + 1], hi = ch[4 * c + 2];
@@ -161,9 +168,9 @@ extern "C" __global__ void pl_np_pass1(int nchunks, const int* ch, const int* fl
 			if (rule) { float ri = fabsf(mi) / (sqrtf(vi) + 1e-8f); r[i] = ri; sa += ai; sr += ri; }
 		}
 		if (rule) {
-			sa = block_sum(sa, sh);
-			sr = block_sum(sr, sh);
-			if (threadIdx.x == 0) { pt[OPT_NQ * c + 2] = sa; pt[OPT_NQ * c + 3] = sr; }
+			float v[2] = {sa, sr};
+			block_reduce_n(v, 2, -1, -1);
+			if (threadIdx.x == 0) { pt[OPT_NQ * c + 2] = v[0]; pt[OPT_NQ * c + 3] = v[1]; }
 		}
 	}
 }
@@ -191,7 +198,7 @@ __device__ np_coef np_consts(const float* st, int n, int rule, int paramWise, fl
 /* NeuroPlastic pass 2: alpha per element and the first stage of the
    variant (0 classic, 1 bounded residual, 2 orthogonal residual, 3 hybrid
    base), with the alpha statistics and the controller signal.
-   classic:    u = alpha*g (+ wd*p coupled) into s1; slots 4 u^2, 5 (alpha g)^2, 6 (alpha g - g)^2
+   classic:    u = alpha*g (+ wd*p coupled) into s1; slots 4 u^2, 5 (alpha g)^2, 8 (alpha g - g)^2
    bounded:    d = (alpha-1)*g into s1; slot 14 d^2
    orthogonal: x = (alpha-ag)*g (0 if not finite) into s1; slots 14 x^2, 15 x*g
    hybrid:     base (adamw: bias-corrected Adam direction; else heavy-ball
@@ -204,7 +211,6 @@ extern "C" __global__ void pl_np_pass2(int nchunks, const int* ch, const int* sg
 		float wa, float wg, float wm, float lo, float hi, float gs, float nearLo, float nearHi, float binScale, int ctrl, int coupled, float wd,
 		int adam, float b1, float ob1, float b2, float ob2, float bc1, float bc2, float mom, float hwd,
 		const float* g, const float* a, const float* r, const float* p, float* s1, float* s2, float* bm, float* bv, float* pt, unsigned* hist) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int seg = ch[4 * c], lo_ = ch[4 * c + 1], hi_ = ch[4 * c + 2], base0 = ch[4 * c + 3];
@@ -262,24 +268,25 @@ extern "C" __global__ void pl_np_pass2(int nchunks, const int* ch, const int* sg
 				atomicAdd(&hist[bin < 0 ? 0 : (bin > 63 ? 63 : bin)], 1u);
 			}
 		}
-		q0 = block_sum(q0, sh); q1 = block_sum(q1, sh); q2 = block_sum(q2, sh); sig = block_sum(sig, sh);
-		asum = block_sum(asum, sh); asum2 = block_sum(asum2, sh); anear = block_sum(anear, sh);
-		amin = block_min(amin, sh); amax = block_max(amax, sh);
+		float v[9] = {q0, q1, q2, sig, asum, asum2, anear, amin, amax};
+		block_reduce_n(v, 9, 7, 8);
+		q0 = v[0]; q1 = v[1]; q2 = v[2]; sig = v[3]; asum = v[4]; asum2 = v[5]; anear = v[6]; amin = v[7]; amax = v[8];
 		if (threadIdx.x == 0) {
 			float* o = pt + OPT_NQ * c;
-			if (variant == 0) { o[4] = q0; o[5] = q1; o[6] = q2; } else { o[14] = q0; o[15] = q1; }
-			o[7] = sig; o[9] = asum; o[10] = asum2; o[11] = anear; o[12] = amin; o[13] = amax;
+			if (variant == 0) { o[4] = q0; o[5] = q1; o[8] = q2; o[14] = 0.0f; o[15] = 0.0f; }
+			else { o[4] = 0.0f; o[5] = 0.0f; o[8] = 0.0f; o[14] = q0; o[15] = q1; }
+			o[6] = 0.0f; o[7] = sig; o[9] = asum; o[10] = asum2; o[11] = anear; o[12] = amin; o[13] = amax;
 		}
 	}
 }
 
 /* Per-segment scalars between the stages (one thread per segment).
-   stage 1, bounded: f = limit(||d||, resMax*||g||, 1e-12) -> slot 17, delta^2 -> slot 6
+   stage 1, bounded: f = limit(||d||, resMax*||g||, 1e-12) -> slot 17, delta^2 -> slot 8
    stage 1, orthogonal: skip = ||g||^2 <= eps -> slot 19, projection c = <x,g>/(||g||^2+eps) -> slot 18
    stage 2, orthogonal: nf = ||g||/(||o||+eps) (match, ||o|| > eps) else 1; kk = lambda*sched*nf;
-            coef = kk*limit(kk*||o||, orthMax*||g||, eps) -> slot 17; ||o||^2 nf^2 -> 20; coef^2 ||o||^2 -> 21 and 6
+            coef = kk*limit(kk*||o||, orthMax*||g||, eps) -> slot 17; ||o||^2 nf^2 -> 20; coef^2 ||o||^2 -> 21 and 8
    stage 1, hybrid: gate = strength*phase*layer gate -> slot 18; tf = clamp(||p||/(||base||+1e-12), 0.5, 1.5) - 1 -> slot 19
-   stage 2, hybrid: f = limit(||d||, maxRatio*||base||, 1e-12) -> slot 17, delta^2 -> slot 6
+   stage 2, hybrid: f = limit(||d||, maxRatio*||base||, 1e-12) -> slot 17, delta^2 -> slot 8
    (slot 16 holds ||o||^2 or ||d||^2 of the second element-wise stage) */
 extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* flag, float* st, int variant, int stage, float ratio, float lambda, float sched, int match, float strength, float phase) {
 	if (flag[0]) return;
@@ -289,19 +296,19 @@ extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* f
 		if (variant == 1) {
 			float dn = sqrtf(q[14]), lim = ratio * sqrtf(q[1]);
 			float f = dn > lim ? lim / (dn + 1e-12f) : 1.0f;
-			q[17] = f; q[6] = f * f * q[14];
+			q[17] = f; q[8] = f * f * q[14];
 		} else if (variant == 2 && stage == 1) {
 			float g2 = q[1];
 			q[19] = g2 <= eps ? 1.0f : 0.0f;
 			q[18] = g2 <= eps ? 0.0f : q[15] / (g2 + eps);
-			q[16] = 0.0f; q[17] = 0.0f; q[20] = 0.0f; q[21] = 0.0f; q[6] = 0.0f;
+			q[16] = 0.0f; q[17] = 0.0f; q[20] = 0.0f; q[21] = 0.0f; q[8] = 0.0f;
 		} else if (variant == 2) {
 			if (q[19] != 0.0f) continue;
 			float gn = sqrtf(q[1]), on = sqrtf(q[16]);
 			float nf = (match && on > eps) ? gn / (on + eps) : 1.0f;
 			float kk = lambda * sched * nf, lim = ratio * gn, x = kk * on;
 			float coef = kk * (x > lim ? lim / (x + eps) : 1.0f);
-			q[17] = coef; q[20] = nf * nf * q[16]; q[21] = coef * coef * q[16]; q[6] = q[21];
+			q[17] = coef; q[20] = nf * nf * q[16]; q[21] = coef * coef * q[16]; q[8] = q[21];
 		} else if (stage == 1) {
 			float bn = sqrtf(q[14]);
 			q[18] = strength * phase * sf[2 * s + 1];
@@ -309,7 +316,7 @@ extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* f
 		} else {
 			float dn = sqrtf(q[16]), lim = ratio * sqrtf(q[14]);
 			float f = dn > lim ? lim / (dn + 1e-12f) : 1.0f;
-			q[17] = f; q[6] = f * f * q[16];
+			q[17] = f; q[8] = f * f * q[16];
 		}
 	}
 }
@@ -319,7 +326,6 @@ extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* f
    slot 16 d^2, X = base (target 0 gain), the base's own momentum (1:
    bm/bc1 for adamw, bm for sgd_momentum) or tf*base (2 trust). */
 extern "C" __global__ void pl_np_stage2(int nchunks, const int* ch, const int* flag, const float* st, int variant, int target, int adam, float bc1, const float* g, const float* s2, const float* bm, float* s1, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int seg = ch[4 * c], lo = ch[4 * c + 1], hi = ch[4 * c + 2];
@@ -341,16 +347,15 @@ extern "C" __global__ void pl_np_stage2(int nchunks, const int* ch, const int* f
 				s1[i] = d; s += d * d;
 			}
 		}
-		s = block_sum(s, sh);
+		block_reduce_n(&s, 1, -1, -1);
 		if (threadIdx.x == 0) pt[OPT_NQ * c + 16] = s;
 	}
 }
 
 /* NeuroPlastic finish of the residual and hybrid variants:
    u = x + f*s1 (+ wd*p when coupled) into s1 with x = g (residuals) or the
-   base s2 (hybrid) and f = slot 17; slots 5 (x + f s1)^2, 4 u^2, 8 u.g. */
+   base s2 (hybrid) and f = slot 17; slots 5 (x + f s1)^2, 4 u^2, 6 u.g. */
 extern "C" __global__ void pl_np_finish(int nchunks, const int* ch, const int* flag, const float* st, int hybrid, int coupled, float wd, const float* g, const float* s2, const float* p, float* s1, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int seg = ch[4 * c], lo = ch[4 * c + 1], hi = ch[4 * c + 2];
@@ -364,8 +369,9 @@ extern "C" __global__ void pl_np_finish(int nchunks, const int* ch, const int* f
 			su += u * u;
 			s1[i] = u;
 		}
-		sr = block_sum(sr, sh); su = block_sum(su, sh); sug = block_sum(sug, sh);
-		if (threadIdx.x == 0) { pt[OPT_NQ * c + 5] = sr; pt[OPT_NQ * c + 4] = su; pt[OPT_NQ * c + 8] = sug; }
+		float v[3] = {sr, su, sug};
+		block_reduce_n(v, 3, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c + 5] = v[0]; pt[OPT_NQ * c + 4] = v[1]; pt[OPT_NQ * c + 6] = v[2]; }
 	}
 }
 
@@ -402,7 +408,6 @@ extern "C" __global__ void pl_np_control(int nseg, const int* sg, const int* cg,
    p = (p - lrEff*wd*p [decoupled]) - lrEff*clip*gain*u. Slot 25 sum p^2
    before the step. */
 extern "C" __global__ void pl_np_apply(int nchunks, const int* ch, const int* sg, const float* sf, const int* flag, const float* st, float lr, float maxNorm, float rate, float target, float wd, int decoupled, const float* u, float* p, float* pt) {
-	__shared__ float sh[NWARPS];
 	if (flag[0]) return;
 	const float eps = 1e-8f;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
@@ -421,7 +426,7 @@ extern "C" __global__ void pl_np_apply(int nchunks, const int* ch, const int* sg
 			if (dec != 0.0f) pi -= dec * pi;
 			p[i] = pi - k * u[i];
 		}
-		sp = block_sum(sp, sh);
+		block_reduce_n(&sp, 1, -1, -1);
 		if (threadIdx.x == 0) pt[OPT_NQ * c + 25] = sp;
 	}
 }
@@ -441,9 +446,9 @@ extern "C" __global__ void pl_np_diag(int nseg, const int* sg, const float* sf, 
 		double rms = sqrt(clip * clip * u2 / n + eps);
 		double gain = fmin(fmax(1.0 + rate * ((double)target * sf[2 * s] - rms), 0.5), 1.5);
 		double e = q[22] * clip * gain;
-		g2 += q[1]; p2 += q[25]; raw2 += q[5]; eff2 += e * e * u2; del2 += q[6];
+		g2 += q[1]; p2 += q[25]; raw2 += q[5]; eff2 += e * e * u2; del2 += q[8];
 		if (orth) {
-			os2 += q[14]; oo2 += q[20]; od2 += q[21]; osg += q[15]; oug += q[8]; og2 += q[1];
+			os2 += q[14]; oo2 += q[20]; od2 += q[21]; osg += q[15]; oug += q[6]; og2 += q[1];
 			dg[29] += 1; dg[30] += q[19];
 		}
 		dg[10] += n; dg[11] += q[9]; dg[12] += q[10]; dg[13] += q[11];
