@@ -223,7 +223,9 @@ func (d *Device) Step() error {
 		return err
 	}
 	steps := []func() error{
-		func() error { return c.Launch("pl_opt_sums", d.chunks(), int32(d.nchunks), d.ch.Ptr(), d.g.Ptr(), d.pt.Ptr()) },
+		func() error {
+			return c.Launch("pl_opt_sums", d.chunks(), int32(d.nchunks), d.ch.Ptr(), d.g.Ptr(), d.pt.Ptr())
+		},
 		func() error { return d.reduce(slotAbsG, 2, -1, -1) },
 		func() error { return c.Launch("pl_opt_check", one, int32(d.nseg), d.st.Ptr(), d.flag.Ptr()) },
 	}
