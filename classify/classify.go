@@ -11,6 +11,14 @@
 //
 // Every example of the training set is used each epoch (the last batch is
 // partial when the batch size does not divide it, as PyTorch's default).
+//
+// Device backend: with Config.Device set, the same task trains on the
+// device (device.go): parameters, gradients, batch-norm statistics,
+// optimizer state and the test set live there for the whole run; a step
+// uploads its batch and downloads the loss/accuracy counters; the dropout
+// masks, batch order and augmentation are the CPU run's. Checkpoints and
+// resume are the CPU's files (the device state is copied down to write
+// them and up after reading them).
 package classify
 
 import (
@@ -20,6 +28,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
@@ -39,6 +48,9 @@ type Config struct {
 	EvalBatch int
 	// Checkpoint is the path written after every epoch ("" = none).
 	Checkpoint string
+	// Device, when not nil, trains on that device (a GPU, or the emulator
+	// in tests) instead of the CPU.
+	Device *cuda.Context
 }
 
 // Trainer trains one classifier with one optimizer; it implements train.Task.
@@ -58,6 +70,8 @@ type Trainer struct {
 	lossSum       float64
 	correct, seen int
 	State         State
+
+	dev *deviceRun // nil: the CPU
 }
 
 // State is the trainer's part of a checkpoint.
@@ -96,6 +110,12 @@ func New(m models.Classifier, opt optimizer.Optimizer, trainSet, testSet *data.S
 	}
 	t := &Trainer{Model: m, Opt: opt, Train: trainSet, Test: testSet, cfg: cfg, eval: map[int]*models.Session{}}
 	t.batcher = data.NewBatcher(trainSet, cfg.BatchSize, cfg.Seed)
+	if cfg.Device != nil {
+		if err := t.newDevice(); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
 	var err error
 	if t.sess, err = m.NewSession(min(cfg.BatchSize, trainSet.N), true); err != nil {
 		return nil, err
@@ -122,6 +142,9 @@ func (t *Trainer) StepsPerEpoch(int) int { return t.batcher.NumBatches() }
 
 // Step trains on batch s.Step-1 of epoch s.Epoch.
 func (t *Trainer) Step(ctx context.Context, s *train.State) (int, map[string]float64, error) {
+	if t.dev != nil {
+		return t.deviceStep(s)
+	}
 	if s.Step == 1 {
 		t.Opt.SetEpoch(s.Epoch)
 		t.sess.Reseed(uint64(t.cfg.Seed), uint64(s.Epoch))
@@ -195,7 +218,16 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 	if err != nil {
 		return nil, err
 	}
-	m := t.Opt.EpochDiagnostics().Map()
+	var m map[string]float64
+	if t.dev != nil {
+		d, err := t.dev.opt.EpochDiagnostics()
+		if err != nil {
+			return nil, err
+		}
+		m = d.Map()
+	} else {
+		m = t.Opt.EpochDiagnostics().Map()
+	}
 	if t.seen > 0 {
 		m["train_loss"] = t.lossSum / float64(t.seen)
 		m["train_accuracy"] = float64(t.correct) / float64(t.seen)
@@ -220,6 +252,9 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 // Evaluate returns the mean cross-entropy and the accuracy (a fraction) of
 // the model on set, in evaluation mode (dropout off, running statistics).
 func (t *Trainer) Evaluate(set *data.Set) (loss, acc float64, err error) {
+	if t.dev != nil {
+		return t.deviceEvaluate(set)
+	}
 	bs := t.cfg.EvalBatch
 	sess, err := t.evalSession(min(bs, set.N))
 	if err != nil {
@@ -280,6 +315,11 @@ func sumXent(logits *tensor.Dense, labels []int) float64 {
 
 // SaveCheckpoint writes model, optimizer and trainer state to path.
 func (t *Trainer) SaveCheckpoint(path string) error {
+	if t.dev != nil {
+		if err := t.dev.download(); err != nil {
+			return err
+		}
+	}
 	return models.SaveCheckpoint(path, t.Model, t.State, t.Opt)
 }
 
@@ -295,11 +335,20 @@ func (t *Trainer) Resume(path string) (startEpoch int, err error) {
 	}
 	t.State = st
 	t.Opt.SetTotalEpochs(t.cfg.Epochs)
+	if t.dev != nil {
+		if err := t.dev.upload(); err != nil {
+			return 0, err
+		}
+	}
 	return st.Epoch + 1, nil
 }
 
-// Close releases the sessions.
+// Close releases the sessions (and the device memory).
 func (t *Trainer) Close() {
+	if t.dev != nil {
+		t.dev.free()
+		return
+	}
 	t.sess.Close()
 	if t.tail != nil {
 		t.tail.Close()
