@@ -71,7 +71,10 @@ const metaCommand = "plastic.command"
 // the emulator standing in for one) when --device resolves to it. Every
 // other command computes on the CPU only: --device cuda refuses it with an
 // error naming it, and auto records the CPU in its manifest.
-var deviceCommands = map[string]bool{}
+var deviceCommands = map[string]bool{
+	"train": true, // MLP, CNN, ResNet-18 with every optimizer (classify's device backend)
+	"sweep": true, // a grid of train runs, each on --device
+}
 
 // deviceRefusal is the error of --device cuda for a command that cannot
 // run on the device.
@@ -161,7 +164,7 @@ func applyConfigs(c *cli.Context) error {
 	}
 	// A command that cannot compute on the device refuses --device cuda
 	// before anything is resolved or written.
-	if len(path) > 0 && len(path[len(path)-1].Subcommands) == 0 && path[0].Name != "help" {
+	if len(path) > 0 && isLeaf(path[len(path)-1]) && path[0].Name != "help" {
 		name := strings.TrimPrefix(where, "plastic ")
 		c.App.Metadata[metaCommand] = name
 		if c.String(flagDevice) == "cuda" && !deviceCommands[name] {
@@ -174,6 +177,17 @@ func applyConfigs(c *cli.Context) error {
 	}
 	c.App.Metadata[metaDevice] = resolvedDevice{dev, note}
 	return nil
+}
+
+// isLeaf reports whether cmd does work itself: it has no subcommands but
+// urfave's own help (which a command that ran once in the process gets).
+func isLeaf(cmd *cli.Command) bool {
+	for _, sub := range cmd.Subcommands {
+		if sub.Name != "help" {
+			return false
+		}
+	}
+	return true
 }
 
 func ensureMeta(m map[string]any) map[string]any {

@@ -230,6 +230,12 @@ func trainOne(ctx context.Context, c *cli.Context, r *run.Run, j trainJob, seed 
 	if j.dataset == "cifar10" && j.augment {
 		cfg.Augment = data.CIFARAugment(seed)
 	}
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+	cfg.Device = dev
 	tr, err := classify.New(m, opt, trainSet, testSet, cfg)
 	if err != nil {
 		return err
