@@ -33,7 +33,7 @@ func BenchmarkGPUSgemm2048(b *testing.B) {
 func BenchmarkGPUPlasticStep(b *testing.B) {
 	c := gpu(b)
 	r := rand.New(rand.NewSource(2))
-	nb := NetBatch{B: 10, V: 1000, N: 784, M: 10, T: 3, K: 500, SharedInput: true, SharedRules: true}
+	nb := NetBatch{B: 10, V: 1000, N: 784, M: 10, T: 3, K: 500, SharedInput: true, SharedRules: true, RNNRule: true, OutputRule: true}
 	nb.Update.Eta = 0.01
 	ok(b, nb.Check())
 	s := &PlasticNets{Am: randSlice(r, nb.V*nb.N), W: make([]float32, nb.B*nb.V*nb.V), Mg: make([]float32, nb.B*nb.V*nb.V),
@@ -49,8 +49,9 @@ func BenchmarkGPUPlasticStep(b *testing.B) {
 	for i := range data {
 		data[i] = r.Float32()
 	}
-	d, err := c.NewDevicePlastic(nb, s, data)
+	d, err := c.NewDevicePlastic(nb, s)
 	ok(b, err)
+	ok(b, d.SetData(data))
 	steps := 100
 	idx, labels := make([]int32, steps*nb.B), make([]int32, steps*nb.B)
 	for i := range idx {

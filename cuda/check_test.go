@@ -327,10 +327,29 @@ func TestDevCapCodesPredict(t *testing.T) {
 		for i := range codes0 {
 			codes0[i] = int32(r.Intn(4))
 		}
-		dcodes := up(t, c, codes0)
-		ok(t, c.FireCodes(dy, dcodes))
-		exactI(t, "codes", downI(t, c, dcodes), fireCodesRef(want, codes0))
-		c.Free(dx, dy, dcodes)
+		for _, topk := range []bool{false, true} {
+			dcodes := up(t, c, codes0)
+			ok(t, c.CapFire(rows, cols, k, topk, dx, dy, dcodes))
+			wantCodes := fireCodesRef(want, codes0)
+			if topk {
+				kept := capKeptRef(rows, cols, k, x)
+				for i := range wantCodes {
+					wantCodes[i] = codes0[i] << 1
+					if kept[i] {
+						wantCodes[i] |= 1
+					}
+				}
+			}
+			exactI(t, "codes", downI(t, c, dcodes), wantCodes)
+			got := down(t, c, dy)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("cap+fire rows=%d cols=%d k=%d: [%d] = %v, want %v", rows, cols, k, i, got[i], want[i])
+				}
+			}
+			c.Free(dcodes)
+		}
+		c.Free(dx, dy)
 	}
 	rows, cols := 300, 10
 	logits := randSlice(r, rows*cols)
@@ -362,7 +381,18 @@ func TestDevRules(t *testing.T) {
 		{B: 5, V: 100, M: 10, S: 8, Eta: 0.01, OnlyFlagged: true, RuleStride: 64, OutStride: 16},
 		{B: 3, V: 64, M: 4, S: 2, Eta: 0.05, Multiplicative: true, AllRows: true},
 	} {
-		w, U := randSlice(r, u.B*u.V*u.V), randSlice(r, u.B*u.M*u.V)
+		w, U, mg := randSlice(r, u.B*u.V*u.V), randSlice(r, u.B*u.M*u.V), make([]float32, u.B*u.V*u.V)
+		for i := range mg {
+			if r.Intn(2) == 1 {
+				mg[i] = 1
+			}
+		}
+		const n = 7
+		a, amin := randSlice(r, u.B*u.V*n), make([]float32, u.B*u.V*n)
+		for i := range amin {
+			amin[i] = float32(r.Intn(2))
+		}
+		u.InStride = u.RuleStride / u.S
 		codes, labels, preds, flags := make([]int32, u.B*u.V), make([]int32, u.B), make([]int32, u.B), make([]int32, u.B)
 		for i := range codes {
 			codes[i] = int32(r.Intn(u.S))
@@ -375,12 +405,20 @@ func TestDevRules(t *testing.T) {
 			nr, no = u.B*u.RuleStride, u.B*u.OutStride
 		}
 		rule, ro := randSlice(r, nr), randSlice(r, no)
+		ni := u.S
+		if u.InStride > 0 {
+			ni = u.B * u.InStride
+		}
+		in := randSlice(r, ni)
 		dw, dU, dc, dl, dp, df, dr, dro := up(t, c, w), up(t, c, U), up(t, c, codes), up(t, c, labels), up(t, c, preds), up(t, c, flags), up(t, c, rule), up(t, c, ro)
-		ok(t, c.RuleUpdate(u, dw, dc, dr, df))
-		close32(t, "rule update", down(t, c, dw), ruleUpdateRef(u, w, codes, rule, flags))
+		dmg, da, dmin, din := up(t, c, mg), up(t, c, a), up(t, c, amin), up(t, c, in)
+		ok(t, c.RuleUpdate(u, dw, dmg, dc, dr, df))
+		close32(t, "rule update", down(t, c, dw), ruleUpdateRef(u, w, mg, codes, rule, flags))
 		ok(t, c.OutputRule(u, dU, dc, dl, dp, dro, df))
 		close32(t, "output rule", down(t, c, dU), outputRuleRef(u, U, codes, labels, preds, ro, flags))
-		c.Free(dw, dU, dc, dl, dp, df, dr, dro)
+		ok(t, c.InputRule(u, n, da, dmin, dc, din, df))
+		close32(t, "input rule", down(t, c, da), inputRuleRef(u, n, a, amin, codes, in, flags))
+		c.Free(dw, dU, dc, dl, dp, df, dr, dro, dmg, da, dmin, din)
 	}
 }
 
@@ -424,34 +462,49 @@ func TestDevGemm(t *testing.T) {
 func TestDevPlasticTrain(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 9)
-	for _, shared := range []bool{true, false} {
-		nb := NetBatch{B: 4, V: 64, N: 20, M: 5, T: 3, K: 16, SharedInput: shared}
-		nb.Update.Eta = 0.01
+	for _, tc := range []struct {
+		shared, topk, mult, input, every bool
+	}{{true, false, false, false, false}, {false, true, false, true, true}, {false, false, true, true, false}} {
+		nb := NetBatch{B: 4, V: 64, N: 20, M: 5, T: 3, K: 16, SharedInput: tc.shared, TopKFiring: tc.topk, RNNRule: true, OutputRule: true,
+			InputRule: tc.input, EveryExample: tc.every}
+		nb.Update.Eta, nb.Update.Multiplicative = 0.01, tc.mult
 		ok(t, nb.Check())
 		nA := nb.B
-		if shared {
+		if tc.shared {
 			nA = 1
 		}
 		s := &PlasticNets{Am: randSlice(r, nA*nb.V*nb.N), W: randSlice(r, nb.B*nb.V*nb.V), Mg: make([]float32, nb.B*nb.V*nb.V),
-			U: make([]float32, nb.B*nb.M*nb.V), Bias: make([]float32, nb.B*nb.V), C: make([]float32, nb.B*nb.M),
-			Rule: randSlice(r, nb.B*nb.Update.S*nb.Update.S), Out: randSlice(r, nb.B*nb.Update.S*2)}
+			U: randSlice(r, nb.B*nb.M*nb.V), Bias: make([]float32, nb.B*nb.V), C: make([]float32, nb.B*nb.M),
+			Rule: randSlice(r, nb.B*nb.Update.S*nb.Update.S), Out: randSlice(r, nb.B*nb.Update.S*2), In: randSlice(r, nb.B*nb.Update.S)}
 		for i := range s.Mg {
 			if r.Float64() < 0.5 {
 				s.Mg[i] = 1
 			}
+			s.W[i] *= s.Mg[i]
+		}
+		if tc.input {
+			s.Min = make([]float32, len(s.Am))
+			for i := range s.Min {
+				if r.Float64() < 0.5 {
+					s.Min[i] = 1
+				}
+				s.Am[i] *= s.Min[i]
+			}
 		}
 		rows := 100
-		data := randSlice(r, rows*nb.N)
+		data := reluRef(randSlice(r, rows*nb.N))
 		steps := 20
 		idx, labels := make([]int32, steps*nb.B), make([]int32, steps*nb.B)
 		for i := range idx {
 			idx[i] = int32(r.Intn(rows))
 			labels[i] = int32(r.Intn(nb.M))
 		}
-		d, err := c.NewDevicePlastic(nb, s, data)
+		d, err := c.NewDevicePlastic(nb, s)
 		ok(t, err)
+		ok(t, d.SetData(data))
 		ok(t, d.Train(idx, labels))
 		var last PlasticStepResult
+		right := make([]int32, nb.B)
 		for st := 0; st < steps; st++ {
 			x := make([]float32, 0, nb.B*nb.N)
 			for b := 0; b < nb.B; b++ {
@@ -459,14 +512,21 @@ func TestDevPlasticTrain(t *testing.T) {
 				x = append(x, data[i*nb.N:(i+1)*nb.N]...)
 			}
 			last = plasticStepRef(nb, s, x, labels[st*nb.B:(st+1)*nb.B])
+			for b, f := range last.Flags {
+				right[b] += 1 - f
+			}
 		}
-		w, u, res, err := d.State()
+		st, err := d.State()
 		ok(t, err)
-		close32(t, "plastic W", w, s.W)
-		close32(t, "plastic U", u, s.U)
-		close32(t, "plastic h", res.H, last.H)
-		exactI(t, "plastic codes", res.Codes, last.Codes)
-		exactI(t, "plastic preds", res.Preds, last.Preds)
+		close32(t, "plastic W", st.W, s.W)
+		close32(t, "plastic U", st.U, s.U)
+		close32(t, "plastic A", st.Am, s.Am)
+		close32(t, "plastic h", st.Last.H, last.H)
+		exactI(t, "plastic codes", st.Last.Codes, last.Codes)
+		exactI(t, "plastic preds", st.Last.Preds, last.Preds)
+		cnt, err := d.Counts()
+		ok(t, err)
+		exactI(t, "right predictions", cnt, right)
 		ok(t, d.Free())
 	}
 }

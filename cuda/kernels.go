@@ -458,8 +458,11 @@ __device__ __forceinline__ u32 pl_key(float f) {
 /* cap_k per row, one block per row: keeps the k largest entries (ties at
    the k-th value broken by lower index) and zeroes the rest. The k-th
    largest key is found by a 4-pass radix select (8 bits per pass, shared
-   histogram), then ties are ranked by a block scan over index order. */
-extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x, float* y) {
+   histogram), then ties are ranked by a block scan over index order.
+   fire shifts this round's firing bit into codes (code = 2*code + bit):
+   0 none, 1 bit = (y != 0) (the paper's definition), 2 bit = picked by
+   the cap, even at value zero (top-k firing, the authors' code). */
+extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, int fire, const float* x, float* y, int* codes) {
 	__shared__ u32 hist[256];
 	__shared__ u32 wsum[NWARPS];
 	__shared__ u32 s_prefix, s_kleft, s_base;
@@ -467,7 +470,11 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 		const float* xr = x + (long long)r * cols;
 		float* yr = y + (long long)r * cols;
 		if (k >= cols || k <= 0) {
-			for (int c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = k <= 0 ? 0.0f : xr[c];
+			for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+				float v = k <= 0 ? 0.0f : xr[c];
+				yr[c] = v;
+				if (fire) codes[(long long)r * cols + c] = (codes[(long long)r * cols + c] << 1) | (fire == 1 ? v != 0.0f : k > 0);
+			}
 			continue;
 		}
 		if (threadIdx.x == 0) { s_prefix = 0; s_kleft = (u32)k; }
@@ -508,7 +515,12 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 			u32 before = s_base;
 			for (int j = 0; j < w; j++) before += wsum[j];
 			before += __popc(ballot & ((1u << lane) - 1u));
-			if (c < cols) yr[c] = (key > thr || (tie && before < keepTies)) ? xr[c] : 0.0f;
+			if (c < cols) {
+				int kept = key > thr || (tie && before < keepTies);
+				float v = kept ? xr[c] : 0.0f;
+				yr[c] = v;
+				if (fire) codes[(long long)r * cols + c] = (codes[(long long)r * cols + c] << 1) | (fire == 1 ? v != 0.0f : kept);
+			}
 			__syncthreads();
 			if (threadIdx.x == 0) { u32 t = 0; for (int j = 0; j < NWARPS; j++) t += wsum[j]; s_base += t; }
 			__syncthreads();
@@ -516,9 +528,9 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 	}
 }
 
-/* Firing codes: shift in one round, code = code*2 + (h != 0). */
-extern "C" __global__ void pl_fire_codes(int n, const float* h, int* codes) {
-	GRID_STRIDE(i, n) codes[i] = (codes[i] << 1) | (h[i] != 0.0f ? 1 : 0);
+/* counts[b] += 1 for each network whose prediction was right (flag 0). */
+extern "C" __global__ void pl_count_ok(int B, const int* flags, int* counts) {
+	GRID_STRIDE(b, B) counts[b] += flags[b] ? 0 : 1;
 }
 
 /* out[b][:] = data[idx[b]][:] for B rows of width n (a step's examples). */
@@ -553,16 +565,30 @@ extern "C" __global__ void pl_predict(int rows, int cols, const float* logits, c
 }
 
 /* RNN rule for B networks of V nodes (codes: B x V): W[b][i][j] changes by
-   eta*r[b][code[b][j]][code[b][i]] (additive, or multiplicative
-   W *= 1 + eta*delta). S = 2^T. ruleStride 0 shares one rule. Networks
-   with flags[b] == 0 are skipped when onlyFlagged != 0. */
-extern "C" __global__ void pl_rule_update(int B, int V, int S, float eta, int multiplicative, int onlyFlagged, float* W, const int* codes, int ruleStride, const float* rule, const int* flags) {
+   delta = eta*r[b][code[b][j]][code[b][i]]: additive W += Mg*delta (W stays
+   zero off the graph), or multiplicative W *= 1 + delta. S = 2^T.
+   ruleStride 0 shares one rule. Networks with flags[b] == 0 are skipped
+   when onlyFlagged != 0. */
+extern "C" __global__ void pl_rule_update(int B, int V, int S, float eta, int multiplicative, int onlyFlagged, float* W, const float* Mg, const int* codes, int ruleStride, const float* rule, const int* flags) {
 	GRID_STRIDE(t, (long long)B * V * V) {
 		int b = (int)(t / ((long long)V * V));
 		if (onlyFlagged && !flags[b]) continue;
 		int i = (int)((t / V) % V), j = (int)(t % V);
-		float d = rule[(long long)b * ruleStride + codes[b * V + j] * S + codes[b * V + i]];
-		W[t] = multiplicative ? W[t] * (1.0f + eta * d) : W[t] + eta * d;
+		float d = eta * rule[(long long)b * ruleStride + codes[b * V + j] * S + codes[b * V + i]];
+		W[t] = multiplicative ? W[t] * (1.0f + d) : W[t] + Mg[t] * d;
+	}
+}
+
+/* Input rule for B networks, A: B x V x N (A .* input mask): row i changes
+   by delta = eta*r[b][code[b][i]]: additive A += Min*delta, or
+   multiplicative A *= 1 + delta. */
+extern "C" __global__ void pl_input_rule(int B, int V, int N, float eta, int multiplicative, int onlyFlagged, float* A, const float* Min, const int* codes, int inStride, const float* rule, const int* flags) {
+	GRID_STRIDE(t, (long long)B * V * N) {
+		int b = (int)(t / ((long long)V * N));
+		if (onlyFlagged && !flags[b]) continue;
+		int i = (int)((t / N) % V);
+		float d = eta * rule[(long long)b * inStride + codes[b * V + i]];
+		A[t] = multiplicative ? A[t] * (1.0f + d) : A[t] + Min[t] * d;
 	}
 }
 

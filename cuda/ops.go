@@ -238,15 +238,30 @@ func (c *Context) CapTopK(rows, cols, k int, x, y *Array) error {
 	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}); err != nil {
 		return err
 	}
-	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), x.Ptr(), y.Ptr())
+	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), int32(0), x.Ptr(), y.Ptr(), y.Ptr())
 }
 
-// FireCodes shifts one round into the firing codes: code = 2*code + (h != 0).
-func (c *Context) FireCodes(h, codes *Array) error {
-	if err := checkLens("pl_fire_codes", need{"codes", codes.N, h.N}); err != nil {
+// CapFire is CapTopK that also shifts the round's firing bit into codes
+// (rows x cols): bit = y != 0 (the paper's definition), or, with topk,
+// picked by the cap even at value zero (the authors' code).
+func (c *Context) CapFire(rows, cols, k int, topk bool, x, y, codes *Array) error {
+	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}, need{"codes", codes.N, rows * cols}); err != nil {
 		return err
 	}
-	return c.linear("pl_fire_codes", h.N, i32(h.N), h.Ptr(), codes.Ptr())
+	fire := int32(1)
+	if topk {
+		fire = 2
+	}
+	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), fire, x.Ptr(), y.Ptr(), codes.Ptr())
+}
+
+// CountOK adds 1 to counts[b] for each network b whose flag is 0 (its
+// prediction was right).
+func (c *Context) CountOK(flags, counts *Array) error {
+	if err := checkLens("pl_count_ok", need{"counts", counts.N, flags.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_count_ok", flags.N, i32(flags.N), flags.Ptr(), counts.Ptr())
 }
 
 // GatherRows copies rows idx[b] of data (rows x n) into out (B x n).
@@ -276,18 +291,34 @@ func b2i(b bool) int32 {
 	return 0
 }
 
-// RuleUpdate applies the RNN rule to the W of B networks.
-func (c *Context) RuleUpdate(u RuleUpdate, w, codes, rule, flags *Array) error {
+// RuleUpdate applies the RNN rule to the W of B networks (Mg: their graph
+// masks; additive updates stay on the graph).
+func (c *Context) RuleUpdate(u RuleUpdate, w, mg, codes, rule, flags *Array) error {
 	ruleLen := u.S * u.S
 	if u.RuleStride != 0 {
 		ruleLen = u.B * u.RuleStride
 	}
-	if err := checkLens("pl_rule_update", need{"W", w.N, u.B * u.V * u.V}, need{"codes", codes.N, u.B * u.V},
+	if err := checkLens("pl_rule_update", need{"W", w.N, u.B * u.V * u.V}, need{"Mg", mg.N, u.B * u.V * u.V}, need{"codes", codes.N, u.B * u.V},
 		need{"rule", rule.N, ruleLen}, need{"flags", flags.N, u.B}); err != nil {
 		return err
 	}
 	return c.linear("pl_rule_update", w.N, i32(u.B), i32(u.V), i32(u.S), u.Eta, b2i(u.Multiplicative), b2i(u.OnlyFlagged),
-		w.Ptr(), codes.Ptr(), i32(u.RuleStride), rule.Ptr(), flags.Ptr())
+		w.Ptr(), mg.Ptr(), codes.Ptr(), i32(u.RuleStride), rule.Ptr(), flags.Ptr())
+}
+
+// InputRule applies the input rule to the input weights A (B x V x n, with
+// their input masks Min) of B networks.
+func (c *Context) InputRule(u RuleUpdate, n int, a, min, codes, rule, flags *Array) error {
+	ruleLen := u.S
+	if u.InStride != 0 {
+		ruleLen = u.B * u.InStride
+	}
+	if err := checkLens("pl_input_rule", need{"A", a.N, u.B * u.V * n}, need{"Min", min.N, u.B * u.V * n}, need{"codes", codes.N, u.B * u.V},
+		need{"rule", rule.N, ruleLen}, need{"flags", flags.N, u.B}); err != nil {
+		return err
+	}
+	return c.linear("pl_input_rule", a.N, i32(u.B), i32(u.V), i32(n), u.Eta, b2i(u.Multiplicative), b2i(u.OnlyFlagged),
+		a.Ptr(), min.Ptr(), codes.Ptr(), i32(u.InStride), rule.Ptr(), flags.Ptr())
 }
 
 // OutputRule applies the output rule to the U of B networks.
