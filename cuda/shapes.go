@@ -77,4 +77,3 @@ func (g ConvGeom) Check() error {
 	}
 	return nil
 }
-
