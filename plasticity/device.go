@@ -261,6 +261,7 @@ type DeviceTrainTask struct {
 	Seeds       []int64
 
 	TrainAcc, TestAcc []float64 // per network, at the end of the last epoch
+	StepOnline        []float64 // per network, the last step's online accuracy
 	StepTestAcc       []float64 // per network, after the last step (EvalSteps)
 
 	rngs   []*rand.Rand
@@ -328,8 +329,10 @@ func (t *DeviceTrainTask) Step(ctx context.Context, s *train.State) (int, map[st
 	n := end - t.pos
 	t.pos = end
 	total := 0
-	for _, c := range ok {
+	t.StepOnline = make([]float64, B)
+	for b, c := range ok {
 		total += c
+		t.StepOnline[b] = float64(c) / float64(n)
 	}
 	m := map[string]float64{"online_acc": float64(total) / float64(n*B)}
 	if t.EvalSteps && t.Test != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/run"
 )
@@ -112,6 +113,64 @@ func TestTrainOnDeviceMatchesCPU(t *testing.T) {
 					t.Errorf("%s epoch %d %s: cpu %v, device %v", model, e+1, k, mc[e][k], md[e][k])
 				}
 			}
+		}
+	}
+}
+
+// `plastic --device cuda rule train` trains its --repeats networks in one
+// device computation (the emulator stands in for the GPU) and reports the
+// CPU run's accuracies, per repeat, and the same first network.
+func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
+	if _, err := exec.LookPath("clang++"); err != nil && os.Getenv("PLASTIC_REQUIRE_DEVICE") != "1" {
+		t.Skip("no clang++ for the emulator")
+	}
+	out := t.TempDir()
+	args := []string{"rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "40", "--cap", "20", "--rounds", "2",
+		"--n-train", "150", "--n-test", "50", "--passes", "2", "--repeats", "3", "--shuffle", "--every", "50"}
+	t.Setenv(cuda.EnvEmulator, "")
+	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(cuda.EnvEmulator, "1")
+	if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
+		t.Fatal(err)
+	}
+	if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
+		t.Fatalf("manifest device %q", d)
+	}
+	sum := func(name string) map[string]any {
+		b, err := os.ReadFile(filepath.Join(out, name, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	sc, sd := sum("cpu"), sum("dev")
+	for _, k := range []string{"train_acc_runs", "test_acc_runs", "curve"} {
+		a, _ := json.Marshal(sc[k])
+		b, _ := json.Marshal(sd[k])
+		if string(a) != string(b) || len(a) < 10 {
+			t.Errorf("%s: cpu %s, device %s", k, a, b)
+		}
+	}
+	if len(readMetrics(t, filepath.Join(out, "dev"))) != 6 {
+		t.Errorf("want a metrics line per repeat and pass")
+	}
+	nc, _, err := baseline.LoadRNN(filepath.Join(out, "cpu", networkFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, _, err := baseline.LoadRNN(filepath.Join(out, "dev", networkFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range nc.U {
+		if math.Abs(nc.U[i]-nd.U[i]) > 1e-5*math.Max(1, math.Abs(nc.U[i])) {
+			t.Fatalf("saved network U[%d]: cpu %v, device %v", i, nc.U[i], nd.U[i])
 		}
 	}
 }

@@ -74,6 +74,8 @@ const metaCommand = "plastic.command"
 var deviceCommands = map[string]bool{
 	"train": true, // MLP, CNN, ResNet-18 with every optimizer (classify's device backend)
 	"sweep": true, // a grid of train runs, each on --device
+	// every option of the CPU engine; --repeats networks in one device computation
+	"rule train": true,
 }
 
 // deviceRefusal is the error of --device cuda for a command that cannot

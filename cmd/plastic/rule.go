@@ -406,6 +406,14 @@ func ruleTrain(c *cli.Context) error {
 	if chunk == 0 {
 		chunk = 1000
 	}
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+	if dev != nil {
+		return ruleTrainOnDevice(ctx, c, r, dev, net, rs, sch, trainSet, testSet, chunk)
+	}
 	var trainAcc, testAcc []float64
 	var curve []map[string]float64
 	for rep := 0; rep < c.Int("repeats"); rep++ {
