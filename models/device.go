@@ -316,9 +316,6 @@ func (d *DeviceNet) Free() error {
 	return err
 }
 
-// MaxBatch is the largest batch the net takes.
-func (d *DeviceNet) MaxBatch() int { return d.maxBatch }
-
 // Params and Grads are the flat parameter and gradient arrays; Tensors
 // places each parameter tensor in them.
 func (d *DeviceNet) Params() *cuda.Array     { return d.p }

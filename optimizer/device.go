@@ -184,9 +184,6 @@ func (d *Device) Free() error {
 	return err
 }
 
-// Host is the optimizer whose steps the device runs.
-func (d *Device) Host() Optimizer { return d.host }
-
 func (d *Device) chunks() cuda.Launch {
 	return cuda.Launch{Grid: [3]uint32{uint32(min(d.nchunks, cuda.MaxGridX)), 1, 1}, Block: [3]uint32{cuda.BlockSize, 1, 1}}
 }

@@ -116,9 +116,6 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 // Close releases the device memory.
 func (t *DeviceTrainer) Close() { t.dp.Free() }
 
-// Networks is the number of networks B.
-func (t *DeviceTrainer) Networks() int { return t.nb.B }
-
 // Reset puts every network's weights back to their initial values.
 func (t *DeviceTrainer) Reset() error { return t.dp.SetState(t.init) }
 

@@ -41,12 +41,3 @@ func Open(t testing.TB) *cuda.Context {
 func Required() bool {
 	return os.Getenv("PLASTIC_REQUIRE_DEVICE") == "1" || (!Emulated && os.Getenv("PLASTIC_REQUIRE_GPU") == "1")
 }
-
-// Size is n on a GPU and emu (smaller) on the emulator, which runs every
-// CUDA thread as a fiber on one core.
-func Size(n, emu int) int {
-	if Emulated {
-		return emu
-	}
-	return n
-}
