@@ -150,7 +150,9 @@ PY
 	local common=(rule train --rules "$work/rules-t3.json" --data mnist --nodes $rV --cap $rK --rounds 3 --passes 1 --n-test $rNT)
 	timeout 200 "$P" -q --out "$work/runs" --data-dir "$work/data" --device cuda "${common[@]}" --n-train $rN --repeats $rB --shuffle \
 		--name rules-cuda >"$out/rules-cuda.txt" 2>&1 || { rc=1; note "rules cuda" "FAILED"; }
-	GOMAXPROCS=2 timeout 120 taskset -c 0,1 "$P" -q --out "$work/runs" --data-dir "$work/data" --device cpu "${common[@]}" --n-train $rNC \
+	local pin=()
+	command -v taskset >/dev/null && pin=(taskset -c 0,1)
+	GOMAXPROCS=2 timeout 120 "${pin[@]}" "$P" -q --out "$work/runs" --data-dir "$work/data" --device cpu "${common[@]}" --n-train $rNC \
 		--name rules-cpu2 >"$out/rules-cpu2.txt" 2>&1 || { rc=1; note "rules cpu" "FAILED"; }
 	local rg rc2
 	rg=$(lastmetric "$work/runs/rules-cuda" samples_per_s 2>/dev/null || true)
