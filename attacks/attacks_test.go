@@ -6,7 +6,9 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -603,6 +605,53 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	acc := first.Accuracy()
 	if acc[len(acc)-1] == acc[0] {
 		t.Logf("accuracy %v: the attack broke nothing", acc)
+	}
+}
+
+// serialBuilds wraps a Model and records whether two NewGrader calls (each
+// builds a Gorgonia graph, which is not safe concurrently) ever overlapped.
+type serialBuilds struct {
+	Model
+	inFlight, overlaps atomic.Int32
+}
+
+func (m *serialBuilds) NewGrader(batch int) (Grader, error) {
+	if m.inFlight.Add(1) > 1 {
+		m.overlaps.Add(1)
+	}
+	defer m.inFlight.Add(-1)
+	time.Sleep(5 * time.Millisecond) // widen the window in which a second build would overlap
+	return m.Model.NewGrader(batch)
+}
+
+// TestGraphsBuiltBeforeWorkers: Robustness never builds two graphs at once
+// (with lazy per-worker graders, go test -race found the workers racing on
+// Gorgonia's package-level group counter).
+func TestGraphsBuiltBeforeWorkers(t *testing.T) {
+	n := 6
+	net := randomRNN(t, n, 3, 2, 5)
+	base, err := RNN(net, Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &serialBuilds{Model: base}
+	rng := rand.New(rand.NewSource(2))
+	N := 12
+	set := &data.Set{Name: "rand", N: N, Dim: n, Classes: 3, X: make([]float32, N*n), Y: make([]int, N)}
+	for i := range set.X {
+		set.X[i] = rng.Float32()
+	}
+	for k := range set.Y {
+		p, _ := net.Forward(set.Row(k))
+		set.Y[k] = models.Argmax(p.Logits)
+	}
+	a := Paper()
+	a.Steps, a.Restarts, a.Seed = 3, 1, 1
+	if _, err := Robustness(context.Background(), m, set, PickImages(N, N, 1), []float64{0, 0.5, 1}, a, Options{Workers: 4, Jobs: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if k := m.overlaps.Load(); k > 0 {
+		t.Fatalf("%d graph builds overlapped another", k)
 	}
 }
 
