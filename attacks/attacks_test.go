@@ -797,3 +797,36 @@ func TestRNNGraphMatchesBuildLogits(t *testing.T) {
 		}
 	}
 }
+
+// TestRNNGraphShapeErrors: an inconsistent network (biases of the wrong
+// length: RNN() validates, rnnLogits itself does not) is an error from the
+// graph builder, not a nil-pointer panic from the ops after the failing one.
+func TestRNNGraphShapeErrors(t *testing.T) {
+	for _, T := range []int{1, 3} {
+		for _, bad := range []string{"b", "c"} {
+			net := randomRNN(t, 7, 3, T, 4)
+			if bad == "b" {
+				net.B = net.B[:5]
+			} else {
+				net.C = append(net.C, 1)
+			}
+			g := G.NewGraph()
+			xn := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 7), G.WithName("x"), G.WithInit(G.Zeroes()))
+			var (
+				out *G.Node
+				err error
+			)
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("T=%d, %s of the wrong length: panic %v", T, bad, p)
+					}
+				}()
+				out, err = rnnLogits(net, xn)
+			}()
+			if err == nil || out != nil {
+				t.Errorf("T=%d, %s of the wrong length: got %v, %v; want an error", T, bad, out, err)
+			}
+		}
+	}
+}
