@@ -2,8 +2,8 @@ package cuda
 
 import "math"
 
-// NPConfig is the part of the NeuroPlastic optimizer (spec:
-// shared/spec/neuroplastic.md) that the fused device step implements: the
+// NPConfig is the part of the NeuroPlastic optimizer (docs/neuroplastic.md)
+// that the fused device step implements: the
 // classic base in modes rule_based and ablation_grad_only, parameter-wise
 // or scalar coefficients, the warm-up gate, coupled or decoupled weight
 // decay and the homeostatic stabilization. The residual and hybrid bases

@@ -1,7 +1,7 @@
 package cuda
 
 // Batched rule-based training: B independent simple RNNs of the plasticity
-// paper (shared/spec/plasticity-rules.md) trained at once, one example per
+// paper (docs/plasticity-rules.md) trained at once, one example per
 // network per step, all state resident on the device.
 //
 // Layout (row-major, network b's block at offset b*stride):

@@ -28,9 +28,10 @@ var (
 )
 
 // RegisterGenerator adds a generated set under name (lower case), for
-// packages that own the labelling function (models/ registers
-// "rnn-labelled"). It panics on a duplicate or built-in name, like
-// http.Handle.
+// packages that own the labelling function: models.RegisterDataSets
+// registers "rnn-labelled", which a program calls explicitly before it
+// lists or loads data sets. It panics on a duplicate or built-in name,
+// like http.Handle.
 func RegisterGenerator(name string, gen func(o Options) (train, test *Set, err error)) {
 	name = strings.ToLower(name)
 	genMu.Lock()
@@ -40,6 +41,10 @@ func RegisterGenerator(name string, gen func(o Options) (train, test *Set, err e
 	}
 	generators[name] = gen
 }
+
+// elsewhere names the sets other packages generate, and the call that
+// registers each, for a clear error when a program did not make it.
+var elsewhere = map[string]string{"rnn-labelled": "models.RegisterDataSets"}
 
 var builtins = []string{"mnist", "fashion-mnist", "cifar10", "halfspace", "relu1", "relu2"}
 
@@ -117,6 +122,9 @@ func Load(name string, o Options) (train, test *Set, err error) {
 		genMu.RLock()
 		gen, ok := generators[name]
 		genMu.RUnlock()
+		if reg, known := elsewhere[name]; !ok && known {
+			return nil, nil, fmt.Errorf("data set %q is generated outside package data and this program did not register it (call %s first)", name, reg)
+		}
 		if !ok {
 			return nil, nil, fmt.Errorf("unknown data set %q; valid names: %s", name, strings.Join(Names(), ", "))
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/plasticity-lab/plastic/attacks"
 	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/data"
-	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
@@ -237,7 +236,6 @@ func attackCurve(c *cli.Context) error {
 	if c.Int("workers") < 0 {
 		return fmt.Errorf("--workers=%d: want >= 0", c.Int("workers"))
 	}
-	gemm.Use()
 	r, ctx, _, err := startRun(c, "attack")
 	if err != nil {
 		return err
@@ -383,7 +381,6 @@ func attackExamples(c *cli.Context) error {
 	if c.Int("images") < 1 || c.Int("images") > 50 {
 		return fmt.Errorf("--images=%d: want 1..50 for a figure", c.Int("images"))
 	}
-	gemm.Use()
 	r, ctx, _, err := startRun(c, "attack-examples")
 	if err != nil {
 		return err

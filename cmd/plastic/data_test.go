@@ -87,3 +87,20 @@ func TestDataListAndVerify(t *testing.T) {
 		t.Fatalf("verify output:\n%s", out)
 	}
 }
+
+// TestRNNLabelledOffered: plastic registers models' generated set
+// explicitly, before its commands list the data sets in their usage.
+func TestRNNLabelledOffered(t *testing.T) {
+	out, err := runPlastic(t, "data", "list")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("data list: %v\n%s", err, out)
+	}
+	out, err = runPlastic(t, "rule", "learn", "--help")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("rule learn --help does not offer rnn-labelled: %v\n%s", err, out)
+	}
+	out, err = runPlastic(t, "data", "info", "--dataset", "rnn-labelled", "--n-train", "50", "--n-test", "20")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("data info rnn-labelled: %v\n%s", err, out)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/plasticity-lab/plastic/graph/gemm"
 )
 
 // commands holds every top-level command; each area of the toolkit adds its
@@ -23,7 +25,9 @@ func newApp() *cli.App {
 		Flags:                globalFlags(),
 		Commands:             commands,
 		EnableBashCompletion: true,
-		Before:               applyConfigs,
+		// Gorgonia's BLAS is process-wide: chosen once, here, for every
+		// command (the graphs of train, gd, rule, attack, demo, paper).
+		Before: func(c *cli.Context) error { gemm.Use(); return applyConfigs(c) },
 	}
 }
 

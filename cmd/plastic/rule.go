@@ -14,7 +14,6 @@ import (
 	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
-	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/run"
@@ -150,7 +149,6 @@ func ruleLearnCmd() *cli.Command {
 }
 
 func ruleLearn(c *cli.Context) error {
-	gemm.Use() // the meta-learning graph's matrix products
 	seed := c.Int64(flagSeed)
 	trainSet, testSet, err := loadData(c)
 	if err != nil {

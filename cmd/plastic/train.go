@@ -110,7 +110,6 @@ func jobFromCLI(c *cli.Context) (trainJob, error) {
 }
 
 func trainAction(c *cli.Context) error {
-	gemm.Use()
 	if dir := c.String("resume"); dir != "" {
 		return resumeTraining(c, dir)
 	}
