@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -123,7 +124,7 @@ func sweepAction(c *cli.Context) error {
 	fmt.Fprintf(w, "sweep %s: %d cells, %d at a time\n", dir, len(cells), c.Int("jobs"))
 	_, xerr := sweep.Execute(ctx, g, cells, sweep.Options{
 		Dir: dir, Jobs: c.Int("jobs"), Progress: progress,
-		Run: execRunner(self, c.String(flagDataDir), c.String(flagDevice)),
+		Run: execRunner(self, dataDirIfSet(c), c.String(flagDevice)),
 	})
 	serr := summarizeSweep(w, dir, c.String("baseline"))
 	if xerr != nil && ctx.Err() != nil {
@@ -238,12 +239,27 @@ func validateTrainArgs(args []string) error {
 	return err
 }
 
+// dataDirIfSet is --data-dir when the user named it, else "" (the cells
+// then use the default, with its fallback to the module's MNIST copy).
+func dataDirIfSet(c *cli.Context) string {
+	if c.IsSet(flagDataDir) {
+		return c.String(flagDataDir)
+	}
+	return ""
+}
+
 // execRunner runs a cell as `self train` in its own process (output to the
 // cell's log), so cells are isolated and each manifest records the exact
-// command line that reproduces it.
+// command line that reproduces it. A cell dies with the sweep: on Linux it
+// gets SIGTERM (and stops as an interrupted run) when the sweep's process
+// is gone, even after a SIGKILL of the sweep; everywhere, the lock of its
+// run folder keeps a leftover cell and the next sweep apart.
 func execRunner(self, dataDir, device string) sweep.Runner {
 	return func(ctx context.Context, cell sweep.Cell, dir string, resume bool, log io.Writer) error {
-		args := []string{"-q", "--out", dir, "--data-dir", dataDir, "--device", device}
+		args := []string{"-q", "--out", dir, "--device", device}
+		if dataDir != "" {
+			args = append(args, "--data-dir", dataDir)
+		}
 		if resume {
 			args = append(args, "train", "--resume", filepath.Join(dir, cell.ID))
 		} else {
@@ -256,10 +272,14 @@ func execRunner(self, dataDir, device string) sweep.Runner {
 		// reaches only the sweep, which passes exactly one SIGINT on: the
 		// cell records an interrupted run that the next sweep resumes (a
 		// second SIGINT would make it quit at once).
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = cellProcAttr()
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 		cmd.WaitDelay = time.Minute
 		fmt.Fprintf(log, "$ %s %s\n", self, strings.Join(args, " "))
+		// The parent-death signal is tied to the thread that started the
+		// child: keep this goroutine on it until the child is gone.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("plastic train: %w (see the log)", err)
 		}
