@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -618,5 +619,35 @@ func TestLossGrowthIsDivergence(t *testing.T) {
 	_, _, sum := runRecord(t, filepath.Join(out, "warn"))
 	if sum["status"] != "done" || !strings.Contains(fmt.Sprint(sum["divergence"]), "grew") {
 		t.Errorf("summary %v", sum)
+	}
+}
+
+// The manifest records slice flags with their elements (they were written
+// as {}), so plot groups and resumes see them.
+func TestManifestRecordsSliceFlags(t *testing.T) {
+	cmd := &cli.Command{
+		Name: "fit",
+		Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "data", Value: cli.NewStringSlice("a", "b")},
+			&cli.Float64SliceFlag{Name: "lrs"},
+			&cli.IntSliceFlag{Name: "sizes"},
+		}, runFlags()...),
+		Action: func(c *cli.Context) error {
+			r, _, stop, err := startRun(c, "fit")
+			if err != nil {
+				return err
+			}
+			defer stop()
+			return r.AppendMetrics(map[string]float64{"x": 1})
+		},
+	}
+	app := &cli.App{Name: "plastic", Flags: globalFlags(), Commands: []*cli.Command{cmd}, Before: applyConfigs, Writer: io.Discard}
+	out := t.TempDir()
+	if err := app.Run([]string{"plastic", "-q", "--out", out, "fit", "--name", "f", "--lrs", "0.1,0.01", "--sizes", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	m := manifestOf(t, filepath.Join(out, "f"))
+	if fmt.Sprint(m.Flags["data"]) != "[a b]" || fmt.Sprint(m.Flags["lrs"]) != "[0.1 0.01]" || fmt.Sprint(m.Flags["sizes"]) != "[3]" {
+		t.Fatalf("slice flags recorded as %v %v %v", m.Flags["data"], m.Flags["lrs"], m.Flags["sizes"])
 	}
 }

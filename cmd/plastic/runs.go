@@ -252,15 +252,26 @@ func resolvedFlags(c *cli.Context) map[string]any {
 	return out
 }
 
+// flagValue is a flag's value as the manifest records it. Slice flags'
+// Get gives the slice type by value (cli.StringSlice), which JSON would
+// write as {}: their elements are taken out.
 func flagValue(v any) any {
 	switch x := v.(type) {
 	case *cli.StringSlice:
 		return x.Value()
+	case cli.StringSlice:
+		return x.Value()
 	case *cli.IntSlice:
+		return x.Value()
+	case cli.IntSlice:
 		return x.Value()
 	case *cli.Int64Slice:
 		return x.Value()
+	case cli.Int64Slice:
+		return x.Value()
 	case *cli.Float64Slice:
+		return x.Value()
+	case cli.Float64Slice:
 		return x.Value()
 	case time.Duration:
 		return x.String()
