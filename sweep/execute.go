@@ -118,7 +118,7 @@ func Execute(ctx context.Context, g Grid, cells []Cell, opt Options) ([]Outcome,
 	var todo []job
 	for i, c := range cells {
 		out[i] = Outcome{Cell: c, State: StateNotRun}
-		st, resume, err := cellState(filepath.Join(opt.Dir, c.ID))
+		st, resume, err := CellState(filepath.Join(opt.Dir, c.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +200,7 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	}
 	dir := filepath.Join(opt.Dir, c.ID)
 	if !resume {
-		if err := removeCell(dir); err != nil {
+		if err := RemoveCell(dir); err != nil {
 			return StateFailed, err
 		}
 	}
@@ -211,7 +211,7 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	fmt.Fprintf(logf, "# %s cell %s (resume %v): %s\n", time.Now().UTC().Format(time.RFC3339), c.ID, resume, strings.Join(c.Args, " "))
 	rerr := opt.Run(ctx, c, opt.Dir, resume, logf)
 	logf.Close()
-	st, _, serr := cellState(dir)
+	st, _, serr := CellState(dir)
 	if serr != nil {
 		return StateFailed, serr
 	}
@@ -228,9 +228,9 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	return StateFailed, fmt.Errorf("the run folder %s says %q after the run", dir, st)
 }
 
-// removeCell removes a cell's leftover run folder, unless a process still
+// RemoveCell removes a cell's leftover run folder, unless a process still
 // writes there (a cell of a sweep that was killed): that is refused.
-func removeCell(dir string) error {
+func RemoveCell(dir string) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -242,10 +242,10 @@ func removeCell(dir string) error {
 	return os.RemoveAll(dir)
 }
 
-// cellState reads a cell's run folder: done, diverged, or "" (to be
+// CellState reads a cell's run folder: done, diverged, or "" (to be
 // trained) with resume true when an interrupted run can continue from its
 // checkpoint.
-func cellState(dir string) (state string, resume bool, err error) {
+func CellState(dir string) (state string, resume bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, run.ManifestFile)); errors.Is(err, os.ErrNotExist) {
 		return "", false, nil
 	}
