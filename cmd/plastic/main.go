@@ -114,12 +114,25 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// exitError ends plastic with its own exit status (a cell's train
+// command's, say).
+type exitError struct {
+	error
+	code int
+}
+
+func (e exitError) Unwrap() error { return e.error }
+
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "plastic:", err)
 		var ue usageError
-		if errors.As(err, &ue) {
+		var ee exitError
+		switch {
+		case errors.As(err, &ue):
 			os.Exit(2)
+		case errors.As(err, &ee) && ee.code > 0:
+			os.Exit(ee.code)
 		}
 		os.Exit(1)
 	}

@@ -42,14 +42,23 @@ flags of a --config style file (e.g. NAME:@configs/neuroplastic-mnist-best.flags
 later flags win). Variant and optimizer names join into the configuration's name. Flags after
 -- go to every cell.
 
+With --executor slurm the cells run on a Slurm cluster instead: ONE job array (task i trains
+cell i of NAME/grid.json) and a collect job after it that writes summary.csv; the flags
+--partition ... --sbatch-arg pass through to sbatch; --dry-run prints the batch script.
+Submitting the same sweep again submits only the cells that are not done. Follow it with
+plastic sweep status NAME (see README, Running on a cluster).
+
 Examples:
   plastic sweep --name mnist --dataset mnist --epochs 10 --seeds 3 --baseline grad-only \
       --variant np-best:@configs/neuroplastic-mnist-best.flags \
       --variant grad-only:@configs/neuroplastic-grad-only.flags \
       --variant adam:--optimizer=adam,--lr=1e-3
   plastic sweep --name lr --optimizers sgd,adam --lrs 1e-3,1e-2,0.1 --seeds 2 --jobs 2
-  plastic sweep --name mnist --summary-only --baseline grad-only`,
-		Flags: []cli.Flag{
+  plastic sweep --name mnist --summary-only --baseline grad-only
+  plastic sweep --name lr --optimizers sgd,adam --lrs 1e-3,1e-2 --seeds 3 --executor slurm \
+      --partition gpu --gres gpu:1 --time 1:00:00 --max-parallel 8 -- --device cuda
+  plastic sweep status lr`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "the sweep's folder under --out (required; the same name continues a sweep)"},
 			&cli.StringSliceFlag{Name: "optimizers", Usage: "optimizers to compare (neuroplastic, sgd, adam, adamw), comma-separated"},
 			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `SPEC` = NAME:--flag=v,--flag=v (an item @FILE: the flags in FILE; repeatable)"},
@@ -62,10 +71,11 @@ Examples:
 			&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data set of every cell (plastic train --dataset)"},
 			&cli.IntFlag{Name: "epochs", Value: 10, Usage: "epochs of every cell"},
 			&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "mini-batch size of every cell"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their train flags; train nothing"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their train flags (slurm: print the batch script); train nothing"},
 			&cli.BoolFlag{Name: "summary-only", Usage: "summarise the sweep folder as it is; train nothing"},
-		},
-		Action: sweepAction,
+		}, executorFlags()...),
+		Subcommands: sweepSubcommands(),
+		Action:      sweepAction,
 	})
 }
 
@@ -101,6 +111,16 @@ func sweepAction(c *cli.Context) error {
 	if c.Int("jobs") < 1 {
 		return fmt.Errorf("--jobs %d: want >= 1", c.Int("jobs"))
 	}
+	executor, err := executorOf(c)
+	if err != nil {
+		return err
+	}
+	if b := c.String("baseline"); b != "" && !hasArm(cells, b) {
+		return fmt.Errorf("--baseline %q: not a configuration of the grid", b)
+	}
+	if executor == executorSlurm {
+		return submitSweep(c, w, g, cells, dir)
+	}
 	if c.Bool("dry-run") {
 		for _, cell := range cells {
 			fmt.Fprintf(w, "%s\t%s\n", cell.ID, strings.Join(cell.Args, " "))
@@ -108,8 +128,8 @@ func sweepAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%d cells into %s\n", len(cells), dir)
 		return nil
 	}
-	if b := c.String("baseline"); b != "" && !hasArm(cells, b) {
-		return fmt.Errorf("--baseline %q: not a configuration of the grid", b)
+	if err := checkNoSlurmJobs(dir, w); err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -256,16 +276,7 @@ func dataDirIfSet(c *cli.Context) string {
 // run folder keeps a leftover cell and the next sweep apart.
 func execRunner(self, dataDir, device string) sweep.Runner {
 	return func(ctx context.Context, cell sweep.Cell, dir string, resume bool, log io.Writer) error {
-		args := []string{"-q", "--out", dir, "--device", device}
-		if dataDir != "" {
-			args = append(args, "--data-dir", dataDir)
-		}
-		if resume {
-			args = append(args, "train", "--resume", filepath.Join(dir, cell.ID))
-		} else {
-			args = append(args, "--seed", strconv.FormatInt(cell.Seed, 10), "train", "--name", cell.ID)
-			args = append(args, cell.Args...)
-		}
+		args := append(cellGlobals(dir, dataDir, device), sweep.TrainArgs(cell, dir, resume)...)
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stdout, cmd.Stderr = log, log
 		// Cells run in their own process group, so a Ctrl-C at the terminal
