@@ -92,6 +92,9 @@ func Submit(ctx context.Context, sl Slurm, g Grid, cells []Cell, o SubmitOptions
 	if !filepath.IsAbs(o.Dir) {
 		return sub, Plan{}, fmt.Errorf("sweep folder %s: want an absolute path", o.Dir)
 	}
+	if err := o.Slurm.Check(); err != nil {
+		return sub, Plan{}, err
+	}
 	if err := os.MkdirAll(filepath.Join(o.Dir, SlurmDir), 0o755); err != nil {
 		return sub, Plan{}, err
 	}

@@ -119,6 +119,9 @@ func sweepAction(c *cli.Context) error {
 		return fmt.Errorf("--baseline %q: not a configuration of the grid", b)
 	}
 	if executor == executorSlurm {
+		if c.IsSet("jobs") {
+			return errors.New("--jobs is the local executor's: on Slurm, --max-parallel caps the tasks running at once")
+		}
 		return submitSweep(c, w, g, cells, dir)
 	}
 	if c.Bool("dry-run") {
