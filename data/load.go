@@ -96,8 +96,10 @@ func canonical(name string) string {
 }
 
 // Load returns the train and test sets called name (see Names). Images are
-// scaled to [0,1] and flattened (Shape keeps the image shape). Missing files
-// give an error naming the path and the `plastic data fetch` command.
+// scaled to [0,1] and flattened (Shape keeps the image shape); Files says
+// which files were read. Missing files give an error naming the path and
+// the `plastic data fetch` command; test images of another shape than the
+// training images are an error. MNIST: see FindMNIST and ModuleFallback.
 func Load(name string, o Options) (train, test *Set, err error) {
 	name = canonical(name)
 	if o.Dir == "" {
@@ -107,7 +109,7 @@ func Load(name string, o Options) (train, test *Set, err error) {
 	case "mnist":
 		dir, ok := FindMNIST(o.Dir)
 		if !ok {
-			return nil, nil, missingFileError("mnist", filepath.Join(o.Dir, "mnist", idxFiles.trainImages+".gz"))
+			return nil, nil, mnistDirError(o.Dir)
 		}
 		train, test, err = loadIDXDir("mnist", dir)
 	case "fashion-mnist":

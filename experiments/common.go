@@ -32,6 +32,9 @@ type Env struct {
 	// Metrics, when set, receives one metrics line per measurement (the
 	// run's metrics.jsonl); experiments call it from one goroutine.
 	Metrics func(map[string]float64) error
+	// Cells, when set, runs the units of Fig. 3 and Table 2 (learned
+	// rules, re-trainings, seeds) elsewhere; see Cells.
+	Cells Cells
 }
 
 func (e Env) check() error {

@@ -135,6 +135,12 @@ func LoadCheckpoint(path string, m Classifier, trainer any, opt StateLoader) err
 	if err != nil {
 		return err
 	}
+	return DecodeCheckpoint(raw, path, m, trainer, opt)
+}
+
+// DecodeCheckpoint is LoadCheckpoint of the bytes of a checkpoint file;
+// path names it in errors.
+func DecodeCheckpoint(raw []byte, path string, m Classifier, trainer any, opt StateLoader) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, a...))
 	}

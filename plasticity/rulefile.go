@@ -64,6 +64,9 @@ func UnmarshalRules(b []byte, name string) (*RuleSet, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("rule file %s: %w", name, err)
 	}
+	if err := checkRuleFile(b, name, f.Eta); err != nil {
+		return nil, err
+	}
 	if f.Format != RuleFileFormat {
 		return nil, fmt.Errorf("rule file %s: format %q, want %q", name, f.Format, RuleFileFormat)
 	}

@@ -72,6 +72,7 @@ func loadData(c *cli.Context) (*data.Set, *data.Set, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--data=%s: %w", name, err)
 	}
+	logDataFiles(c, tr, te)
 	if !data.IsGenerated(name) && n > 0 && n < tr.N {
 		// The paper's protocol: a seeded random subset (e.g. 10,000 of
 		// MNIST's 60,000), its indices kept in the run folder.
