@@ -12,6 +12,13 @@
 // Every example of the training set is used each epoch (the last batch is
 // partial when the batch size does not divide it, as PyTorch's default).
 //
+// Checkpoints: the Trainer is also a train.EpochHook that writes the
+// checkpoint of the epoch. Put it among the hooks after the run record, so
+// the epoch's metrics line is on disk before the checkpoint that makes a
+// resume skip that epoch: a crash between the two leaves the line and the
+// previous checkpoint, and the resume (which drops the lines of the epochs
+// it does again, run.Rewind) writes the line once more, identical.
+//
 // Device backend: with Config.Device set, the same task trains on the
 // device (device.go): parameters, gradients, batch-norm statistics,
 // optimizer state and the test set live there for the whole run; a step
@@ -46,7 +53,8 @@ type Config struct {
 	Augment *data.Augment
 	// EvalBatch is the batch size of evaluation (BatchSize when 0).
 	EvalBatch int
-	// Checkpoint is the path written after every epoch ("" = none).
+	// Checkpoint is the path written after every epoch by the trainer's
+	// OnEpochEnd hook ("" = none).
 	Checkpoint string
 	// Device, when not nil, trains on that device (a GPU, or the emulator
 	// in tests) instead of the CPU.
@@ -69,7 +77,11 @@ type Trainer struct {
 	// epoch accumulators
 	lossSum       float64
 	correct, seen int
+	lastTestLoss  float64
 	State         State
+	// Saved is the epoch of the checkpoint last written or resumed from
+	// (0: none).
+	Saved int
 
 	dev *deviceRun // nil: the CPU
 }
@@ -241,12 +253,23 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 	t.State.Epoch = s.Epoch
 	m["best_test_accuracy"] = t.State.BestAccuracy
 	m["best_epoch"] = float64(t.State.BestEpoch)
-	if t.cfg.Checkpoint != "" && !math.IsNaN(testLoss) {
-		if err := t.SaveCheckpoint(t.cfg.Checkpoint); err != nil {
-			return nil, err
-		}
-	}
+	t.lastTestLoss = testLoss
 	return m, nil
+}
+
+// OnEpochEnd writes the checkpoint of the epoch just evaluated to
+// Config.Checkpoint (nothing when it is empty, or when the test loss is
+// NaN: a diverged epoch never replaces good weights). Pass the trainer
+// among train.Run's hooks after the run record (see the package doc).
+func (t *Trainer) OnEpochEnd(s *train.State) error {
+	if t.cfg.Checkpoint == "" || math.IsNaN(t.lastTestLoss) || t.State.Epoch != s.Epoch {
+		return nil
+	}
+	if err := t.SaveCheckpoint(t.cfg.Checkpoint); err != nil {
+		return err
+	}
+	t.Saved = s.Epoch
+	return nil
 }
 
 // Evaluate returns the mean cross-entropy and the accuracy (a fraction) of
@@ -333,7 +356,7 @@ func (t *Trainer) Resume(path string) (startEpoch int, err error) {
 	if st.Epoch < 1 || st.Epoch > t.cfg.Epochs {
 		return 0, fmt.Errorf("checkpoint %s is of epoch %d, outside 1..%d", path, st.Epoch, t.cfg.Epochs)
 	}
-	t.State = st
+	t.State, t.Saved = st, st.Epoch
 	t.Opt.SetTotalEpochs(t.cfg.Epochs)
 	if t.dev != nil {
 		if err := t.dev.upload(); err != nil {

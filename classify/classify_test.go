@@ -107,7 +107,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		dir := t.TempDir()
 		full := newTrainer(t, opt, 0.01, 4, filepath.Join(dir, "full.bin"))
 		recFull := &recorder{}
-		if err := train.Run(context.Background(), full, train.Options{Hooks: []any{recFull}}); err != nil {
+		if err := train.Run(context.Background(), full, train.Options{Hooks: []any{recFull, full}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -115,7 +115,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		first := newTrainer(t, opt, 0.01, 4, part)
 		ctx, cancel := context.WithCancel(context.Background())
 		recPart := &recorder{}
-		err := train.Run(ctx, first, train.Options{Hooks: []any{recPart, stopAfter{2, cancel}}})
+		err := train.Run(ctx, first, train.Options{Hooks: []any{recPart, first, stopAfter{2, cancel}}})
 		if !errors.Is(err, train.ErrInterrupted) {
 			t.Fatalf("%s: want an interruption, got %v", opt, err)
 		}
@@ -124,7 +124,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if err != nil || start != 3 {
 			t.Fatalf("%s: resume: start %d, %v", opt, start, err)
 		}
-		if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start, Hooks: []any{recPart}}); err != nil {
+		if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start, Hooks: []any{recPart, resumed}}); err != nil {
 			t.Fatal(err)
 		}
 		if len(recPart.epochs) != 4 {
@@ -149,7 +149,7 @@ func TestDivergingLRFails(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "ckpt.bin")
 	tr := newTrainer(t, "sgd", 1e9, 5, ckpt)
-	err := train.Run(context.Background(), tr, train.Options{Hooks: []any{train.NaNCheck{}}})
+	err := train.Run(context.Background(), tr, train.Options{Hooks: []any{train.NaNCheck{}, tr}})
 	if !errors.Is(err, train.ErrDiverged) {
 		t.Fatalf("want ErrDiverged, got %v", err)
 	}

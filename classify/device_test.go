@@ -179,7 +179,7 @@ func TestDeviceRunMatchesCPUAndResumes(t *testing.T) {
 	run := func(c Config, hooks ...any) (*Trainer, *recorder, error) {
 		tr := deviceTrainer(t, mlpModel, cfg, trainSet, testSet, c)
 		rec := &recorder{}
-		err := train.Run(context.Background(), tr, train.Options{Hooks: append([]any{rec}, hooks...)})
+		err := train.Run(context.Background(), tr, train.Options{Hooks: append([]any{rec, tr}, hooks...)})
 		return tr, rec, err
 	}
 	base := Config{Epochs: 2, BatchSize: 32, Seed: 9}
@@ -214,7 +214,7 @@ func TestDeviceRunMatchesCPUAndResumes(t *testing.T) {
 	part.Device, part.Checkpoint = dev, filepath.Join(dir, "part.bin")
 	ctx, cancel := context.WithCancel(context.Background())
 	first := deviceTrainer(t, mlpModel, cfg, trainSet, testSet, part)
-	if err := train.Run(ctx, first, train.Options{Hooks: []any{stopAfter{1, cancel}}}); !errors.Is(err, train.ErrInterrupted) {
+	if err := train.Run(ctx, first, train.Options{Hooks: []any{first, stopAfter{1, cancel}}}); !errors.Is(err, train.ErrInterrupted) {
 		t.Fatalf("want an interruption, got %v", err)
 	}
 	resumed := deviceTrainer(t, mlpModel, cfg, trainSet, testSet, part)
@@ -222,7 +222,7 @@ func TestDeviceRunMatchesCPUAndResumes(t *testing.T) {
 	if err != nil || start != 2 {
 		t.Fatalf("resume: %d %v", start, err)
 	}
-	if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start}); err != nil {
+	if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start, Hooks: []any{resumed}}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(full.Checkpoint)

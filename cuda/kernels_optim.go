@@ -140,15 +140,14 @@ extern "C" __global__ void pl_opt_adam(int nchunks, const int* ch, const int* fl
 }
 
 /* Diagnostics of a baseline step (one thread): skipped steps count, else
-   the global norms (u2 scaled by u2scale = 1/bc1^2 for Adam). */
+   the epoch's sums of squares: dg[2] g, dg[3] p (before the step), dg[4]
+   and dg[5] the update (scaled by u2scale = 1/bc1^2 for Adam). */
 extern "C" __global__ void pl_opt_base_diag(int nseg, const int* flag, const float* st, float u2scale, double* dg) {
 	if (threadIdx.x != 0 || blockIdx.x != 0) return;
 	if (flag[0]) { dg[1] += 1.0; return; }
 	double g2 = 0, p2 = 0, u2 = 0;
 	for (int s = 0; s < nseg; s++) { g2 += st[OPT_NS * s + 1]; p2 += st[OPT_NS * s + 25]; u2 += (double)st[OPT_NS * s + 4] * u2scale; }
-	double gn = sqrt(g2), un = sqrt(u2);
-	dg[0] += 1.0; dg[2] += gn; dg[3] += sqrt(p2); dg[5] += un; dg[4] += un;
-	dg[8] += gn == 0.0 ? 0.0 : un / gn; dg[9] += 1.0;
+	dg[0] += 1.0; dg[2] += g2; dg[3] += p2; dg[4] += u2; dg[5] += u2;
 }
 
 /* NeuroPlastic pass 1 (steps 1-2): a = td*a + otd*|g|, m = md*m + omd*g,
@@ -198,7 +197,7 @@ __device__ np_coef np_consts(const float* st, int n, int rule, int paramWise, fl
 /* NeuroPlastic pass 2: alpha per element and the first stage of the
    variant (0 classic, 1 bounded residual, 2 orthogonal residual, 3 hybrid
    base), with the alpha statistics and the controller signal.
-   classic:    u = alpha*g (+ wd*p coupled) into s1; slots 4 u^2, 5 (alpha g)^2, 8 (alpha g - g)^2
+   classic:    u = alpha*g (+ wd*p coupled) into s1; slots 4 u^2, 5 (alpha g)^2, 8 ((alpha - ag) g)^2
    bounded:    d = (alpha-1)*g into s1; slot 14 d^2
    orthogonal: x = (alpha-ag)*g (0 if not finite) into s1; slots 14 x^2, 15 x*g
    hybrid:     base (adamw: bias-corrected Adam direction; else heavy-ball
@@ -230,7 +229,7 @@ extern "C" __global__ void pl_np_pass2(int nchunks, const int* ch, const int* sg
 				}
 			}
 			if (variant == 0) {
-				float u = al * gi, dl = u - gi;
+				float u = al * gi, dl = (al - ag) * gi;
 				q2 += dl * dl; q1 += u * u;
 				if (coupled) u += wd * p[i];
 				q0 += u * u;
@@ -284,10 +283,11 @@ extern "C" __global__ void pl_np_pass2(int nchunks, const int* ch, const int* sg
    stage 1, bounded: f = limit(||d||, resMax*||g||, 1e-12) -> slot 17, delta^2 -> slot 8
    stage 1, orthogonal: skip = ||g||^2 <= eps -> slot 19, projection c = <x,g>/(||g||^2+eps) -> slot 18
    stage 2, orthogonal: nf = ||g||/(||o||+eps) (match, ||o|| > eps) else 1; kk = lambda*sched*nf;
-            coef = kk*limit(kk*||o||, orthMax*||g||, eps) -> slot 17; ||o||^2 nf^2 -> 20; coef^2 ||o||^2 -> 21 and 8
+            ||o||^2 nf^2 -> 20; <o,g> nf -> 21; coef = kk*limit(kk*||o||, orthMax*||g||, eps) -> slot 17;
+            delta^2 = coef^2 ||o||^2 -> 8
    stage 1, hybrid: gate = strength*phase*layer gate -> slot 18; tf = clamp(||p||/(||base||+1e-12), 0.5, 1.5) - 1 -> slot 19
    stage 2, hybrid: f = limit(||d||, maxRatio*||base||, 1e-12) -> slot 17, delta^2 -> slot 8
-   (slot 16 holds ||o||^2 or ||d||^2 of the second element-wise stage) */
+   (slot 16 holds ||o||^2 or ||d||^2 of the second element-wise stage, 17 <o,g>) */
 extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* flag, float* st, int variant, int stage, float ratio, float lambda, float sched, int match, float strength, float phase) {
 	if (flag[0]) return;
 	const float eps = 1e-8f;
@@ -308,7 +308,7 @@ extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* f
 			float nf = (match && on > eps) ? gn / (on + eps) : 1.0f;
 			float kk = lambda * sched * nf, lim = ratio * gn, x = kk * on;
 			float coef = kk * (x > lim ? lim / (x + eps) : 1.0f);
-			q[17] = coef; q[20] = nf * nf * q[16]; q[21] = coef * coef * q[16]; q[8] = q[21];
+			q[20] = nf * nf * q[16]; q[21] = nf * q[17]; q[17] = coef; q[8] = coef * coef * q[16];
 		} else if (stage == 1) {
 			float bn = sqrtf(q[14]);
 			q[18] = strength * phase * sf[2 * s + 1];
@@ -322,7 +322,7 @@ extern "C" __global__ void pl_np_factors(int nseg, const float* sf, const int* f
 }
 
 /* NeuroPlastic second element-wise stage: orthogonal: o = x - c*g (unless
-   skipped) into s1, slot 16 o^2; hybrid: d = (alpha-1)*X*gate into s1,
+   skipped) into s1, slots 16 o^2, 17 o.g; hybrid: d = (alpha-1)*X*gate into s1,
    slot 16 d^2, X = base (target 0 gain), the base's own momentum (1:
    bm/bc1 for adamw, bm for sgd_momentum) or tf*base (2 trust). */
 extern "C" __global__ void pl_np_stage2(int nchunks, const int* ch, const int* flag, const float* st, int variant, int target, int adam, float bc1, const float* g, const float* s2, const float* bm, float* s1, float* pt) {
@@ -330,11 +330,11 @@ extern "C" __global__ void pl_np_stage2(int nchunks, const int* ch, const int* f
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int seg = ch[4 * c], lo = ch[4 * c + 1], hi = ch[4 * c + 2];
 		const float* q = st + OPT_NS * seg;
-		float s = 0.0f;
+		float s = 0.0f, og = 0.0f;
 		if (variant == 2) {
 			if (q[19] == 0.0f) {
 				float cc = q[18];
-				for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) { float o = s1[i] - cc * g[i]; s1[i] = o; s += o * o; }
+				for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) { float o = s1[i] - cc * g[i]; s1[i] = o; s += o * o; og += o * g[i]; }
 			}
 		} else {
 			float gate = q[18], tf = q[19];
@@ -347,31 +347,32 @@ extern "C" __global__ void pl_np_stage2(int nchunks, const int* ch, const int* f
 				s1[i] = d; s += d * d;
 			}
 		}
-		block_reduce_n(&s, 1, -1, -1);
-		if (threadIdx.x == 0) pt[OPT_NQ * c + 16] = s;
+		float v[2] = {s, og};
+		block_reduce_n(v, 2, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c + 16] = v[0]; pt[OPT_NQ * c + 17] = v[1]; }
 	}
 }
 
 /* NeuroPlastic finish of the residual and hybrid variants:
    u = x + f*s1 (+ wd*p when coupled) into s1 with x = g (residuals) or the
-   base s2 (hybrid) and f = slot 17; slots 5 (x + f s1)^2, 4 u^2, 6 u.g. */
+   base s2 (hybrid) and f = slot 17; slots 5 (x + f s1)^2, 4 u^2. */
 extern "C" __global__ void pl_np_finish(int nchunks, const int* ch, const int* flag, const float* st, int hybrid, int coupled, float wd, const float* g, const float* s2, const float* p, float* s1, float* pt) {
 	if (flag[0]) return;
 	for (int c = blockIdx.x; c < nchunks; c += gridDim.x) {
 		int seg = ch[4 * c], lo = ch[4 * c + 1], hi = ch[4 * c + 2];
 		float f = st[OPT_NS * seg + 17];
-		float sr = 0.0f, su = 0.0f, sug = 0.0f;
+		float sr = 0.0f, su = 0.0f;
 		for (int i = lo + threadIdx.x; i < hi; i += blockDim.x) {
 			float x = hybrid ? s2[i] : g[i];
 			float u = x + f * s1[i];
-			sr += u * u; sug += u * g[i];
+			sr += u * u;
 			if (coupled) u += wd * p[i];
 			su += u * u;
 			s1[i] = u;
 		}
-		float v[3] = {sr, su, sug};
-		block_reduce_n(v, 3, -1, -1);
-		if (threadIdx.x == 0) { pt[OPT_NQ * c + 5] = v[0]; pt[OPT_NQ * c + 4] = v[1]; pt[OPT_NQ * c + 6] = v[2]; }
+		float v[2] = {sr, su};
+		block_reduce_n(v, 2, -1, -1);
+		if (threadIdx.x == 0) { pt[OPT_NQ * c + 5] = v[0]; pt[OPT_NQ * c + 4] = v[1]; }
 	}
 }
 
@@ -379,7 +380,8 @@ extern "C" __global__ void pl_np_finish(int nchunks, const int* ch, const int* f
    slot 7 / n (0 in grad-only mode or when not finite), multiplier
    clamp(1 + alpha*mean signal of its scope, lo, hi) -> slot 22 (1 when
    off or outside classifier_only's scope); mode 0 off, 1 global,
-   2 per_group, 3 classifier_only. Adds to the controller diagnostics. */
+   2 per_group, 3 classifier_only. Adds to the controller diagnostics
+   (a multiplier within 1e-9 of a clamp counts as clamped). */
 extern "C" __global__ void pl_np_control(int nseg, const int* sg, const int* cg, const int* flag, float* st, int mode, int gradOnly, float alpha, float lo, float hi, double* dg) {
 	if (threadIdx.x != 0 || blockIdx.x != 0 || flag[0]) return;
 	if (mode == 0) { for (int s = 0; s < nseg; s++) st[OPT_NS * s + 22] = 1.0f; return; }
@@ -399,6 +401,8 @@ extern "C" __global__ void pl_np_control(int nseg, const int* sg, const int* cg,
 		st[OPT_NS * s + 22] = (float)m;
 		dg[16] += 1; dg[17] += sig; dg[18] = fmin(dg[18], sig); dg[19] = fmax(dg[19], sig);
 		dg[20] += m; dg[21] = fmin(dg[21], m); dg[22] = fmax(dg[22], m);
+		if (m <= (double)lo + 1e-9) dg[23] += 1;
+		if (m >= (double)hi - 1e-9) dg[24] += 1;
 	}
 }
 
@@ -432,36 +436,30 @@ extern "C" __global__ void pl_np_apply(int nchunks, const int* ch, const int* sg
 }
 
 /* Diagnostics of a NeuroPlastic step (one thread), as the CPU optimizer
-   accumulates them: dg[0] steps, 1 skipped, 2.. global norms and ratios,
-   10.. alpha statistics, 23.. orthogonal-residual statistics (orth != 0). */
-extern "C" __global__ void pl_np_diag(int nseg, const int* sg, const float* sf, const int* flag, const float* st, float maxNorm, float rate, float target, float wd, int orth, double* dg) {
+   accumulates them (sums of squares over the epoch's steps): dg[0] steps,
+   1 skipped, 2 g, 3 p after the decoupled decay, 4 raw update (with
+   coupled decay), 5 effective update, 6 delta, 7 wd*p (not for the
+   sgd_momentum base, wdOut = 0); 10.. alpha statistics; 25.. orthogonal
+   residual (orth != 0). */
+extern "C" __global__ void pl_np_diag(int nseg, const int* sg, const float* sf, const int* flag, const float* st, float lr, float maxNorm, float rate, float target, float wd, int decoupled, int wdOut, int orth, double* dg) {
 	if (threadIdx.x != 0 || blockIdx.x != 0) return;
 	if (flag[0]) { dg[1] += 1.0; return; }
 	const double eps = 1e-8;
-	double g2 = 0, p2 = 0, raw2 = 0, eff2 = 0, del2 = 0, os2 = 0, oo2 = 0, od2 = 0, osg = 0, oug = 0, og2 = 0;
 	for (int s = 0; s < nseg; s++) {
 		const float* q = st + OPT_NS * s;
 		double n = sg[4 * s + 1], u2 = q[4], norm = sqrt(u2);
 		double clip = norm > maxNorm ? maxNorm / (norm + eps) : 1.0;
 		double rms = sqrt(clip * clip * u2 / n + eps);
 		double gain = fmin(fmax(1.0 + rate * ((double)target * sf[2 * s] - rms), 0.5), 1.5);
-		double e = q[22] * clip * gain;
-		g2 += q[1]; p2 += q[25]; raw2 += q[5]; eff2 += e * e * u2; del2 += q[8];
-		if (orth) {
-			os2 += q[14]; oo2 += q[20]; od2 += q[21]; osg += q[15]; oug += q[6]; og2 += q[1];
-			dg[29] += 1; dg[30] += q[19];
-		}
+		double mult = q[22], e = mult * clip * gain;
+		double dec = (decoupled && wd > 0.0f) ? (double)lr * mult * wd : 0.0;
+		dg[2] += q[1]; dg[3] += (1 - dec) * (1 - dec) * q[25]; dg[4] += u2; dg[5] += e * e * u2; dg[6] += q[8];
+		if (wdOut && wd > 0.0f) dg[7] += (double)wd * wd * q[25];
+		if (orth) { dg[25] += q[14]; dg[26] += q[20]; dg[27] += q[15]; dg[28] += q[21]; dg[29] += 1; dg[30] += q[19]; }
 		dg[10] += n; dg[11] += q[9]; dg[12] += q[10]; dg[13] += q[11];
 		dg[14] = fmin(dg[14], (double)q[12]); dg[15] = fmax(dg[15], (double)q[13]);
 	}
-	double gn = sqrt(g2), pn = sqrt(p2), rn = sqrt(raw2), en = sqrt(eff2);
-	dg[0] += 1; dg[2] += gn; dg[3] += pn; dg[4] += rn; dg[5] += en; dg[6] += sqrt(del2); dg[7] += wd * pn;
-	dg[8] += gn == 0.0 ? 0.0 : en / gn; dg[9] += rn == 0.0 ? 0.0 : en / rn;
-	if (orth) {
-		dg[23] += 1; dg[24] += sqrt(os2); dg[25] += sqrt(oo2); dg[26] += sqrt(od2);
-		double d1 = sqrt(os2 * og2), d2 = sqrt(raw2 * og2);
-		dg[27] += d1 == 0.0 ? 0.0 : osg / d1; dg[28] += d2 == 0.0 ? 0.0 : oug / d2;
-	}
+	dg[0] += 1;
 }
 `
 

@@ -1,9 +1,9 @@
 package cuda
 
 // Batched rule-based training: B independent simple RNNs of the plasticity
-// paper trained at once, one example each per step, all state resident on
-// the device (plasticity.DeviceTrainer drives it with the CPU engine's
-// semantics).
+// paper (docs/plasticity-rules.md) trained at once, one example each per
+// step, all state resident on the device (plasticity.DeviceTrainer drives
+// it with the CPU engine's semantics).
 //
 // Layout (row-major, network b's block at offset b*stride):
 //

@@ -170,13 +170,10 @@ func (o *Baseline) Step(vgs []gorgonia.ValueGrad) error {
 	}
 	d := &o.diag
 	d.steps++
-	gn, un := math.Sqrt(sg2), math.Sqrt(su2)
-	d.gradNorm += gn
-	d.paramNorm += math.Sqrt(sp2)
-	d.effNorm += un
-	d.rawNorm += un
-	d.effOverGrad += ratio(un, gn)
-	d.effOverRaw++
+	d.grad2 += sg2
+	d.param2 += sp2
+	d.eff2 += su2
+	d.raw2 += su2
 	return nil
 }
 

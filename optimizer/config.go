@@ -77,8 +77,8 @@ const (
 	ScheduleCosine   = "cosine"
 )
 
-// NPConfig holds every option of the NeuroPlastic rule
-// (shared/spec/neuroplastic.md); DefaultConfig gives the spec defaults.
+// NPConfig holds every option of the NeuroPlastic rule (docs/neuroplastic.md);
+// DefaultConfig gives the reference's defaults.
 // Each field names its command-line flag.
 type NPConfig struct {
 	Mode string // --np-mode: rule_based | ablation_grad_only
@@ -123,7 +123,7 @@ type NPConfig struct {
 	LayerScope         string  // --np-layer-scope: all | conv_only | classifier_only (head_only) | early_blocks | late_blocks (late)
 	PhaseScope         string  // --np-phase-scope: full | early | middle | late
 	ModulationScope    string  // --np-modulation-scope: alias, sets the layer scope when that is "all"
-	ModulationSchedule string  // --np-modulation-schedule: none | warmup | late; alias, sets the phase scope (early/late) when that is "full"
+	ModulationSchedule string  // --np-modulation-schedule: none (= constant, the reference's spelling) | warmup | late; alias, sets the phase scope (early/late) when that is "full"
 	BaseMomentum       float64 // --np-base-momentum (0.9)
 	BaseBeta2          float64 // --np-base-beta2 (0.999)
 
@@ -134,6 +134,12 @@ type NPConfig struct {
 	OrthogonalMaxRatio float64 // --np-orthogonal-max-ratio (0.5)
 	OrthogonalNorm     string  // --np-orthogonal-norm: none | match_grad_norm
 	OrthogonalSchedule string  // --np-orthogonal-schedule: constant | late | cosine
+
+	// TotalEpochs fixes total_epochs in progress = epoch/total_epochs (phase
+	// scopes, orthogonal schedules): 0 = the trainer's number of epochs
+	// (SetTotalEpochs); N >= 1 = N whatever the trainer says. 1 reproduces the
+	// authors' runner, which never sets it (progress = epoch).
+	TotalEpochs int // --np-total-epochs (0)
 }
 
 // Config selects and configures one optimizer.
@@ -150,7 +156,7 @@ type Config struct {
 	NP NPConfig
 }
 
-// DefaultConfig returns NeuroPlastic with the spec defaults and the usual
+// DefaultConfig returns NeuroPlastic with the reference's defaults and the usual
 // PyTorch defaults for the baselines (momentum 0.9, betas 0.9/0.999, eps 1e-8).
 func DefaultConfig() Config {
 	return Config{
@@ -324,6 +330,9 @@ func (n *NPConfig) validate() error {
 	if n.WarmupEpochs < 0 {
 		return fmt.Errorf("invalid --np-warmup-epochs %d: must be >= 0", n.WarmupEpochs)
 	}
+	if n.TotalEpochs < 0 {
+		return fmt.Errorf("invalid --np-total-epochs %d: must be >= 0 (0 = the trainer's epochs)", n.TotalEpochs)
+	}
 	if err := oneOf("np-lr-controller", n.Controller, ControllerOff, ControllerGlobal, ControllerPerGroup, ControllerClassifierOnly); err != nil {
 		return err
 	}
@@ -343,7 +352,7 @@ func (n *NPConfig) validate() error {
 	if err := oneOf("np-phase-scope", n.PhaseScope, PhaseFull, PhaseEarly, PhaseMiddle, PhaseLate); err != nil {
 		return err
 	}
-	if err := oneOf("np-modulation-schedule", n.ModulationSchedule, "none", "warmup", "late"); err != nil {
+	if err := oneOf("np-modulation-schedule", n.ModulationSchedule, "none", "constant", "warmup", "late"); err != nil {
 		return err
 	}
 	if err := oneOf("np-residual", n.Residual, ResidualNone, ResidualBounded, ResidualOrthogonal); err != nil {

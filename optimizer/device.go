@@ -54,11 +54,11 @@ type DeviceTensor struct {
 
 // Statistics slots per tensor (cuda/kernels_optim.go).
 const (
-	slotAbsG, slotG2, slotA, slotR  = 0, 1, 2, 3
-	slotU2, slotRaw2, slotUG, slotS = 4, 5, 6, 7
-	slotDelta2, slotAlpha           = 8, 9
-	slotX2, slotXG, slotStage2      = 14, 15, 16
-	slotP2                          = 25
+	slotAbsG, slotG2, slotA, slotR = 0, 1, 2, 3
+	slotU2, slotRaw2, slotS        = 4, 5, 7
+	slotDelta2, slotAlpha          = 8, 9
+	slotX2, slotXG, slotStage2     = 14, 15, 16
+	slotP2                         = 25
 )
 
 // NewDevice prepares host's steps on the device for the parameters p and
@@ -359,7 +359,8 @@ func (d *Device) npSteps() []func() error {
 		func() error {
 			return c.Launch("pl_np_pass2", d.chunks(), int32(d.nchunks), d.ch.Ptr(), d.sg.Ptr(), d.flag.Ptr(), d.st.Ptr(), int32(variant), i32(rule),
 				i32(np.ParamWise), f(np.WeightActivity), f(np.WeightGrad), f(np.WeightMemory), f(np.MinAlpha), f(np.MaxAlpha), f(gs),
-				f(np.MinAlpha*1.05), f(np.MaxAlpha*0.95), f(histBins/(np.MaxAlpha-np.MinAlpha)), i32(ctrl), i32(coupled), f(wd),
+				f(np.MinAlpha+nearFrac*(np.MaxAlpha-np.MinAlpha)+1e-6), f(np.MaxAlpha-nearFrac*(np.MaxAlpha-np.MinAlpha)-1e-6),
+				f(histBins/(np.MaxAlpha-np.MinAlpha)), i32(ctrl), i32(coupled), f(wd),
 				i32(np.HybridBase == BaseAdamW), f(b1), f(1-b1), f(b2), f(1-b2), f(bc1), f(bc2), f(b1), f(wd),
 				d.g.Ptr(), d.a.Ptr(), d.s1.Ptr(), d.p.Ptr(), d.s1.Ptr(), s2.Ptr(), bm.Ptr(), bv.Ptr(), d.pt.Ptr(), d.hist.Ptr())
 		},
@@ -369,14 +370,14 @@ func (d *Device) npSteps() []func() error {
 	case 1:
 		steps = append(steps, factors(1, np.ResidualMaxRatio), finish)
 	case 2:
-		steps = append(steps, factors(1, np.OrthogonalMaxRatio), stage2, func() error { return d.reduce(slotStage2, 1, -1, -1) },
+		steps = append(steps, factors(1, np.OrthogonalMaxRatio), stage2, func() error { return d.reduce(slotStage2, 2, -1, -1) },
 			factors(2, np.OrthogonalMaxRatio), finish)
 	case 3:
-		steps = append(steps, factors(1, np.ModulationMaxRatio), stage2, func() error { return d.reduce(slotStage2, 1, -1, -1) },
+		steps = append(steps, factors(1, np.ModulationMaxRatio), stage2, func() error { return d.reduce(slotStage2, 2, -1, -1) },
 			factors(2, np.ModulationMaxRatio), finish)
 	}
 	if variant != 0 {
-		steps = append(steps, func() error { return d.reduce(slotU2, 3, -1, -1) })
+		steps = append(steps, func() error { return d.reduce(slotU2, 2, -1, -1) })
 	}
 	steps = append(steps,
 		func() error {
@@ -389,8 +390,9 @@ func (d *Device) npSteps() []func() error {
 		},
 		func() error { return d.reduce(slotP2, 1, -1, -1) },
 		func() error {
-			return c.Launch("pl_np_diag", one, int32(d.nseg), d.sg.Ptr(), d.sf.Ptr(), d.flag.Ptr(), d.st.Ptr(), f(np.MaxUpdateNorm),
-				f(np.AdaptationRate), f(np.TargetRMS), f(wd), i32(np.Residual == ResidualOrthogonal), d.dg.Ptr())
+			return c.Launch("pl_np_diag", one, int32(d.nseg), d.sg.Ptr(), d.sf.Ptr(), d.flag.Ptr(), d.st.Ptr(), f(o.lr), f(np.MaxUpdateNorm),
+				f(np.AdaptationRate), f(np.TargetRMS), f(wd), i32(decoupled), i32(np.HybridBase != BaseSGDMomentum),
+				i32(np.Residual == ResidualOrthogonal), d.dg.Ptr())
 		},
 	)
 	return steps
@@ -442,16 +444,15 @@ func (d *Device) EpochDiagnostics() (Diagnostics, error) {
 	}
 	acc.reset()
 	acc.steps, acc.skipped = int(v[0]), int(v[1])
-	acc.gradNorm, acc.paramNorm, acc.rawNorm, acc.effNorm, acc.deltaNorm, acc.wdNorm = v[2], v[3], v[4], v[5], v[6], v[7]
-	acc.effOverGrad, acc.effOverRaw = v[8], v[9]
+	acc.grad2, acc.param2, acc.raw2, acc.eff2, acc.delta2, acc.wd2 = v[2], v[3], v[4], v[5], v[6], v[7]
 	if d.np != nil {
 		acc.alphaN, acc.alphaSum, acc.alphaSum2, acc.alphaNear, acc.alphaMin, acc.alphaMax = v[10], v[11], v[12], v[13], v[14], v[15]
 		for i := range acc.hist {
 			acc.hist[i] = float64(uint32(h[i]))
 		}
 		acc.ctrlN, acc.sigSum, acc.sigMin, acc.sigMax, acc.multSum, acc.multMin, acc.multMax = v[16], v[17], v[18], v[19], v[20], v[21], v[22]
-		acc.orthSteps, acc.orthS, acc.orthO, acc.orthD, acc.cosSG, acc.cosUG = int(v[23]), v[24], v[25], v[26], v[27], v[28]
-		acc.orthTensors, acc.orthSkips = v[29], v[30]
+		acc.clampLow, acc.clampHigh = v[23], v[24]
+		acc.orthS2, acc.orthO2, acc.orthSG, acc.orthOG, acc.orthTensors, acc.orthSkips = v[25], v[26], v[27], v[28], v[29], v[30]
 	}
 	if err := d.resetDiag(); err != nil {
 		return Diagnostics{}, err

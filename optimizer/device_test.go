@@ -194,6 +194,8 @@ func compareDevice(t *testing.T, cfg Config) {
 			tol = 1e-3
 		case "opt_delta_norm": // ||(alpha-1) g||: at alpha ~ 1 (scalar mode) float32 rounding of alpha dominates
 			tol += 1e-6 * cm["opt_grad_norm"]
+		case "opt_orth_cos_o_g": // 0 up to rounding (o is orthogonal to g)
+			tol = 1e-6
 		}
 		if gotv, ok := dm[k]; !ok || math.Abs(gotv-want) > tol {
 			t.Errorf("%s: device %v, cpu %v", k, dm[k], want)

@@ -6,23 +6,26 @@ import "math"
 // [min_alpha, max_alpha] (values outside go to the end bins).
 const histBins = 64
 
-// Diagnostics summarises one epoch of steps. Norms are global L2 norms over
-// all parameter tensors, averaged over the epoch's steps; alpha statistics
-// run over every coefficient of every step. Fields of NeuroPlastic-only
-// groups are zero (and left out of Map) when the group does not apply.
+// Diagnostics summarises one epoch of steps with the definitions of the
+// reference implementation: a norm is the square root of the sum, over the
+// epoch's steps and all parameter tensors, of the squared elements (so it
+// grows with the number of steps); the two ratios divide those epoch norms;
+// alpha statistics run over every coefficient of every step; controller
+// statistics over every tensor and step. Fields of NeuroPlastic-only groups
+// are zero (and left out of Map) when the group does not apply.
 type Diagnostics struct {
 	Optimizer string
 	Steps     int // steps applied this epoch
 	Skipped   int // steps skipped for non-finite gradients (--skip-nonfinite)
 
 	GradNorm        float64 // ||g||
-	ParamNorm       float64 // ||p|| before the step
-	RawUpdateNorm   float64 // ||u|| after the base/modulation, before controller, weight decay and stabilization
+	ParamNorm       float64 // ||p|| before the step (after decoupled weight decay)
+	RawUpdateNorm   float64 // ||u|| after the base/modulation and coupled weight decay, before the controller and stabilization
 	EffUpdateNorm   float64 // ||multiplier * stabilized u|| (baselines: the update direction, p -= lr*u)
-	DeltaNorm       float64 // ||u_raw - base||: what the plasticity changed (base = g for the classic base)
-	WeightDecayNorm float64 // ||wd * p||
-	EffOverGrad     float64 // mean of ||u_eff|| / ||g||
-	EffOverRaw      float64 // mean of ||u_eff|| / ||u_raw||
+	DeltaNorm       float64 // ||plasticity delta||: (alpha-ag)*g for the classic base, d for the residual and hybrid variants
+	WeightDecayNorm float64 // ||wd * p|| (0 for the sgd_momentum base, whose decay is inside the base)
+	EffOverGrad     float64 // EffUpdateNorm / GradNorm
+	EffOverRaw      float64 // EffUpdateNorm / RawUpdateNorm
 
 	HasAlpha       bool
 	AlphaMean      float64
@@ -30,7 +33,7 @@ type Diagnostics struct {
 	AlphaMedian    float64 // from a 64-bin histogram over [min_alpha, max_alpha] of every 32nd coefficient
 	AlphaMin       float64
 	AlphaMax       float64
-	AlphaNearBound float64 // fraction with alpha <= 1.05*min_alpha or alpha >= 0.95*max_alpha
+	AlphaNearBound float64 // fraction within 5% of the range (max_alpha-min_alpha) of either bound
 
 	HasController bool
 	SignalMean    float64 // controller signal per tensor and step
@@ -39,13 +42,14 @@ type Diagnostics struct {
 	MultMean      float64 // learning-rate multiplier per tensor and step
 	MultMin       float64
 	MultMax       float64
+	ClampLow      float64 // fraction of tensor-steps with the multiplier at its lower clamp
+	ClampHigh     float64 // ... at its upper clamp
 
 	HasOrthogonal bool
 	OrthSNorm     float64 // ||s||, s = (alpha-ag)*g
-	OrthONorm     float64 // ||o||, the part of s orthogonal to g (after normalisation)
-	OrthDNorm     float64 // ||d|| after lambda, schedule and ratio limit
-	OrthCosSG     float64 // cos(s, g) before projection
-	OrthCosUG     float64 // cos(u, g) of the final residual update
+	OrthONorm     float64 // ||o||, the part of s orthogonal to g (after normalisation; 0 when skipped)
+	OrthCosSG     float64 // <g,s> / (||g|| ||s||) over the epoch
+	OrthCosOG     float64 // <g,o> / (||g|| ||o||) over the epoch (0 up to rounding)
 	OrthSkipFrac  float64 // fraction of tensor-steps with ||g||^2 <= eps
 }
 
@@ -78,34 +82,34 @@ func (d Diagnostics) Map() map[string]float64 {
 		m["opt_lr_mult_mean"] = d.MultMean
 		m["opt_lr_mult_min"] = d.MultMin
 		m["opt_lr_mult_max"] = d.MultMax
+		m["opt_lr_clamp_low"] = d.ClampLow
+		m["opt_lr_clamp_high"] = d.ClampHigh
 	}
 	if d.HasOrthogonal {
 		m["opt_orth_s_norm"] = d.OrthSNorm
 		m["opt_orth_o_norm"] = d.OrthONorm
-		m["opt_orth_d_norm"] = d.OrthDNorm
 		m["opt_orth_cos_s_g"] = d.OrthCosSG
-		m["opt_orth_cos_u_g"] = d.OrthCosUG
+		m["opt_orth_cos_o_g"] = d.OrthCosOG
 		m["opt_orth_skip_frac"] = d.OrthSkipFrac
 	}
 	return m
 }
 
-// diagAcc accumulates one epoch.
+// diagAcc accumulates one epoch: sums of squares for the norms.
 type diagAcc struct {
 	steps, skipped int
 
-	gradNorm, paramNorm, rawNorm, effNorm, deltaNorm, wdNorm float64
-	effOverGrad, effOverRaw                                  float64
+	grad2, param2, raw2, eff2, delta2, wd2 float64
 
 	alphaN, alphaSum, alphaSum2, alphaNear float64
 	alphaMin, alphaMax                     float64
 	hist                                   [histBins]float64
 
 	ctrlN, sigSum, sigMin, sigMax, multSum, multMin, multMax float64
+	clampLow, clampHigh                                      float64
 
-	orthSteps                         int
-	orthS, orthO, orthD, cosSG, cosUG float64
-	orthTensors, orthSkips            float64
+	orthS2, orthO2, orthSG, orthOG float64
+	orthTensors, orthSkips         float64
 }
 
 func (a *diagAcc) reset() {
@@ -131,8 +135,16 @@ func (a *diagAcc) addAlpha(s *alphaStats) {
 	}
 }
 
-func (a *diagAcc) addCtrl(signal, mult float64) {
+// addCtrl records one tensor's controller signal and multiplier; lo and hi
+// are the clamps (a multiplier within 1e-9 of one counts as clamped).
+func (a *diagAcc) addCtrl(signal, mult, lo, hi float64) {
 	a.ctrlN++
+	if mult <= lo+1e-9 {
+		a.clampLow++
+	}
+	if mult >= hi-1e-9 {
+		a.clampHigh++
+	}
 	a.sigSum += signal
 	a.sigMin = min(a.sigMin, signal)
 	a.sigMax = max(a.sigMax, signal)
@@ -141,26 +153,18 @@ func (a *diagAcc) addCtrl(signal, mult float64) {
 	a.multMax = max(a.multMax, mult)
 }
 
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / b
-}
+// ratio is a/max(b, 1e-12), the reference's guard.
+func ratio(a, b float64) float64 { return a / max(b, 1e-12) }
 
 // result turns the accumulators into Diagnostics; lo/hi are the alpha bounds.
 func (a *diagAcc) result(name string, np, ctrl, orth bool, lo, hi float64) Diagnostics {
 	d := Diagnostics{Optimizer: name, Steps: a.steps, Skipped: a.skipped}
+	d.GradNorm, d.ParamNorm = math.Sqrt(a.grad2), math.Sqrt(a.param2)
+	d.RawUpdateNorm, d.EffUpdateNorm = math.Sqrt(a.raw2), math.Sqrt(a.eff2)
+	d.DeltaNorm, d.WeightDecayNorm = math.Sqrt(a.delta2), math.Sqrt(a.wd2)
 	if a.steps > 0 {
-		s := float64(a.steps)
-		d.GradNorm = a.gradNorm / s
-		d.ParamNorm = a.paramNorm / s
-		d.EffUpdateNorm = a.effNorm / s
-		d.RawUpdateNorm = a.rawNorm / s
-		d.DeltaNorm = a.deltaNorm / s
-		d.WeightDecayNorm = a.wdNorm / s
-		d.EffOverGrad = a.effOverGrad / s
-		d.EffOverRaw = a.effOverRaw / s
+		d.EffOverGrad = ratio(d.EffUpdateNorm, d.GradNorm)
+		d.EffOverRaw = ratio(d.EffUpdateNorm, d.RawUpdateNorm)
 	}
 	if np {
 		d.HasAlpha = true
@@ -177,15 +181,14 @@ func (a *diagAcc) result(name string, np, ctrl, orth bool, lo, hi float64) Diagn
 		if a.ctrlN > 0 {
 			d.SignalMean, d.SignalMin, d.SignalMax = a.sigSum/a.ctrlN, a.sigMin, a.sigMax
 			d.MultMean, d.MultMin, d.MultMax = a.multSum/a.ctrlN, a.multMin, a.multMax
+			d.ClampLow, d.ClampHigh = a.clampLow/a.ctrlN, a.clampHigh/a.ctrlN
 		}
 	}
 	if orth {
 		d.HasOrthogonal = true
-		if a.orthSteps > 0 {
-			s := float64(a.orthSteps)
-			d.OrthSNorm, d.OrthONorm, d.OrthDNorm = a.orthS/s, a.orthO/s, a.orthD/s
-			d.OrthCosSG, d.OrthCosUG = a.cosSG/s, a.cosUG/s
-		}
+		d.OrthSNorm, d.OrthONorm = math.Sqrt(a.orthS2), math.Sqrt(a.orthO2)
+		d.OrthCosSG = ratio(a.orthSG, d.GradNorm*d.OrthSNorm)
+		d.OrthCosOG = ratio(a.orthOG, d.GradNorm*d.OrthONorm)
 		if a.orthTensors > 0 {
 			d.OrthSkipFrac = a.orthSkips / a.orthTensors
 		}

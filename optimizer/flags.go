@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Flags returns one flag per option of Config, with the spec defaults; the
+// Flags returns one flag per option of Config, with the reference's defaults; the
 // training command includes them and calls ConfigFromCLI.
 func Flags() []cli.Flag {
 	d := DefaultConfig()
@@ -60,6 +60,7 @@ func Flags() []cli.Flag {
 		&cli.Float64Flag{Name: "np-orthogonal-max-ratio", Value: n.OrthogonalMaxRatio, Usage: "orthogonal residual limit ||d|| <= ratio*||g||"},
 		&cli.StringFlag{Name: "np-orthogonal-norm", Value: n.OrthogonalNorm, Usage: "orthogonal residual normalisation: none or match_grad_norm"},
 		&cli.StringFlag{Name: "np-orthogonal-schedule", Value: n.OrthogonalSchedule, Usage: "orthogonal residual schedule: constant, late or cosine"},
+		&cli.IntFlag{Name: "np-total-epochs", Value: n.TotalEpochs, Usage: "total epochs behind the progress of phase scopes and orthogonal schedules: 0 = --epochs; 1 = as the authors' runner (progress = epoch)"},
 	}
 }
 
@@ -115,6 +116,7 @@ func ConfigFromCLI(c *cli.Context) (Config, error) {
 			OrthogonalMaxRatio: c.Float64("np-orthogonal-max-ratio"),
 			OrthogonalNorm:     c.String("np-orthogonal-norm"),
 			OrthogonalSchedule: c.String("np-orthogonal-schedule"),
+			TotalEpochs:        c.Int("np-total-epochs"),
 		},
 	}
 	if err := cfg.Validate(); err != nil {

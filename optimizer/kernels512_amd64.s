@@ -185,15 +185,14 @@ zp1done:
 // func avx512Coef(grad, a, s *float32, n int, c *[12]float32, out *[32]float64, mm *[2][16]float32, hist *[4][64]int32, near *[16]int32, rule int)
 // c: absmask (bits), invG, lo, hi, cA, cG, cR, gs, nearLo, nearHi,
 // binScale, 63. Writes u = alpha*g over s (which holds r on entry); out:
-// sums of u^2, (u-g)^2, alpha, alpha^2 (8 lanes each); mm: running min and
+// sums of u^2, ((alpha-ag)*g)^2 (rule != 0 only; the plasticity delta, with
+// alpha-ag taken as gs*(af-ag)), alpha, alpha^2 (8 lanes each); mm: running min and
 // max; near: per-lane counts of coefficients near a bound (accumulated); hist: the bins
 // of every 32nd alpha (lane 0 of every 2nd vector, in four rotating copies
 // so that runs of one bin do not chain their increments).
 #define ZCOEFTAIL(next) \
 	VMULPS Z2, Z0, Z3; \
 	VMOVUPS Z3, (R12)(AX*4); \
-	VSUBPS Z0, Z3, Z4; \
-	VFMADD231PS Z4, Z4, Z11; \
 	VFMADD231PS Z3, Z3, Z12; \
 	VADDPS Z2, Z10, Z10; \
 	VFMADD231PS Z2, Z2, Z9; \
@@ -275,6 +274,8 @@ zrloop:
 	VMINPS Z28, Z3, Z3
 	VSUBPS Z2, Z3, Z3
 	VMULPS Z24, Z3, Z3
+	VMULPS Z0, Z3, Z4
+	VFMADD231PS Z4, Z4, Z11
 	VADDPS Z3, Z2, Z2
 	ZCOEFTAIL(zrnext)
 zrnext:

@@ -114,16 +114,14 @@ p1done:
 // func avxCoef(grad, a, s *float32, n int, c *[12][8]float32, out *[16]float64, mm *[2][8]float32, hist *[4][64]int32, near *int, rule int)
 // rows of c: absmask, invG, lo, hi, cA, cG, cR, gs, nearLo, nearHi,
 // binScale, {0, 63}. Writes u = alpha*g over s (which holds r on entry);
-// out: sums of u^2, (u-g)^2, alpha, alpha^2 (4 lanes each); mm: running
+// out: sums of u^2, ((alpha-ag)*g)^2 (rule != 0 only; the plasticity delta,
+// with alpha-ag taken as gs*(af-ag)), alpha, alpha^2 (4 lanes each); mm: running
 // min and max; near: count near a bound; hist: the bins of every 32nd alpha
 // (lane 0 of every 4th vector, in four rotating copies so that runs of one
 // bin do not chain their increments).
 #define COEFTAIL(next) \
 	VMULPS Y2, Y0, Y3; \
 	VMOVUPS Y3, (R12)(AX*4); \
-	VSUBPS Y0, Y3, Y4; \
-	VMULPS Y4, Y4, Y4; \
-	VADDPS Y4, Y11, Y11; \
 	VMULPS Y3, Y3, Y5; \
 	VADDPS Y5, Y12, Y12; \
 	VADDPS Y2, Y10, Y10; \
@@ -196,6 +194,9 @@ rloop:
 	VMINPS 96(R8), Y3, Y3
 	VSUBPS Y2, Y3, Y3
 	VMULPS 224(R8), Y3, Y3
+	VMULPS Y0, Y3, Y4
+	VMULPS Y4, Y4, Y4
+	VADDPS Y4, Y11, Y11
 	VADDPS Y3, Y2, Y2
 	COEFTAIL(rnext)
 rnext:

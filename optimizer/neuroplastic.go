@@ -8,7 +8,8 @@ import (
 )
 
 // NeuroPlastic is the plasticity-modulated optimizer of the NeuroPlastic
-// paper, exactly as restated in shared/spec/neuroplastic.md.
+// paper, as the authors' code computes it (docs/neuroplastic.md; proven by
+// the replay in replay_test.go).
 type NeuroPlastic struct {
 	cfg   Config
 	np    NPConfig
@@ -38,18 +39,17 @@ type npSlot struct {
 // npWork holds the float64 scalars of one tensor during one step.
 type npWork struct {
 	sumAbsG, sumG2, sumA, sumR float64 // pass 1
-	sumU2, sumRaw2, sumDelta2  float64 // pass 2
+	sumU2, sumRaw2, sumDelta2  float64 // pass 2: ||u||^2 (with coupled wd), ||u||^2 without it, ||delta||^2
 	sumP2                      float64 // pass 3 (before the step)
 	signal, mult               float64
 
-	orthActive             bool
-	orthSkip               bool
-	orthS2, orthSG, orthO2 float64 // ||s||^2, <s,g>, ||o||^2 (normalised)
-	orthD2, orthUG         float64 // ||d||^2, <u,g>
+	orthActive                     bool
+	orthSkip                       bool
+	orthS2, orthSG, orthO2, orthOG float64 // ||s||^2, <s,g>, ||o||^2, <o,g> (o normalised)
 }
 
 func newNeuroPlastic(cfg Config) *NeuroPlastic {
-	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: 1}
+	o := &NeuroPlastic{cfg: cfg, np: cfg.NP, lr: cfg.LR, epoch: 1, total: max(1, cfg.NP.TotalEpochs)}
 	o.diag.reset()
 	return o
 }
@@ -72,9 +72,15 @@ func (o *NeuroPlastic) LR() float64      { return o.lr }
 func (o *NeuroPlastic) SetEpoch(e int) { o.epoch = max(1, e) }
 
 // SetTotalEpochs sets the planned number of epochs (values below 1 count as
-// 1). Until it is called the total is 1, so progress = epoch, as in the
-// reference, whose trainer never sets it.
-func (o *NeuroPlastic) SetTotalEpochs(n int) { o.total = max(1, n) }
+// 1); it does nothing when --np-total-epochs fixes the total. Until it is
+// called the total is 1, so progress = epoch, as in the reference, whose
+// runner never sets it.
+func (o *NeuroPlastic) SetTotalEpochs(n int) {
+	if o.np.TotalEpochs > 0 {
+		return
+	}
+	o.total = max(1, n)
+}
 
 // Config returns the validated configuration (aliases resolved).
 func (o *NeuroPlastic) Config() Config { return o.cfg }
@@ -287,13 +293,12 @@ func (o *NeuroPlastic) Step(vgs []gorgonia.ValueGrad) error {
 	o.controller()
 
 	// Pass 3: weight decay, stabilization, p -= lr_eff*u.
-	var sumG2, sumP2, sumRaw2, sumEff2, sumDelta2 float64
-	var orthS2, orthO2, orthD2, orthSG, orthUG, orthG2 float64
 	wd := o.cfg.WeightDecay
 	decoupled := np.DecoupledWD || np.HybridBase == BaseAdamW
 	if np.HybridBase == BaseSGDMomentum {
 		decoupled = false
 	}
+	d := &o.diag
 	for i := range o.slots {
 		s := &o.slots[i]
 		w := &s.w
@@ -316,44 +321,28 @@ func (o *NeuroPlastic) Step(vgs []gorgonia.ValueGrad) error {
 		} else {
 			w.sumP2 = s.t64.apply(dec, c)
 		}
-		sumG2 += w.sumG2
-		sumP2 += w.sumP2
-		sumRaw2 += w.sumRaw2
+		// Diagnostics as the reference accumulates them (sums of squares).
+		d.grad2 += w.sumG2
+		d.param2 += (1 - dec) * (1 - dec) * w.sumP2 // after the decoupled decay
+		if wd > 0 && np.HybridBase != BaseSGDMomentum {
+			d.wd2 += wd * wd * w.sumP2
+		}
+		d.raw2 += w.sumU2
 		e := w.mult * clip * gain
-		sumEff2 += e * e * w.sumU2
-		sumDelta2 += w.sumDelta2
+		d.eff2 += e * e * w.sumU2
+		d.delta2 += w.sumDelta2
 		if w.orthActive {
-			orthS2 += w.orthS2
-			orthO2 += w.orthO2
-			orthD2 += w.orthD2
-			orthSG += w.orthSG
-			orthUG += w.orthUG
-			orthG2 += w.sumG2
-			o.diag.orthTensors++
+			d.orthS2 += w.orthS2
+			d.orthO2 += w.orthO2
+			d.orthSG += w.orthSG
+			d.orthOG += w.orthOG
+			d.orthTensors++
 			if w.orthSkip {
-				o.diag.orthSkips++
+				d.orthSkips++
 			}
 		}
 	}
-	d := &o.diag
 	d.steps++
-	gn, pn, rn, en := math.Sqrt(sumG2), math.Sqrt(sumP2), math.Sqrt(sumRaw2), math.Sqrt(sumEff2)
-	d.gradNorm += gn
-	d.paramNorm += pn
-	d.rawNorm += rn
-	d.effNorm += en
-	d.deltaNorm += math.Sqrt(sumDelta2)
-	d.wdNorm += wd * pn
-	d.effOverGrad += ratio(en, gn)
-	d.effOverRaw += ratio(en, rn)
-	if np.Residual == ResidualOrthogonal {
-		d.orthSteps++
-		d.orthS += math.Sqrt(orthS2)
-		d.orthO += math.Sqrt(orthO2)
-		d.orthD += math.Sqrt(orthD2)
-		d.cosSG += ratio(orthSG, math.Sqrt(orthS2*orthG2))
-		d.cosUG += ratio(orthUG, math.Sqrt(sumRaw2*orthG2))
-	}
 	return nil
 }
 
@@ -402,6 +391,6 @@ func (o *NeuroPlastic) controller() {
 				s.w.mult = 1
 			}
 		}
-		o.diag.addCtrl(sig, s.w.mult)
+		o.diag.addCtrl(sig, s.w.mult, o.np.ControllerMin, o.np.ControllerMax)
 	}
 }

@@ -87,7 +87,7 @@ func (fx *fixture) grads() [][]float64 {
 	return out
 }
 
-// npCases cover every mode and variant of the spec.
+// npCases cover every mode and variant of docs/neuroplastic.md.
 func npCases() []struct {
 	name string
 	mod  func(c *Config)
@@ -365,7 +365,7 @@ func TestGradOnlyIsClampedStdTimesG(t *testing.T) {
 }
 
 // TestClampAndScale: alpha stays in [min, max] with scale 1 and leaves it
-// with scale 2 (the spec does not clamp after the interpolation).
+// with scale 2 (the reference does not clamp after the interpolation).
 func TestClampAndScale(t *testing.T) {
 	for _, scale := range []float64{1, 2} {
 		cfg := DefaultConfig()
@@ -609,6 +609,43 @@ func TestDiagnosticsValues(t *testing.T) {
 	}
 	if d2 := o.EpochDiagnostics(); d2.Steps != 0 || d2.AlphaMean != 0 {
 		t.Errorf("diagnostics not reset: %+v", d2)
+	}
+}
+
+// TestDiagnosticsAccumulateSquares: over an epoch the norms are square roots
+// of summed squares (the reference's definition), the ratios divide them.
+func TestDiagnosticsAccumulateSquares(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NP.Mode = ModeGradOnly
+	cfg.LR = 0.1
+	o, _ := New(cfg)
+	val := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.5, -0.25}))
+	gs := [][]float64{{0.3, -0.4}, {1.2, 0.5}}
+	var g2, u2 float64
+	for _, g := range gs {
+		before := append([]float64(nil), val.Data().([]float64)...)
+		grad := tensor.New(tensor.WithShape(2), tensor.WithBacking(g))
+		if err := o.Step([]gorgonia.ValueGrad{&testParam{name: "w", val: val, grad: grad}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range g {
+			g2 += x * x
+			d := (before[i] - val.Data().([]float64)[i]) / cfg.LR
+			u2 += d * d
+		}
+	}
+	d := o.EpochDiagnostics()
+	if want := math.Sqrt(g2); math.Abs(d.GradNorm-want) > 1e-12 { // sqrt(0.25 + 1.69) = sqrt(1.94)
+		t.Errorf("grad norm %v, want %v", d.GradNorm, want)
+	}
+	if want := math.Sqrt(u2); math.Abs(d.EffUpdateNorm-want) > 1e-12*want {
+		t.Errorf("effective update norm %v, want %v", d.EffUpdateNorm, want)
+	}
+	if want := d.EffUpdateNorm / d.GradNorm; math.Abs(d.EffOverGrad-want) > 1e-15 {
+		t.Errorf("eff/grad %v, want %v", d.EffOverGrad, want)
+	}
+	if d.DeltaNorm != 0 {
+		t.Errorf("grad-only plasticity delta %v, want 0", d.DeltaNorm)
 	}
 }
 

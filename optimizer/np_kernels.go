@@ -59,6 +59,11 @@ func (o *NeuroPlastic) stepScalars() npStep {
 	}
 }
 
+// nearFrac: a coefficient within nearFrac of the range (max_alpha -
+// min_alpha) of a bound counts as near it (the reference's
+// saturation_threshold_fraction, with its 1e-6 slack).
+const nearFrac = 0.05
+
 // makeK computes the constants of one tensor from the pass-1 sums in s.w.
 func makeK[T float](o *NeuroPlastic, s *npSlot, n int, rule bool, gs float64) npK[T] {
 	np := &o.np
@@ -69,8 +74,8 @@ func makeK[T float](o *NeuroPlastic, s *npSlot, n int, rule bool, gs float64) np
 		vd: T(np.VarianceDecay), ovd: T(1 - np.VarianceDecay),
 		eps: T(eps),
 		lo:  T(np.MinAlpha), hi: T(np.MaxAlpha), gs: T(gs),
-		nearLo:   T(np.MinAlpha * 1.05),
-		nearHi:   T(np.MaxAlpha * 0.95),
+		nearLo:   T(np.MinAlpha + nearFrac*(np.MaxAlpha-np.MinAlpha) + 1e-6),
+		nearHi:   T(np.MaxAlpha - nearFrac*(np.MaxAlpha-np.MinAlpha) - 1e-6),
 		binScale: T(histBins / (np.MaxAlpha - np.MinAlpha)),
 		rule:     rule, paramWise: np.ParamWise,
 		ctrl: np.Controller != ControllerOff && rule,
@@ -352,7 +357,7 @@ func (t *npTensor[T]) pass2Classic(k *npK[T], w *npWork, al *alphaLocal[T]) {
 			wd := k.wd
 			for i, gi := range gb {
 				u := alpha[i] * gi
-				dl := u - gi
+				dl := (alpha[i] - agb[i]) * gi
 				pdel2 += dl * dl
 				praw2 += u * u
 				u += wd * pb[i]
@@ -362,7 +367,7 @@ func (t *npTensor[T]) pass2Classic(k *npK[T], w *npWork, al *alphaLocal[T]) {
 		} else {
 			for i, gi := range gb {
 				u := alpha[i] * gi
-				dl := u - gi
+				dl := (alpha[i] - agb[i]) * gi
 				pdel2 += dl * dl
 				praw2 += u * u
 				sb[i] = u
@@ -439,13 +444,12 @@ func (t *npTensor[T]) pass2Bounded(k *npK[T], w *npWork, al *alphaLocal[T], st *
 // finish computes u = x + c*s1 (+ wd*p when coupled) into s1.
 func (t *npTensor[T]) finish(k *npK[T], w *npWork, c T, x []T) {
 	n := len(t.g)
-	s, x, g, p := t.s1[:n], x[:n], t.g[:n], t.p[:n]
-	var sraw2, su2, sug float64
+	s, x, p := t.s1[:n], x[:n], t.p[:n]
+	var sraw2, su2 float64
 	for i := 0; i < n; i++ {
 		u := x[i] + c*s[i]
 		fu := float64(u)
 		sraw2 += fu * fu
-		sug += fu * float64(g[i])
 		if k.coupled {
 			u += k.wd * p[i]
 			fu = float64(u)
@@ -456,7 +460,7 @@ func (t *npTensor[T]) finish(k *npK[T], w *npWork, c T, x []T) {
 	if !k.coupled {
 		su2 = sraw2
 	}
-	w.sumRaw2, w.sumU2, w.orthUG = sraw2, su2, sug
+	w.sumRaw2, w.sumU2 = sraw2, su2
 }
 
 func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], st *npStep) {
@@ -487,12 +491,13 @@ func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], s
 		w.orthSkip = true
 	} else {
 		c := T(ssg / (g2 + eps))
-		var so2 float64
+		var so2, sog float64
 		for i := 0; i < n; i++ {
 			o := s[i] - c*g[i]
 			s[i] = o
 			fo := float64(o)
 			so2 += fo * fo
+			sog += fo * float64(g[i])
 		}
 		gn, on := math.Sqrt(g2), math.Sqrt(so2)
 		nf := 1.0
@@ -503,10 +508,10 @@ func (t *npTensor[T]) pass2Orthogonal(k *npK[T], w *npWork, al *alphaLocal[T], s
 		f := limit(kk*on, st.orthMax*gn, eps)
 		coef = kk * f
 		w.orthO2 = nf * nf * so2
-		w.orthD2 = coef * coef * so2
+		w.orthOG = nf * sog
+		w.sumDelta2 = coef * coef * so2
 	}
 	t.finish(k, w, T(coef), g)
-	w.sumDelta2 = w.orthD2
 }
 
 func (t *npTensor[T]) pass2Hybrid(k *npK[T], w *npWork, al *alphaLocal[T], st *npStep, step int64, layerGate float64) {

@@ -90,7 +90,7 @@ func (r *refNP) progress() float64 {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// groups returns, per parameter, the layer-group facts of the spec.
+// groups returns, per parameter, the layer-group facts of docs/neuroplastic.md.
 func (r *refNP) groups(i int) (classifier, early, late, conv bool, third int) {
 	n := len(r.shapes)
 	body := n - 2

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/plasticity-lab/plastic/cuda"
+	"github.com/plasticity-lab/plastic/data"
 )
 
 // Global flags, shared by every command. They go before the command name
@@ -158,6 +161,9 @@ func applyConfigs(c *cli.Context) error {
 	if err := setFromConfig(c, appFlagNames(c.App), entries); err != nil {
 		return err
 	}
+	// A --data-dir the user named is the only place data sets are read
+	// from: no silent switch to the GoMNIST module's copy.
+	data.ModuleFallback = !c.IsSet(flagDataDir)
 	for _, cmd := range c.App.Commands {
 		wrapCommand(cmd)
 	}
@@ -223,6 +229,7 @@ func readConfigFile(file string) ([]configEntry, error) {
 func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 	var out []configEntry
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxConfigLine)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -232,13 +239,13 @@ func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 		}
 		e := configEntry{file: file, line: n}
 		if !strings.HasPrefix(line, "--") || len(line) == 2 {
-			return nil, e.errorf("want --flag=value, got %q", line)
+			return nil, e.errorf("want --flag=value, got %s", quoteCut(line))
 		}
 		body := line[2:]
 		name, value, hasValue := strings.Cut(body, "=")
 		name = strings.TrimSpace(name)
-		if name == "" || strings.ContainsAny(name, " \t") {
-			return nil, e.errorf("want --flag=value, got %q", line)
+		if name == "" || strings.ContainsAny(name, " \t") || !utf8.ValidString(name) {
+			return nil, e.errorf("want --flag=value, got %s", quoteCut(line))
 		}
 		e.name = name
 		if hasValue {
@@ -249,9 +256,34 @@ func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: a line longer than %d bytes: not a file of --flag=value lines (a binary file?)", file, n+1, maxConfigLine)
+		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return out, nil
+}
+
+// maxConfigLine is the longest line of a config file.
+const maxConfigLine = 64 << 10
+
+// quoteCut quotes a bad config line for an error message: at most 60
+// bytes, and saying so when it is not text (a binary file passed as
+// --config).
+func quoteCut(line string) string {
+	binary := !utf8.ValidString(line) || strings.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' })
+	cut := line
+	if len(cut) > 60 {
+		cut = cut[:60]
+	}
+	q := fmt.Sprintf("%q", cut)
+	if len(cut) < len(line) {
+		q += fmt.Sprintf(" (%d more bytes)", len(line)-len(cut))
+	}
+	if binary {
+		q += " (not text: a binary file?)"
+	}
+	return q
 }
 
 // isBoolFlag reports whether f is a flag without a value (--quiet).

@@ -47,7 +47,7 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 			return nil
 		}})
 	}
-	hooks = append(hooks, epochHook(func(s *train.State) error {
+	hooks = append(hooks, deviceEpochHook(func(s *train.State) error {
 		for i := range nets {
 			m := map[string]float64{"repeat": float64(i + 1), "train_acc": task.TrainAcc[i]}
 			if task.TestAcc != nil {
@@ -91,3 +91,8 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 	}
 	return nil
 }
+
+// deviceEpochHook is a train.EpochHook from a function.
+type deviceEpochHook func(*train.State) error
+
+func (f deviceEpochHook) OnEpochEnd(s *train.State) error { return f(s) }
