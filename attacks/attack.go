@@ -304,13 +304,28 @@ func Robustness(ctx context.Context, m Model, set *data.Set, images []int, grid 
 		s.progress(s.done, s.total)
 	}
 	rowsPerJob := a.rowsPerJob(m.Classes())
+	// Every worker's graders are compiled here, before the workers start:
+	// building a Gorgonia graph is not safe from several goroutines at
+	// once (G.Rectify and friends bump a package-level group counter).
+	sets := make([]graderSet, workers)
+	defer func() {
+		for _, gs := range sets {
+			gs.close()
+		}
+	}()
+	for w := range sets {
+		var err error
+		if sets[w], err = newGraderSet(m, jobs, rowsPerJob); err != nil {
+			return nil, err
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			errs[w] = s.work(ctx, m, jobs, rowsPerJob)
+			errs[w] = s.work(ctx, sets[w], m, jobs, rowsPerJob)
 			if errs[w] != nil {
 				s.fail()
 			}
@@ -467,30 +482,43 @@ func (s *scheduler) settle() {
 
 // work is one worker: it keeps up to jobs images in flight, stepping all
 // their attempts in one batch.
-func (s *scheduler) work(ctx context.Context, m Model, jobs, rowsPerJob int) error {
-	graders := map[int]Grader{}
-	defer func() {
-		for _, g := range graders {
-			g.Close()
-		}
-	}()
-	// Graders for 1, 2, 4, ... jobs, so that a half-empty batch costs half.
-	grader := func(rows int) (Grader, error) {
-		size := rowsPerJob
-		for size < rows {
-			size *= 2
-		}
+// graderSet holds one worker's graders for 1, 2, 4, ... jobs (and all
+// jobs), so that a half-empty batch costs half.
+type graderSet []Grader
+
+func newGraderSet(m Model, jobs, rowsPerJob int) (graderSet, error) {
+	var gs graderSet
+	for size := rowsPerJob; ; size *= 2 {
 		size = min(size, jobs*rowsPerJob)
-		if g, ok := graders[size]; ok {
-			return g, nil
-		}
 		g, err := m.NewGrader(size)
 		if err != nil {
+			gs.close()
 			return nil, err
 		}
-		graders[size] = g
-		return g, nil
+		gs = append(gs, g)
+		if size == jobs*rowsPerJob {
+			return gs, nil
+		}
 	}
+}
+
+// get returns the smallest grader that takes rows rows.
+func (gs graderSet) get(rows int) Grader {
+	for _, g := range gs {
+		if g.Batch() >= rows {
+			return g
+		}
+	}
+	return gs[len(gs)-1]
+}
+
+func (gs graderSet) close() {
+	for _, g := range gs {
+		g.Close()
+	}
+}
+
+func (s *scheduler) work(ctx context.Context, graders graderSet, m Model, jobs, rowsPerJob int) error {
 	n, c := m.Inputs(), m.Classes()
 	B := jobs * rowsPerJob
 	x, tg := make([]float64, B*n), make([]int, B)
@@ -519,11 +547,7 @@ func (s *scheduler) work(ctx context.Context, m Model, jobs, rowsPerJob int) err
 				rows++
 			}
 		}
-		g, err := grader(rows)
-		if err != nil {
-			return err
-		}
-		if err := g.LossGrad(x[:rows*n], tg[:rows], loss, logits, grad); err != nil {
+		if err := graders.get(rows).LossGrad(x[:rows*n], tg[:rows], loss, logits, grad); err != nil {
 			return err
 		}
 		off := 0

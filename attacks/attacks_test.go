@@ -6,7 +6,9 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -606,6 +608,53 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	}
 }
 
+// serialBuilds wraps a Model and records whether two NewGrader calls (each
+// builds a Gorgonia graph, which is not safe concurrently) ever overlapped.
+type serialBuilds struct {
+	Model
+	inFlight, overlaps atomic.Int32
+}
+
+func (m *serialBuilds) NewGrader(batch int) (Grader, error) {
+	if m.inFlight.Add(1) > 1 {
+		m.overlaps.Add(1)
+	}
+	defer m.inFlight.Add(-1)
+	time.Sleep(5 * time.Millisecond) // widen the window in which a second build would overlap
+	return m.Model.NewGrader(batch)
+}
+
+// TestGraphsBuiltBeforeWorkers: Robustness never builds two graphs at once
+// (with lazy per-worker graders, go test -race found the workers racing on
+// Gorgonia's package-level group counter).
+func TestGraphsBuiltBeforeWorkers(t *testing.T) {
+	n := 6
+	net := randomRNN(t, n, 3, 2, 5)
+	base, err := RNN(net, Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &serialBuilds{Model: base}
+	rng := rand.New(rand.NewSource(2))
+	N := 12
+	set := &data.Set{Name: "rand", N: N, Dim: n, Classes: 3, X: make([]float32, N*n), Y: make([]int, N)}
+	for i := range set.X {
+		set.X[i] = rng.Float32()
+	}
+	for k := range set.Y {
+		p, _ := net.Forward(set.Row(k))
+		set.Y[k] = models.Argmax(p.Logits)
+	}
+	a := Paper()
+	a.Steps, a.Restarts, a.Seed = 3, 1, 1
+	if _, err := Robustness(context.Background(), m, set, PickImages(N, N, 1), []float64{0, 0.5, 1}, a, Options{Workers: 4, Jobs: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if k := m.overlaps.Load(); k > 0 {
+		t.Fatalf("%d graph builds overlapped another", k)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	m, _, _ := randomLinear(t, 4, 3, 1, Float64)
 	set := &data.Set{Name: "s", N: 2, Dim: 4, Classes: 3, X: make([]float32, 8), Y: []int{0, 1}}
@@ -808,6 +857,39 @@ func TestForwardMatchesGrader(t *testing.T) {
 			}
 			f.Close()
 			g.Close()
+		}
+	}
+}
+
+// TestRNNGraphShapeErrors: an inconsistent network (biases of the wrong
+// length: RNN() validates, rnnLogits itself does not) is an error from the
+// graph builder, not a nil-pointer panic from the ops after the failing one.
+func TestRNNGraphShapeErrors(t *testing.T) {
+	for _, T := range []int{1, 3} {
+		for _, bad := range []string{"b", "c"} {
+			net := randomRNN(t, 7, 3, T, 4)
+			if bad == "b" {
+				net.B = net.B[:5]
+			} else {
+				net.C = append(net.C, 1)
+			}
+			g := G.NewGraph()
+			xn := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 7), G.WithName("x"), G.WithInit(G.Zeroes()))
+			var (
+				out *G.Node
+				err error
+			)
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("T=%d, %s of the wrong length: panic %v", T, bad, p)
+					}
+				}()
+				out, err = rnnLogits(net, xn)
+			}()
+			if err == nil || out != nil {
+				t.Errorf("T=%d, %s of the wrong length: got %v, %v; want an error", T, bad, out, err)
+			}
 		}
 	}
 }

@@ -42,28 +42,53 @@ func rnnLogits(net *models.RNN, x *G.Node) (*G.Node, error) {
 		return G.NewMatrix(g, dt, G.WithShape(1, len(vals)), G.WithName(name), G.WithValue(dense(dt, vals, 1, len(vals))))
 	}
 	brow, crow := row("b", net.B), row("c", net.C)
-	var err error
-	must := func(nd *G.Node, e error) *G.Node {
-		if err == nil && e != nil {
-			err = e
+	wrap := func(err error) error { return fmt.Errorf("attacks: rnn graph: %w", err) }
+	// layer is cap_k(relu(z + b)).
+	layer := func(z *G.Node) (*G.Node, error) {
+		zb, err := G.BroadcastAdd(z, brow, nil, []byte{0})
+		if err != nil {
+			return nil, err
 		}
-		return nd
+		r, err := G.Rectify(zb)
+		if err != nil {
+			return nil, err
+		}
+		return graph.Cap(r, net.Cap)
 	}
-	xa := must(fixedMul(x, am, v, n, "A.*Min"))
-	h := must(graph.Cap(must(G.Rectify(must(G.BroadcastAdd(xa, brow, nil, []byte{0})))), net.Cap))
+	xa, err := fixedMul(x, am, v, n, "A.*Min")
+	if err != nil {
+		return nil, wrap(err)
+	}
+	h, err := layer(xa)
+	if err != nil {
+		return nil, wrap(err)
+	}
 	if net.T > 1 {
 		wm := make([]float64, v*v)
 		for i := range wm {
 			wm[i] = net.W[i] * net.GraphMask[i]
 		}
-		for t := 1; t < net.T && err == nil; t++ {
-			z := must(fixedMul(must(G.Add(h, xa)), wm, v, v, "W.*Mg"))
-			h = must(graph.Cap(must(G.Rectify(must(G.BroadcastAdd(z, brow, nil, []byte{0})))), net.Cap))
+		for t := 1; t < net.T; t++ {
+			hx, err := G.Add(h, xa)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			z, err := fixedMul(hx, wm, v, v, "W.*Mg")
+			if err != nil {
+				return nil, wrap(err)
+			}
+			if h, err = layer(z); err != nil {
+				return nil, wrap(err)
+			}
 		}
 	}
-	logits := must(G.BroadcastAdd(must(fixedMul(h, net.U, m, v, "U")), crow, nil, []byte{0}))
+	hu, err := fixedMul(h, net.U, m, v, "U")
 	if err != nil {
-		return nil, fmt.Errorf("attacks: rnn graph: %w", err)
+		return nil, wrap(err)
+	}
+	logits, err := G.BroadcastAdd(hu, crow, nil, []byte{0})
+	if err != nil {
+		return nil, wrap(err)
 	}
 	return logits, nil
 }

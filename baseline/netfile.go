@@ -1,6 +1,8 @@
 package baseline
 
-// Network file format ("PLASTRNN", version 1), all integers little-endian:
+// Network file format ("PLASTRNN", version 1), in the container of
+// internal/binfmt (magic, version, JSON metadata, body, CRC-32), all
+// integers little-endian:
 //
 //	magic      8 bytes  "PLASTRNN"
 //	version    uint32   1
@@ -24,26 +26,24 @@ package baseline
 // of one; non-finite weights are refused at save time.
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/plasticity-lab/plastic/internal/atomicfile"
+	"github.com/plasticity-lab/plastic/internal/binfmt"
 	"github.com/plasticity-lab/plastic/models"
 )
 
 const (
 	netMagic   = "PLASTRNN"
 	netVersion = 1
-	maxMeta    = 1 << 20
+	// maxNetFile bounds what ReadRNN reads: 2^31 weights of 9 bytes.
+	maxNetFile = 9 << 31
 )
 
 // NetInfo is the provenance stored with a network.
@@ -89,46 +89,31 @@ func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
 		}
 	}
 	c := net.RNNConfig
-	meta, err := json.Marshal(netMeta{Config: netConfig{c.Inputs, c.Labels, c.Nodes, c.P, c.Cap, c.T,
-		c.Multiplicative, c.InputOnes, c.TopKFiring}, Info: info})
-	if err != nil {
-		return err
-	}
-	h := crc32.NewIEEE()
-	bw := bufio.NewWriter(io.MultiWriter(w, h))
-	bw.WriteString(netMagic)
-	var b8 [8]byte
-	binary.LittleEndian.PutUint32(b8[:4], netVersion)
-	binary.LittleEndian.PutUint32(b8[4:], uint32(len(meta)))
-	bw.Write(b8[:])
-	bw.Write(meta)
-	putF := func(v []float64) {
-		for _, x := range v {
-			binary.LittleEndian.PutUint64(b8[:], math.Float64bits(x))
-			bw.Write(b8[:])
-		}
-	}
-	putMask := func(v []float64) {
+	meta := netMeta{Config: netConfig{c.Inputs, c.Labels, c.Nodes, c.P, c.Cap, c.T,
+		c.Multiplicative, c.InputOnes, c.TopKFiring}, Info: info}
+	putMask := func(e *binfmt.Encoder, v []float64) {
 		for _, x := range v {
 			if x != 0 {
-				bw.WriteByte(1)
+				e.U8(1)
 			} else {
-				bw.WriteByte(0)
+				e.U8(0)
 			}
 		}
 	}
-	putF(net.A)
-	putMask(net.InMask)
-	putMask(net.GraphMask)
-	putF(net.W)
-	putF(net.U)
-	putF(net.B)
-	putF(net.C)
-	if err := bw.Flush(); err != nil {
-		return err
+	b, err := binfmt.Marshal(netMagic, netVersion, meta, func(e *binfmt.Encoder) error {
+		e.F64s(net.A)
+		putMask(e, net.InMask)
+		putMask(e, net.GraphMask)
+		e.F64s(net.W)
+		e.F64s(net.U)
+		e.F64s(net.B)
+		e.F64s(net.C)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("network file: %w", err)
 	}
-	binary.LittleEndian.PutUint32(b8[:4], h.Sum32())
-	_, err = w.Write(b8[:4])
+	_, err = w.Write(b)
 	return err
 }
 
@@ -155,35 +140,20 @@ func checkNet(net *models.RNN) error {
 
 // ReadRNN reads a network written by WriteRNN; name labels errors.
 func ReadRNN(r io.Reader, name string) (*models.RNN, NetInfo, error) {
-	h := crc32.NewIEEE()
-	br := bufio.NewReader(r)
-	tr := io.TeeReader(br, h)
 	fail := func(format string, a ...any) (*models.RNN, NetInfo, error) {
 		return nil, NetInfo{}, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, a...))
 	}
-	var head [16]byte
-	if _, err := io.ReadFull(tr, head[:]); err != nil {
-		return fail("not a network file (too short: %v)", err)
+	raw, err := binfmt.ReadAll(r, maxNetFile)
+	if err != nil {
+		return fail("%v", err)
 	}
-	if string(head[:8]) != netMagic {
-		return fail("not a network file (magic %q, want %q)", head[:8], netMagic)
-	}
-	if v := binary.LittleEndian.Uint32(head[8:12]); v != netVersion {
-		return fail("network file version %d, this build reads %d", v, netVersion)
-	}
-	ml := binary.LittleEndian.Uint32(head[12:16])
-	if ml == 0 || ml > maxMeta {
-		return fail("meta block of %d bytes is out of range", ml)
-	}
-	mb := make([]byte, ml)
-	if _, err := io.ReadFull(tr, mb); err != nil {
-		return fail("truncated meta block: %v", err)
+	f, err := binfmt.Open(raw, netMagic, "network file", netVersion)
+	if err != nil {
+		return fail("%v", err)
 	}
 	var meta netMeta
-	dec := json.NewDecoder(bytes.NewReader(mb))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&meta); err != nil {
-		return fail("bad meta block: %v", err)
+	if err := f.DecodeMeta(&meta); err != nil {
+		return fail("%v", err)
 	}
 	c := meta.Config
 	cfg := models.RNNConfig{Inputs: c.Inputs, Labels: c.Labels, Nodes: c.Nodes, P: c.P, Cap: c.Cap, T: c.T,
@@ -195,62 +165,36 @@ func ReadRNN(r io.Reader, name string) (*models.RNN, NetInfo, error) {
 	if int64(v)*int64(v)+int64(v)*int64(n) > 1<<31 {
 		return fail("network of %d nodes and %d inputs is too large", v, n)
 	}
-	net := &models.RNN{RNNConfig: cfg}
-	var err error
-	getF := func(what string, k int) []float64 {
-		if err != nil {
-			return nil
-		}
-		buf := make([]byte, 8*k)
-		if _, e := io.ReadFull(tr, buf); e != nil {
-			err = fmt.Errorf("truncated %s: %v", what, e)
-			return nil
-		}
+	d := f.Body
+	if want := 8*(v*n+v*v+m*v+v+m) + v*n + v*v; d.Len() != want {
+		return fail("the body holds %d bytes, a network of this config %d (truncated or trailing bytes)", d.Len(), want)
+	}
+	getF := func(k int) []float64 {
 		out := make([]float64, k)
-		for i := range out {
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
-		}
+		d.F64s(out)
 		return out
 	}
 	getMask := func(what string, k int) []float64 {
-		if err != nil {
-			return nil
-		}
-		buf := make([]byte, k)
-		if _, e := io.ReadFull(tr, buf); e != nil {
-			err = fmt.Errorf("truncated %s: %v", what, e)
-			return nil
-		}
+		b := d.Raw(k)
 		out := make([]float64, k)
-		for i, b := range buf {
-			if b > 1 {
-				err = fmt.Errorf("%s[%d] = %d, want 0 or 1", what, i, b)
-				return nil
+		for i, x := range b {
+			if x > 1 && err == nil {
+				err = fmt.Errorf("%s[%d] = %d, want 0 or 1", what, i, x)
 			}
-			out[i] = float64(b)
+			out[i] = float64(x)
 		}
 		return out
 	}
-	net.A = getF("A", v*n)
+	net := &models.RNN{RNNConfig: cfg}
+	net.A = getF(v * n)
 	net.InMask = getMask("input mask", v*n)
 	net.GraphMask = getMask("graph mask", v*v)
-	net.W = getF("W", v*v)
-	net.U = getF("U", m*v)
-	net.B = getF("b", v)
-	net.C = getF("c", m)
-	if err != nil {
+	net.W = getF(v * v)
+	net.U = getF(m * v)
+	net.B = getF(v)
+	net.C = getF(m)
+	if err = errors.Join(err, d.Finish()); err != nil {
 		return fail("%v", err)
-	}
-	sum := h.Sum32()
-	var tail [4]byte
-	if _, err := io.ReadFull(br, tail[:]); err != nil {
-		return fail("missing checksum: %v", err)
-	}
-	if got := binary.LittleEndian.Uint32(tail[:]); got != sum {
-		return fail("checksum mismatch (file %08x, computed %08x): the file is corrupt", got, sum)
-	}
-	if _, err := br.ReadByte(); err != io.EOF {
-		return fail("trailing bytes after the checksum")
 	}
 	for i := 0; i < v; i++ {
 		if net.GraphMask[i*v+i] != 0 {

@@ -9,14 +9,26 @@
 // resumed from the checkpoint of epoch k reaches bit for bit the weights and
 // metrics of an uninterrupted run.
 //
-// Checkpoints: after every epoch the state is snapshot (EncodeCheckpoint)
-// and written atomically in the background while the next epoch trains; the
-// next checkpoint, the last epoch's (written before EndEpoch returns), Flush
-// and Close wait for it. So a finished run's checkpoint is complete on
-// return, and an interrupted one's is complete once Close returns.
-//
 // Every example of the training set is used each epoch (the last batch is
 // partial when the batch size does not divide it, as PyTorch's default).
+//
+// Checkpoints: the Trainer is also a train.EpochHook that writes the
+// checkpoint of the epoch. Put it among the hooks after the run record, so
+// the epoch's metrics line is on disk before the checkpoint that makes a
+// resume skip that epoch: a crash between the two leaves the line and the
+// previous checkpoint, and the resume (which drops the lines of the epochs
+// it does again, run.Rewind) writes the line once more, identical. The
+// checkpoint is written in the background while the next epoch trains (the
+// last one at once), which only widens that window; the trainer's OnFinish
+// waits for it, so it is whole when train.Run returns.
+//
+// Device backend: with Config.Device set, the same task trains on the
+// device (device.go): parameters, gradients, batch-norm statistics,
+// optimizer state and the test set live there for the whole run; a step
+// uploads its batch and downloads the loss/accuracy counters; the dropout
+// masks, batch order and augmentation are the CPU run's. Checkpoints and
+// resume are the CPU's files (the device state is copied down to write
+// them and up after reading them).
 package classify
 
 import (
@@ -26,6 +38,7 @@ import (
 	"math"
 	"path/filepath"
 
+	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
@@ -43,8 +56,12 @@ type Config struct {
 	Augment *data.Augment
 	// EvalBatch is the batch size of evaluation (BatchSize when 0).
 	EvalBatch int
-	// Checkpoint is the path written after every epoch ("" = none).
+	// Checkpoint is the path written after every epoch by the trainer's
+	// OnEpochEnd hook ("" = none).
 	Checkpoint string
+	// Device, when not nil, trains on that device (a GPU, or the emulator
+	// in tests) instead of the CPU.
+	Device *cuda.Context
 }
 
 // Trainer trains one classifier with one optimizer; it implements train.Task.
@@ -57,14 +74,22 @@ type Trainer struct {
 	batcher    *data.Batcher
 	sess, tail *models.Session // full and partial last training batch
 	eval       map[int]*models.Session
+	x          []float32
 	y          []int
-
-	pending chan error // the checkpoint write in flight (see checkpoint)
 
 	// epoch accumulators
 	lossSum       float64
 	correct, seen int
+	lastTestLoss  float64
 	State         State
+	// Saved is the epoch of the checkpoint last written or resumed from
+	// (0: none).
+	Saved int
+
+	pending      chan error // the checkpoint write in flight (OnEpochEnd)
+	pendingEpoch int
+
+	dev *deviceRun // nil: the CPU
 }
 
 // State is the trainer's part of a checkpoint.
@@ -103,6 +128,12 @@ func New(m models.Classifier, opt optimizer.Optimizer, trainSet, testSet *data.S
 	}
 	t := &Trainer{Model: m, Opt: opt, Train: trainSet, Test: testSet, cfg: cfg, eval: map[int]*models.Session{}}
 	t.batcher = data.NewBatcher(trainSet, cfg.BatchSize, cfg.Seed)
+	if cfg.Device != nil {
+		if err := t.newDevice(); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
 	var err error
 	if t.sess, err = m.NewSession(min(cfg.BatchSize, trainSet.N), true); err != nil {
 		return nil, err
@@ -128,6 +159,9 @@ func (t *Trainer) StepsPerEpoch(int) int { return t.batcher.NumBatches() }
 
 // Step trains on batch s.Step-1 of epoch s.Epoch.
 func (t *Trainer) Step(ctx context.Context, s *train.State) (int, map[string]float64, error) {
+	if t.dev != nil {
+		return t.deviceStep(s)
+	}
 	if s.Step == 1 {
 		t.Opt.SetEpoch(s.Epoch)
 		t.sess.Reseed(uint64(t.cfg.Seed), uint64(s.Epoch))
@@ -208,7 +242,16 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 	if err != nil {
 		return nil, err
 	}
-	m := t.Opt.EpochDiagnostics().Map()
+	var m map[string]float64
+	if t.dev != nil {
+		d, err := t.dev.opt.EpochDiagnostics()
+		if err != nil {
+			return nil, err
+		}
+		m = d.Map()
+	} else {
+		m = t.Opt.EpochDiagnostics().Map()
+	}
 	if t.seen > 0 {
 		m["train_loss"] = t.lossSum / float64(t.seen)
 		m["train_accuracy"] = float64(t.correct) / float64(t.seen)
@@ -222,35 +265,55 @@ func (t *Trainer) EndEpoch(ctx context.Context, s *train.State) (map[string]floa
 	t.State.Epoch = s.Epoch
 	m["best_test_accuracy"] = t.State.BestAccuracy
 	m["best_epoch"] = float64(t.State.BestEpoch)
-	if t.cfg.Checkpoint != "" && !math.IsNaN(testLoss) {
-		if err := t.checkpoint(s.Epoch == t.cfg.Epochs); err != nil {
-			return nil, err
-		}
-	}
+	t.lastTestLoss = testLoss
 	return m, nil
 }
 
-// checkpoint snapshots model, optimizer and trainer state and writes them to
-// cfg.Checkpoint: in the background while the next epoch trains, or at once
-// (wait) after the last epoch. One write is in flight at most: this one
-// first waits for the previous write and returns its error.
-func (t *Trainer) checkpoint(wait bool) error {
+// OnEpochEnd writes the checkpoint of the epoch just evaluated to
+// Config.Checkpoint (nothing when it is empty, or when the test loss is
+// NaN: a diverged epoch never replaces good weights). Pass the trainer
+// among train.Run's hooks after the run record (see the package doc).
+//
+// The state is snapshot here (models.EncodeCheckpoint) and written in the
+// background while the next epoch trains; the last epoch's is written
+// before OnEpochEnd returns. One write is in flight at most: the next
+// checkpoint, OnFinish (the end of train.Run), Flush and Close wait for it,
+// and the first of them returns its error. Saved becomes the epoch once its
+// file is written.
+func (t *Trainer) OnEpochEnd(s *train.State) error {
 	if err := t.Flush(); err != nil {
 		return err
+	}
+	if t.cfg.Checkpoint == "" || math.IsNaN(t.lastTestLoss) || t.State.Epoch != s.Epoch {
+		return nil
+	}
+	if t.dev != nil {
+		if err := t.dev.download(); err != nil {
+			return err
+		}
 	}
 	path := t.cfg.Checkpoint
 	data, err := models.EncodeCheckpoint(path, t.Model, t.State, t.Opt)
 	if err != nil {
 		return err
 	}
-	if wait {
-		return models.WriteCheckpoint(path, data)
+	if s.Epoch == t.cfg.Epochs {
+		if err := models.WriteCheckpoint(path, data); err != nil {
+			return err
+		}
+		t.Saved = s.Epoch
+		return nil
 	}
 	done := make(chan error, 1)
-	t.pending = done
+	t.pending, t.pendingEpoch = done, s.Epoch
 	go func() { done <- models.WriteCheckpoint(path, data) }()
 	return nil
 }
+
+// OnFinish waits for the checkpoint being written in the background (a run
+// stopped or interrupted after an epoch), so that the checkpoint is whole
+// when train.Run returns, and returns the write's error.
+func (t *Trainer) OnFinish(_ *train.State, _ error) error { return t.Flush() }
 
 // Flush waits for the checkpoint being written in the background, if any,
 // and returns its error.
@@ -260,12 +323,18 @@ func (t *Trainer) Flush() error {
 	}
 	err := <-t.pending
 	t.pending = nil
+	if err == nil {
+		t.Saved = t.pendingEpoch
+	}
 	return err
 }
 
 // Evaluate returns the mean cross-entropy and the accuracy (a fraction) of
 // the model on set, in evaluation mode (dropout off, running statistics).
 func (t *Trainer) Evaluate(set *data.Set) (loss, acc float64, err error) {
+	if t.dev != nil {
+		return t.deviceEvaluate(set)
+	}
 	bs := t.cfg.EvalBatch
 	sess, err := t.evalSession(min(bs, set.N))
 	if err != nil {
@@ -329,6 +398,11 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
+	if t.dev != nil {
+		if err := t.dev.download(); err != nil {
+			return err
+		}
+	}
 	return models.SaveCheckpoint(path, t.Model, t.State, t.Opt)
 }
 
@@ -342,15 +416,24 @@ func (t *Trainer) Resume(path string) (startEpoch int, err error) {
 	if st.Epoch < 1 || st.Epoch > t.cfg.Epochs {
 		return 0, fmt.Errorf("checkpoint %s is of epoch %d, outside 1..%d", path, st.Epoch, t.cfg.Epochs)
 	}
-	t.State = st
+	t.State, t.Saved = st, st.Epoch
 	t.Opt.SetTotalEpochs(t.cfg.Epochs)
+	if t.dev != nil {
+		if err := t.dev.upload(); err != nil {
+			return 0, err
+		}
+	}
 	return st.Epoch + 1, nil
 }
 
 // Close waits for a checkpoint write in flight (call Flush first to see its
-// error) and releases the sessions.
+// error) and releases the sessions (and the device memory).
 func (t *Trainer) Close() {
 	t.Flush()
+	if t.dev != nil {
+		t.dev.free()
+		return
+	}
 	t.sess.Close()
 	if t.tail != nil {
 		t.tail.Close()

@@ -108,7 +108,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		dir := t.TempDir()
 		full := newTrainer(t, opt, 0.01, 4, filepath.Join(dir, "full.bin"))
 		recFull := &recorder{}
-		if err := train.Run(context.Background(), full, train.Options{Hooks: []any{recFull}}); err != nil {
+		if err := train.Run(context.Background(), full, train.Options{Hooks: []any{recFull, full}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -116,7 +116,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		first := newTrainer(t, opt, 0.01, 4, part)
 		ctx, cancel := context.WithCancel(context.Background())
 		recPart := &recorder{}
-		err := train.Run(ctx, first, train.Options{Hooks: []any{recPart, stopAfter{2, cancel}}})
+		err := train.Run(ctx, first, train.Options{Hooks: []any{recPart, first, stopAfter{2, cancel}}})
 		if !errors.Is(err, train.ErrInterrupted) {
 			t.Fatalf("%s: want an interruption, got %v", opt, err)
 		}
@@ -128,7 +128,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if err != nil || start != 3 {
 			t.Fatalf("%s: resume: start %d, %v", opt, start, err)
 		}
-		if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start, Hooks: []any{recPart}}); err != nil {
+		if err := train.Run(context.Background(), resumed, train.Options{StartEpoch: start, Hooks: []any{recPart, resumed}}); err != nil {
 			t.Fatal(err)
 		}
 		if len(recPart.epochs) != 4 {
@@ -176,7 +176,7 @@ func TestCheckpointWrittenInBackground(t *testing.T) {
 	ckpt := filepath.Join(dir, "ckpt.bin")
 	tr := newTrainer(t, "adam", 0.01, 3, ckpt)
 	h := &checkpointAt{t: t, tr: tr, path: ckpt}
-	if err := train.Run(context.Background(), tr, train.Options{Hooks: []any{h}}); err != nil {
+	if err := train.Run(context.Background(), tr, train.Options{Hooks: []any{tr, h}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(h.epochs) != 3 || h.epochs[0] != 1 || h.epochs[1] != 2 || h.epochs[2] != 3 {
@@ -190,8 +190,11 @@ func TestCheckpointWrittenInBackground(t *testing.T) {
 	// The last epoch's checkpoint is complete when Run returns, unflushed.
 	ckpt2 := filepath.Join(dir, "ckpt2.bin")
 	tr2 := newTrainer(t, "adam", 0.01, 2, ckpt2)
-	if err := train.Run(context.Background(), tr2, train.Options{}); err != nil {
+	if err := train.Run(context.Background(), tr2, train.Options{Hooks: []any{tr2}}); err != nil {
 		t.Fatal(err)
+	}
+	if tr2.Saved != 2 {
+		t.Errorf("Saved = %d after the last epoch, want 2", tr2.Saved)
 	}
 	var st State
 	m, _ := models.New("mlp", []int{12}, 3, 5)
@@ -208,9 +211,13 @@ func TestCheckpointWrittenInBackground(t *testing.T) {
 func TestCheckpointWriteErrorStopsTheRun(t *testing.T) {
 	ckpt := filepath.Join(t.TempDir(), "missing-dir", "ckpt.bin")
 	tr := newTrainer(t, "adam", 0.01, 3, ckpt)
-	err := train.Run(context.Background(), tr, train.Options{})
-	if err == nil || !strings.Contains(err.Error(), "epoch 2") || !strings.Contains(err.Error(), "missing-dir") {
-		t.Fatalf("want epoch 1's failed background write reported at epoch 2, got %v", err)
+	rec := &recorder{}
+	err := train.Run(context.Background(), tr, train.Options{Hooks: []any{rec, tr}})
+	if err == nil || !strings.Contains(err.Error(), "missing-dir") || len(rec.epochs) != 2 {
+		t.Fatalf("want epoch 1's failed background write reported at epoch 2 (%d epochs ran), got %v", len(rec.epochs), err)
+	}
+	if tr.Saved != 0 {
+		t.Errorf("Saved = %d, no checkpoint was written", tr.Saved)
 	}
 }
 
@@ -218,7 +225,7 @@ func TestDivergingLRFails(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "ckpt.bin")
 	tr := newTrainer(t, "sgd", 1e9, 5, ckpt)
-	err := train.Run(context.Background(), tr, train.Options{Hooks: []any{train.NaNCheck{}}})
+	err := train.Run(context.Background(), tr, train.Options{Hooks: []any{train.NaNCheck{}, tr}})
 	if !errors.Is(err, train.ErrDiverged) {
 		t.Fatalf("want ErrDiverged, got %v", err)
 	}

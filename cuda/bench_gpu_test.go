@@ -33,7 +33,7 @@ func BenchmarkGPUSgemm2048(b *testing.B) {
 func BenchmarkGPUPlasticStep(b *testing.B) {
 	c := gpu(b)
 	r := rand.New(rand.NewSource(2))
-	nb := NetBatch{B: 10, V: 1000, N: 784, M: 10, T: 3, K: 500, SharedInput: true, SharedRules: true}
+	nb := NetBatch{B: 10, V: 1000, N: 784, M: 10, T: 3, K: 500, SharedInput: true, SharedRules: true, RNNRule: true, OutputRule: true}
 	nb.Update.Eta = 0.01
 	ok(b, nb.Check())
 	s := &PlasticNets{Am: randSlice(r, nb.V*nb.N), W: make([]float32, nb.B*nb.V*nb.V), Mg: make([]float32, nb.B*nb.V*nb.V),
@@ -49,8 +49,9 @@ func BenchmarkGPUPlasticStep(b *testing.B) {
 	for i := range data {
 		data[i] = r.Float32()
 	}
-	d, err := c.NewDevicePlastic(nb, s, data)
+	d, err := c.NewDevicePlastic(nb, s)
 	ok(b, err)
+	ok(b, d.SetData(data))
 	steps := 100
 	idx, labels := make([]int32, steps*nb.B), make([]int32, steps*nb.B)
 	for i := range idx {
@@ -67,27 +68,4 @@ func BenchmarkGPUPlasticStep(b *testing.B) {
 	el := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N*steps*nb.B)/el, "network-examples/s")
 	d.Free()
-}
-
-func BenchmarkGPUNeuroPlastic(b *testing.B) {
-	c := gpu(b)
-	n := 11 << 20 // about ResNet-18's parameter count
-	p, g := alloc(b, c, n), alloc(b, c, n)
-	ok(b, c.Fill(p, 1))
-	ok(b, c.Fill(g, 0.01))
-	st, err := c.NewNPState(n)
-	ok(b, err)
-	cfg := DefaultNPConfig(0.1)
-	ok(b, c.NeuroPlasticStep(cfg, p, g, st))
-	b.ResetTimer()
-	tm, err := c.StartTimer()
-	ok(b, err)
-	for i := 0; i < b.N; i++ {
-		ok(b, c.NeuroPlasticStep(cfg, p, g, st))
-	}
-	ms, err := tm.Stop()
-	ok(b, err)
-	b.ReportMetric(ms/float64(b.N), "ms/step")
-	st.Free(c)
-	c.Free(p, g)
 }

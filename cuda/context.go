@@ -105,6 +105,16 @@ func (a *Array) view(off, n int) *Array {
 	return &Array{buf: Buffer{Ptr: a.buf.Ptr + DevPtr(4*off), Bytes: int64(4 * n)}, N: n}
 }
 
+// View is elements [off, off+n) of a as an array sharing its memory (a
+// tensor inside a flat parameter array, say). Views must not be handed to
+// Free; they are valid while a is.
+func (a *Array) View(off, n int) (*Array, error) {
+	if off < 0 || n < 1 || off+n > a.N {
+		return nil, errorf("View(%d, %d) of an array of %d elements", off, n, a.N)
+	}
+	return a.view(off, n), nil
+}
+
 // Ptr is the array's device address.
 func (a *Array) Ptr() DevPtr { return a.buf.Ptr }
 
@@ -247,6 +257,14 @@ func (c *Context) launch(kernel string, l Launch, args ...any) error {
 	}
 	defer c.mu.Unlock()
 	return c.be.launch(kernel, l, buf, offs)
+}
+
+// Launch queues kernel with the given geometry and arguments (int32,
+// float32, uint64 or DevPtr, checked against the kernel's parameter list
+// in the source before anything reaches the device). Packages that own an
+// algorithm (models, optimizer, plasticity) sequence their kernels with it.
+func (c *Context) Launch(kernel string, l Launch, args ...any) error {
+	return c.launch(kernel, l, args...)
 }
 
 // Gemm queues a mapped SGEMM: C = alpha*op(A)*op(B) + beta*C in the

@@ -12,16 +12,16 @@ func TestKernelTable(t *testing.T) {
 	want := []string{"pl_add", "pl_mul", "pl_scale", "pl_relu_fwd", "pl_relu_bwd", "pl_bias_add",
 		"pl_dropout_fwd", "pl_dropout_bwd", "pl_softmax_xent_fwd", "pl_softmax_xent_bwd", "pl_colsum",
 		"pl_im2col", "pl_col2im", "pl_bn_fwd_train", "pl_bn_fwd_infer", "pl_bn_bwd", "pl_maxpool_fwd",
-		"pl_maxpool_bwd", "pl_avgpool_fwd", "pl_avgpool_bwd", "pl_cap_topk", "pl_fire_codes",
-		"pl_rule_update", "pl_output_rule", "pl_predict", "pl_gather_rows", "pl_sgd", "pl_adam",
-		"pl_reduce_partials", "pl_np_pass1", "pl_np_pass2", "pl_np_pass3"}
+		"pl_maxpool_bwd", "pl_avgpool_fwd", "pl_avgpool_bwd", "pl_cap_topk", "pl_count_ok", "pl_input_rule",
+		"pl_rule_update", "pl_output_rule", "pl_predict", "pl_gather_rows", "pl_opt_sgd", "pl_opt_adam",
+		"pl_np_pass1", "pl_np_pass2", "pl_np_apply", "pl_im2col_t", "pl_col2im_t", "pl_bias_act_drop"}
 	for _, n := range want {
 		if _, ok := kernelSigs[n]; !ok {
 			t.Errorf("kernel %s missing from the source", n)
 		}
 	}
-	if got := kernelSigs["pl_adam"]; got != "ifffffffipppp" {
-		t.Errorf("pl_adam signature %q", got)
+	if got := kernelSigs["pl_opt_sgd"]; got != "ipp"+"fff"+"ppp"+"p" {
+		t.Errorf("pl_opt_sgd signature %q", got)
 	}
 	if got := kernelSigs["pl_dropout_fwd"]; got != "ifuuppp" {
 		t.Errorf("pl_dropout_fwd signature %q", got)
@@ -327,34 +327,6 @@ func TestPoolReuseAndOOM(t *testing.T) {
 	}
 	if _, err := p.Get(1); err == nil {
 		t.Fatal("Get after Close")
-	}
-}
-
-func TestReducePlan(t *testing.T) {
-	r := rand.New(rand.NewSource(3))
-	for _, n := range []int64{1, 31, 256, 1000, 262144, 1<<20 + 3} {
-		p, err := PlanReduce(n, 256)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Blocks < 1 || p.Blocks > MaxReduceBlocks || int64(p.Blocks-1)*256 >= n {
-			t.Fatalf("n=%d: %+v", n, p)
-		}
-		if got := p.Simulate(func(int) float32 { return 1 }); got != float32(n) {
-			t.Fatalf("n=%d: counting gives %v: elements missed or repeated", n, got)
-		}
-		x := randSlice(r, int(n))
-		var want float64
-		for _, v := range x {
-			want += float64(v)
-		}
-		got := p.Simulate(func(i int) float32 { return x[i] })
-		if math.Abs(float64(got)-want) > 1e-5*math.Sqrt(float64(n))*10 {
-			t.Fatalf("n=%d: sum %v, want %v", n, got, want)
-		}
-	}
-	if _, err := PlanReduce(0, 256); err == nil {
-		t.Fatal("empty reduction accepted")
 	}
 }
 

@@ -80,10 +80,16 @@ const kernelPrefix = `extern "C" __global__ void `
 // parseSigs reads the parameter lists of the extern "C" kernels of a source.
 func parseSigs(src string) (map[string]string, error) {
 	sigs := map[string]string{}
-	for _, line := range strings.Split(src, "\n") {
-		line = strings.TrimSpace(line)
+	lines := strings.Split(src, "\n")
+	for li := 0; li < len(lines); li++ {
+		line := strings.TrimSpace(lines[li])
 		if !strings.HasPrefix(line, kernelPrefix) {
 			continue
+		}
+		// A parameter list may continue over the next lines.
+		for !strings.Contains(line, ")") && li+1 < len(lines) {
+			li++
+			line += " " + strings.TrimSpace(lines[li])
 		}
 		rest := strings.TrimPrefix(line, kernelPrefix)
 		open, close := strings.IndexByte(rest, '('), strings.IndexByte(rest, ')')
@@ -124,7 +130,13 @@ func mustParseSigs(src string) map[string]string {
 	return sigs
 }
 
-const kernelSource = `
+// kernelSource is the whole translation unit: the shared helpers and the
+// layer, plasticity and optimizer kernels below, the classifier-training
+// kernels (kernels_train.go) and the optimizer-step kernels
+// (kernels_optim.go).
+const kernelSource = kernelCore + kernelTrain + kernelOptim
+
+const kernelCore = `
 #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)
 #define NWARPS (PL_BLOCK / 32)
 
@@ -446,8 +458,11 @@ __device__ __forceinline__ u32 pl_key(float f) {
 /* cap_k per row, one block per row: keeps the k largest entries (ties at
    the k-th value broken by lower index) and zeroes the rest. The k-th
    largest key is found by a 4-pass radix select (8 bits per pass, shared
-   histogram), then ties are ranked by a block scan over index order. */
-extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x, float* y) {
+   histogram), then ties are ranked by a block scan over index order.
+   fire shifts this round's firing bit into codes (code = 2*code + bit):
+   0 none, 1 bit = (y != 0) (the paper's definition), 2 bit = picked by
+   the cap, even at value zero (top-k firing, the authors' code). */
+extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, int fire, const float* x, float* y, int* codes) {
 	__shared__ u32 hist[256];
 	__shared__ u32 wsum[NWARPS];
 	__shared__ u32 s_prefix, s_kleft, s_base;
@@ -455,7 +470,11 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 		const float* xr = x + (long long)r * cols;
 		float* yr = y + (long long)r * cols;
 		if (k >= cols || k <= 0) {
-			for (int c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = k <= 0 ? 0.0f : xr[c];
+			for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+				float v = k <= 0 ? 0.0f : xr[c];
+				yr[c] = v;
+				if (fire) codes[(long long)r * cols + c] = (codes[(long long)r * cols + c] << 1) | (fire == 1 ? v != 0.0f : k > 0);
+			}
 			continue;
 		}
 		if (threadIdx.x == 0) { s_prefix = 0; s_kleft = (u32)k; }
@@ -496,7 +515,12 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 			u32 before = s_base;
 			for (int j = 0; j < w; j++) before += wsum[j];
 			before += __popc(ballot & ((1u << lane) - 1u));
-			if (c < cols) yr[c] = (key > thr || (tie && before < keepTies)) ? xr[c] : 0.0f;
+			if (c < cols) {
+				int kept = key > thr || (tie && before < keepTies);
+				float v = kept ? xr[c] : 0.0f;
+				yr[c] = v;
+				if (fire) codes[(long long)r * cols + c] = (codes[(long long)r * cols + c] << 1) | (fire == 1 ? v != 0.0f : kept);
+			}
 			__syncthreads();
 			if (threadIdx.x == 0) { u32 t = 0; for (int j = 0; j < NWARPS; j++) t += wsum[j]; s_base += t; }
 			__syncthreads();
@@ -504,9 +528,9 @@ extern "C" __global__ void pl_cap_topk(int rows, int cols, int k, const float* x
 	}
 }
 
-/* Firing codes: shift in one round, code = code*2 + (h != 0). */
-extern "C" __global__ void pl_fire_codes(int n, const float* h, int* codes) {
-	GRID_STRIDE(i, n) codes[i] = (codes[i] << 1) | (h[i] != 0.0f ? 1 : 0);
+/* counts[b] += 1 for each network whose prediction was right (flag 0). */
+extern "C" __global__ void pl_count_ok(int B, const int* flags, int* counts) {
+	GRID_STRIDE(b, B) counts[b] += flags[b] ? 0 : 1;
 }
 
 /* out[b][:] = data[idx[b]][:] for B rows of width n (a step's examples). */
@@ -541,16 +565,30 @@ extern "C" __global__ void pl_predict(int rows, int cols, const float* logits, c
 }
 
 /* RNN rule for B networks of V nodes (codes: B x V): W[b][i][j] changes by
-   eta*r[b][code[b][j]][code[b][i]] (additive, or multiplicative
-   W *= 1 + eta*delta). S = 2^T. ruleStride 0 shares one rule. Networks
-   with flags[b] == 0 are skipped when onlyFlagged != 0. */
-extern "C" __global__ void pl_rule_update(int B, int V, int S, float eta, int multiplicative, int onlyFlagged, float* W, const int* codes, int ruleStride, const float* rule, const int* flags) {
+   delta = eta*r[b][code[b][j]][code[b][i]]: additive W += Mg*delta (W stays
+   zero off the graph), or multiplicative W *= 1 + delta. S = 2^T.
+   ruleStride 0 shares one rule. Networks with flags[b] == 0 are skipped
+   when onlyFlagged != 0. */
+extern "C" __global__ void pl_rule_update(int B, int V, int S, float eta, int multiplicative, int onlyFlagged, float* W, const float* Mg, const int* codes, int ruleStride, const float* rule, const int* flags) {
 	GRID_STRIDE(t, (long long)B * V * V) {
 		int b = (int)(t / ((long long)V * V));
 		if (onlyFlagged && !flags[b]) continue;
 		int i = (int)((t / V) % V), j = (int)(t % V);
-		float d = rule[(long long)b * ruleStride + codes[b * V + j] * S + codes[b * V + i]];
-		W[t] = multiplicative ? W[t] * (1.0f + eta * d) : W[t] + eta * d;
+		float d = eta * rule[(long long)b * ruleStride + codes[b * V + j] * S + codes[b * V + i]];
+		W[t] = multiplicative ? W[t] * (1.0f + d) : W[t] + Mg[t] * d;
+	}
+}
+
+/* Input rule for B networks, A: B x V x N (A .* input mask): row i changes
+   by delta = eta*r[b][code[b][i]]: additive A += Min*delta, or
+   multiplicative A *= 1 + delta. */
+extern "C" __global__ void pl_input_rule(int B, int V, int N, float eta, int multiplicative, int onlyFlagged, float* A, const float* Min, const int* codes, int inStride, const float* rule, const int* flags) {
+	GRID_STRIDE(t, (long long)B * V * N) {
+		int b = (int)(t / ((long long)V * N));
+		if (onlyFlagged && !flags[b]) continue;
+		int i = (int)((t / N) % V);
+		float d = eta * rule[(long long)b * inStride + codes[b * V + i]];
+		A[t] = multiplicative ? A[t] * (1.0f + d) : A[t] + Min[t] * d;
 	}
 }
 
@@ -569,110 +607,6 @@ extern "C" __global__ void pl_output_rule(int B, int M, int V, float eta, int mu
 		else continue;
 		float d = ro[(long long)b * roStride + codes[b * V + j] * 2 + sel];
 		U[t] = multiplicative ? U[t] * (1.0f + eta * d) : U[t] + eta * d;
-	}
-}
-
-/* ---------------- optimizers (PyTorch semantics) ---------------- */
-
-extern "C" __global__ void pl_sgd(int n, float lr, float mu, float wd, float* p, const float* g, float* buf) {
-	GRID_STRIDE(i, n) {
-		float d = g[i] + wd * p[i];
-		float b = mu * buf[i] + d;
-		buf[i] = b;
-		p[i] -= lr * b;
-	}
-}
-
-/* Adam (decoupled = 0: coupled L2) and AdamW (decoupled = 1).
-   bc1 = 1-b1^t, bc2 = 1-b2^t. */
-extern "C" __global__ void pl_adam(int n, float lr, float b1, float b2, float eps, float wd, float bc1, float bc2, int decoupled, float* p, const float* g, float* m, float* v) {
-	GRID_STRIDE(i, n) {
-		float pi = p[i], gi = g[i];
-		if (decoupled) pi *= 1.0f - lr * wd; else gi += wd * pi;
-		float mi = b1 * m[i] + (1.0f - b1) * gi;
-		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-		m[i] = mi; v[i] = vi;
-		p[i] = pi - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
-	}
-}
-
-/* Second pass of a two-pass reduction: out[q] = sum_b partials[b*nq + q],
-   one block. */
-extern "C" __global__ void pl_reduce_partials(int nq, int nparts, const float* partials, float* out) {
-	__shared__ float sh[NWARPS];
-	for (int q = 0; q < nq; q++) {
-		float s = 0.0f;
-		for (int b = threadIdx.x; b < nparts; b += blockDim.x) s += partials[b * nq + q];
-		s = block_sum(s, sh);
-		if (threadIdx.x == 0) out[q] = s;
-	}
-}
-
-/* NeuroPlastic, pass 1 (element-wise state update + block partial sums):
-   a = |g| on the first step else 0.95a + 0.05|g|; m = 0.9m + 0.1g;
-   v = 0.99v + 0.01g^2; partials[blk*3 + {0,1,2}] = sums of |g|, a,
-   |m|/(sqrt(v)+1e-8). Launched with exactly nparts blocks. */
-extern "C" __global__ void pl_np_pass1(int n, int first, const float* g, float* m, float* v, float* a, float* partials) {
-	__shared__ float sh[NWARPS];
-	float sg = 0.0f, sa = 0.0f, sr = 0.0f;
-	GRID_STRIDE(i, n) {
-		float gi = g[i], ag = fabsf(gi);
-		float ai = first ? ag : 0.95f * a[i] + 0.05f * ag;
-		float mi = 0.9f * m[i] + 0.1f * gi;
-		float vi = 0.99f * v[i] + 0.01f * gi * gi;
-		a[i] = ai; m[i] = mi; v[i] = vi;
-		sg += ag; sa += ai; sr += fabsf(mi) / (sqrtf(vi) + 1e-8f);
-	}
-	sg = block_sum(sg, sh);
-	sa = block_sum(sa, sh);
-	sr = block_sum(sr, sh);
-	if (threadIdx.x == 0) { partials[blockIdx.x * 3] = sg; partials[blockIdx.x * 3 + 1] = sa; partials[blockIdx.x * 3 + 2] = sr; }
-}
-
-/* NeuroPlastic, pass 2: alpha and the raw update u (coupled weight decay
-   added), with block partial sums of u^2 in partials[blk]. stats[0..2] are
-   the sums from pass 1. mix = gate*plasticity_scale (0: grad-only). */
-extern "C" __global__ void pl_np_pass2(int n, int paramwise, float minA, float maxA, float wa, float wg, float wm, float mix, float wd, int coupled, const float* stats, const float* g, const float* m, const float* v, const float* a, const float* p, float* u, float* partials) {
-	__shared__ float sh[NWARPS];
-	const float eps = 1e-8f;
-	float fn = (float)n;
-	float mg = stats[0] / fn, ma = stats[1] / fn, mr = stats[2] / fn;
-	float agS = fminf(fmaxf(mg / (mg + eps), minA), maxA);
-	float afS = fminf(fmaxf(wa * ma / (ma + eps) + wg * mg / (mg + eps) + wm * mr / (mr + eps), minA), maxA);
-	float s = 0.0f;
-	GRID_STRIDE(i, n) {
-		float gi = g[i], ag, af;
-		if (paramwise) {
-			float absg = fabsf(gi);
-			ag = fminf(fmaxf(absg / (mg + eps), minA), maxA);
-			float r = fabsf(m[i]) / (sqrtf(v[i]) + eps);
-			af = fminf(fmaxf(wa * a[i] / (ma + eps) + wg * absg / (mg + eps) + wm * r / (mr + eps), minA), maxA);
-		} else { ag = agS; af = afS; }
-		float alpha = ag + mix * (af - ag);
-		float ui = alpha * gi;
-		if (coupled) ui += wd * p[i];
-		u[i] = ui;
-		s += ui * ui;
-	}
-	s = block_sum(s, sh);
-	if (threadIdx.x == 0) partials[blockIdx.x] = s;
-}
-
-/* NeuroPlastic, pass 3: stabilization and the parameter step. stats[3] is
-   sum(u^2). c = maxNorm/(||u||+eps) when ||u|| > maxNorm else 1;
-   rms = sqrt(c^2*sum(u^2)/n + eps); gain = clamp(1 + rate*(target - rms),
-   0.5, 1.5); decoupled decay p *= 1 - lr*wd first; p -= lr*gain*c*u. */
-extern "C" __global__ void pl_np_pass3(int n, float lr, float wd, int decoupled, float maxNorm, float rate, float target, const float* stats, const float* u, float* p) {
-	const float eps = 1e-8f;
-	float norm = sqrtf(stats[3]);
-	float c = norm > maxNorm ? maxNorm / (norm + eps) : 1.0f;
-	float rms = sqrtf(c * c * stats[3] / (float)n + eps);
-	float gain = fminf(fmaxf(1.0f + rate * (target - rms), 0.5f), 1.5f);
-	float k = lr * gain * c;
-	GRID_STRIDE(i, n) {
-		float pi = p[i];
-		if (decoupled) pi *= 1.0f - lr * wd;
-		p[i] = pi - k * u[i];
 	}
 }
 `

@@ -14,6 +14,7 @@ import (
 // libcuda, libcublas and libnvrtc, and cuInit must fail cleanly; with
 // PLASTIC_EXPECT=none the driver must be reported missing.
 func TestGPULoader(t *testing.T) {
+	t.Setenv(EnvEmulator, "")
 	name, err := probe()
 	switch os.Getenv("PLASTIC_EXPECT") {
 	case "stub":

@@ -20,12 +20,21 @@ nvrtcResult pl_nvrtcGetPTX(nvrtcProgram p, char* s);
 import "C"
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 )
 
-// The kernels are compiled by NVRTC once per process and architecture.
+// The kernels are compiled by NVRTC once per process and architecture, and
+// the image is kept on disk (kernelCacheDir) keyed by the source, options
+// and NVRTC version, so later processes load it without compiling.
 var (
 	imageMu    sync.Mutex
 	imageCache = map[[2]int][]byte{}
@@ -54,6 +63,15 @@ func compiledKernels(major, minor int) ([]byte, [2]int, error) {
 	if err != nil {
 		return nil, ver, err
 	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s\n%v\nnvrtc %d.%d", src, CompileOptions(major, minor, true), ma, mi)))
+	var file string
+	if dir := kernelCacheDir(); dir != "" {
+		file = filepath.Join(dir, fmt.Sprintf("kernels-sm_%d%d-%s.img", major, minor, hex.EncodeToString(h[:12])))
+		if img, err := os.ReadFile(file); err == nil && len(img) > 0 {
+			imageCache[key] = img
+			return img, ver, nil
+		}
+	}
 	img, cubinErr := nvrtcCompile(src, CompileOptions(major, minor, true), true)
 	if cubinErr != nil {
 		var ptxErr error
@@ -63,7 +81,25 @@ func compiledKernels(major, minor int) ([]byte, [2]int, error) {
 		}
 	}
 	imageCache[key] = img
+	if file != "" && os.MkdirAll(filepath.Dir(file), 0o755) == nil {
+		atomicfile.Write(file, img) // a cache: a failed write only costs a compile next time
+	}
 	return img, ver, nil
+}
+
+// kernelCacheDir is $PLASTIC_KERNEL_CACHE, else the user's cache folder
+// (plastic/kernels), else none ("off" disables the cache).
+func kernelCacheDir() string {
+	if d := os.Getenv("PLASTIC_KERNEL_CACHE"); d != "" {
+		if strings.EqualFold(d, "off") {
+			return ""
+		}
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "plastic", "kernels")
+	}
+	return ""
 }
 
 func nvrtcCompile(src string, opts []string, cubin bool) ([]byte, error) {

@@ -238,15 +238,30 @@ func (c *Context) CapTopK(rows, cols, k int, x, y *Array) error {
 	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}); err != nil {
 		return err
 	}
-	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), x.Ptr(), y.Ptr())
+	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), int32(0), x.Ptr(), y.Ptr(), y.Ptr())
 }
 
-// FireCodes shifts one round into the firing codes: code = 2*code + (h != 0).
-func (c *Context) FireCodes(h, codes *Array) error {
-	if err := checkLens("pl_fire_codes", need{"codes", codes.N, h.N}); err != nil {
+// CapFire is CapTopK that also shifts the round's firing bit into codes
+// (rows x cols): bit = y != 0 (the paper's definition), or, with topk,
+// picked by the cap even at value zero (the authors' code).
+func (c *Context) CapFire(rows, cols, k int, topk bool, x, y, codes *Array) error {
+	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}, need{"codes", codes.N, rows * cols}); err != nil {
 		return err
 	}
-	return c.linear("pl_fire_codes", h.N, i32(h.N), h.Ptr(), codes.Ptr())
+	fire := int32(1)
+	if topk {
+		fire = 2
+	}
+	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), fire, x.Ptr(), y.Ptr(), codes.Ptr())
+}
+
+// CountOK adds 1 to counts[b] for each network b whose flag is 0 (its
+// prediction was right).
+func (c *Context) CountOK(flags, counts *Array) error {
+	if err := checkLens("pl_count_ok", need{"counts", counts.N, flags.N}); err != nil {
+		return err
+	}
+	return c.linear("pl_count_ok", flags.N, i32(flags.N), flags.Ptr(), counts.Ptr())
 }
 
 // GatherRows copies rows idx[b] of data (rows x n) into out (B x n).
@@ -276,18 +291,34 @@ func b2i(b bool) int32 {
 	return 0
 }
 
-// RuleUpdate applies the RNN rule to the W of B networks.
-func (c *Context) RuleUpdate(u RuleUpdate, w, codes, rule, flags *Array) error {
+// RuleUpdate applies the RNN rule to the W of B networks (Mg: their graph
+// masks; additive updates stay on the graph).
+func (c *Context) RuleUpdate(u RuleUpdate, w, mg, codes, rule, flags *Array) error {
 	ruleLen := u.S * u.S
 	if u.RuleStride != 0 {
 		ruleLen = u.B * u.RuleStride
 	}
-	if err := checkLens("pl_rule_update", need{"W", w.N, u.B * u.V * u.V}, need{"codes", codes.N, u.B * u.V},
+	if err := checkLens("pl_rule_update", need{"W", w.N, u.B * u.V * u.V}, need{"Mg", mg.N, u.B * u.V * u.V}, need{"codes", codes.N, u.B * u.V},
 		need{"rule", rule.N, ruleLen}, need{"flags", flags.N, u.B}); err != nil {
 		return err
 	}
 	return c.linear("pl_rule_update", w.N, i32(u.B), i32(u.V), i32(u.S), u.Eta, b2i(u.Multiplicative), b2i(u.OnlyFlagged),
-		w.Ptr(), codes.Ptr(), i32(u.RuleStride), rule.Ptr(), flags.Ptr())
+		w.Ptr(), mg.Ptr(), codes.Ptr(), i32(u.RuleStride), rule.Ptr(), flags.Ptr())
+}
+
+// InputRule applies the input rule to the input weights A (B x V x n, with
+// their input masks Min) of B networks.
+func (c *Context) InputRule(u RuleUpdate, n int, a, min, codes, rule, flags *Array) error {
+	ruleLen := u.S
+	if u.InStride != 0 {
+		ruleLen = u.B * u.InStride
+	}
+	if err := checkLens("pl_input_rule", need{"A", a.N, u.B * u.V * n}, need{"Min", min.N, u.B * u.V * n}, need{"codes", codes.N, u.B * u.V},
+		need{"rule", rule.N, ruleLen}, need{"flags", flags.N, u.B}); err != nil {
+		return err
+	}
+	return c.linear("pl_input_rule", a.N, i32(u.B), i32(u.V), i32(n), u.Eta, b2i(u.Multiplicative), b2i(u.OnlyFlagged),
+		a.Ptr(), min.Ptr(), codes.Ptr(), i32(u.InStride), rule.Ptr(), flags.Ptr())
 }
 
 // OutputRule applies the output rule to the U of B networks.
@@ -302,112 +333,6 @@ func (c *Context) OutputRule(u RuleUpdate, U, codes, labels, preds, ro, flags *A
 	}
 	return c.linear("pl_output_rule", U.N, i32(u.B), i32(u.M), i32(u.V), u.Eta, b2i(u.Multiplicative), b2i(u.AllRows),
 		b2i(u.OnlyFlagged), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
-}
-
-// SGD is one fused step of PyTorch's SGD with momentum mu and coupled
-// weight decay wd on one tensor.
-func (c *Context) SGD(lr, mu, wd float32, p, g, buf *Array) error {
-	if err := checkLens("pl_sgd", need{"g", g.N, p.N}, need{"buf", buf.N, p.N}); err != nil {
-		return err
-	}
-	return c.linear("pl_sgd", p.N, i32(p.N), lr, mu, wd, p.Ptr(), g.Ptr(), buf.Ptr())
-}
-
-// Adam is one fused step (step counted from 1) of Adam (coupled L2) or
-// AdamW (decoupled) on one tensor.
-func (c *Context) Adam(lr, b1, b2, eps, wd float32, step int, decoupled bool, p, g, m, v *Array) error {
-	if step < 1 {
-		return errorf("adam step %d: count from 1", step)
-	}
-	if err := checkLens("pl_adam", need{"g", g.N, p.N}, need{"m", m.N, p.N}, need{"v", v.N, p.N}); err != nil {
-		return err
-	}
-	bc1 := 1 - pow32(b1, step)
-	bc2 := 1 - pow32(b2, step)
-	return c.linear("pl_adam", p.N, i32(p.N), lr, b1, b2, eps, wd, bc1, bc2, b2i(decoupled), p.Ptr(), g.Ptr(), m.Ptr(), v.Ptr())
-}
-
-// NPDeviceState is one tensor's NeuroPlastic state on the device, with the
-// scratch its two-pass reductions use (allocated once: no per-step
-// allocation).
-type NPDeviceState struct {
-	M, V, A  *Array
-	u        *Array
-	partials *Array // 3 per block
-	stats    *Array // sums of |g|, a, r; sum of u^2
-	plan     ReducePlan
-	Steps    int
-}
-
-// NewNPState allocates zeroed state for a tensor of n elements.
-func (c *Context) NewNPState(n int) (*NPDeviceState, error) {
-	plan, err := PlanReduce(int64(n), BlockSize)
-	if err != nil {
-		return nil, err
-	}
-	st := &NPDeviceState{plan: plan}
-	for _, p := range []struct {
-		dst **Array
-		n   int
-	}{{&st.M, n}, {&st.V, n}, {&st.A, n}, {&st.u, n}, {&st.partials, 3 * plan.Blocks}, {&st.stats, 4}} {
-		a, err := c.Alloc(p.n)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.Zero(a); err != nil {
-			return nil, err
-		}
-		*p.dst = a
-	}
-	return st, nil
-}
-
-// Free returns the state's arrays to the pool.
-func (st *NPDeviceState) Free(c *Context) error {
-	return c.Free(st.M, st.V, st.A, st.u, st.partials, st.stats)
-}
-
-// NeuroPlasticStep is one fused NeuroPlastic step on one tensor: pass 1
-// updates the traces and moments and reduces the three per-tensor means,
-// pass 2 forms alpha and the update and reduces its squared norm, pass 3
-// stabilises and steps. Every statistic stays on the device.
-func (c *Context) NeuroPlasticStep(cfg NPConfig, p, g *Array, st *NPDeviceState) error {
-	cfg.FirstStep = st.Steps == 0
-	if err := cfg.Check(); err != nil {
-		return err
-	}
-	n := p.N
-	if err := checkLens("neuroplastic", need{"g", g.N, n}, need{"state", st.M.N, n}); err != nil {
-		return err
-	}
-	pl := st.plan
-	grid := Launch{Grid: [3]uint32{uint32(pl.Blocks), 1, 1}, Block: [3]uint32{uint32(pl.Block), 1, 1}}
-	if err := c.launch("pl_np_pass1", grid, i32(n), b2i(cfg.FirstStep), g.Ptr(), st.M.Ptr(), st.V.Ptr(), st.A.Ptr(), st.partials.Ptr()); err != nil {
-		return err
-	}
-	one := Launch{Grid: [3]uint32{1, 1, 1}, Block: [3]uint32{uint32(pl.Block), 1, 1}}
-	if err := c.launch("pl_reduce_partials", one, int32(3), i32(pl.Blocks), st.partials.Ptr(), st.stats.Ptr()); err != nil {
-		return err
-	}
-	coupled := !cfg.DecoupledWD && cfg.WeightDecay > 0
-	if err := c.launch("pl_np_pass2", grid, i32(n), b2i(cfg.ParamWise), float32(cfg.MinAlpha), float32(cfg.MaxAlpha),
-		float32(cfg.WA), float32(cfg.WG), float32(cfg.WM), float32(cfg.Mix()), float32(cfg.WeightDecay), b2i(coupled),
-		st.stats.Ptr(), g.Ptr(), st.M.Ptr(), st.V.Ptr(), st.A.Ptr(), p.Ptr(), st.u.Ptr(), st.partials.Ptr()); err != nil {
-		return err
-	}
-	if err := c.launch("pl_reduce_partials", one, int32(1), i32(pl.Blocks), st.partials.Ptr(), st.stats.Ptr()+12); err != nil {
-		return err
-	}
-	wd := float32(0)
-	if cfg.DecoupledWD {
-		wd = float32(cfg.WeightDecay)
-	}
-	if err := c.linear("pl_np_pass3", n, i32(n), float32(cfg.LR), wd, b2i(cfg.DecoupledWD), float32(cfg.MaxUpdateNorm),
-		float32(cfg.AdaptationRate), float32(cfg.TargetRMS*cfg.TargetRMSScale), st.stats.Ptr(), st.u.Ptr(), p.Ptr()); err != nil {
-		return err
-	}
-	st.Steps++
-	return nil
 }
 
 // GemmHost implements HostGemm on the GPU: it uploads a and b, runs the

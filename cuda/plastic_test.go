@@ -7,13 +7,13 @@ import (
 )
 
 func TestPlasticStepHand(t *testing.T) {
-	nb := NetBatch{B: 2, V: 2, N: 2, M: 2, T: 1, K: 1, SharedInput: true, SharedRules: true}
+	nb := NetBatch{B: 2, V: 2, N: 2, M: 2, T: 1, K: 1, SharedInput: true, SharedRules: true, RNNRule: true, OutputRule: true}
 	nb.Update.Eta = 1
 	if err := nb.Check(); err != nil {
 		t.Fatal(err)
 	}
 	s := &PlasticNets{
-		Am: []float32{1, 0, 0, 1}, W: make([]float32, 8), Mg: []float32{0, 1, 1, 0, 0, 1, 1, 0},
+		Am: []float32{1, 0, 0, 1}, W: make([]float32, 8), Mg: []float32{1, 1, 1, 1, 0, 1, 1, 0},
 		U: make([]float32, 8), Bias: make([]float32, 4), C: make([]float32, 4),
 		Rule: []float32{0.1, 0.2, 0.3, 0.4}, Out: []float32{0, 0, 1, -1},
 	}

@@ -12,3 +12,6 @@ func probe() (string, error) {
 	}
 	return info.String(), nil
 }
+
+// openGPU opens GPU ordinal (Open).
+func openGPU(ordinal int) (*Context, error) { return Open(ordinal) }

@@ -5,4 +5,4 @@ package cuda
 const testDeviceEmulated = true
 
 // openTestDevice starts the SIMT emulator (emu_test.go).
-func openTestDevice() (*Context, error) { return openEmulator() }
+func openTestDevice() (*Context, error) { return OpenEmulator() }

@@ -94,6 +94,7 @@ func loadCIFAR(dataDir string) (train, test *Set, err error) {
 	if test, err = ReadCIFARFiles("cifar10", paths[5]); err != nil {
 		return nil, nil, err
 	}
+	train.Files, test.Files = paths[:5], paths[5:]
 	return train, test, nil
 }
 

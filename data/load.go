@@ -28,9 +28,10 @@ var (
 )
 
 // RegisterGenerator adds a generated set under name (lower case), for
-// packages that own the labelling function (models/ registers
-// "rnn-labelled"). It panics on a duplicate or built-in name, like
-// http.Handle.
+// packages that own the labelling function: models.RegisterDataSets
+// registers "rnn-labelled", which a program calls explicitly before it
+// lists or loads data sets. It panics on a duplicate or built-in name,
+// like http.Handle.
 func RegisterGenerator(name string, gen func(o Options) (train, test *Set, err error)) {
 	name = strings.ToLower(name)
 	genMu.Lock()
@@ -40,6 +41,10 @@ func RegisterGenerator(name string, gen func(o Options) (train, test *Set, err e
 	}
 	generators[name] = gen
 }
+
+// elsewhere names the sets other packages generate, and the call that
+// registers each, for a clear error when a program did not make it.
+var elsewhere = map[string]string{"rnn-labelled": "models.RegisterDataSets"}
 
 var builtins = []string{"mnist", "fashion-mnist", "cifar10", "halfspace", "relu1", "relu2"}
 
@@ -91,8 +96,10 @@ func canonical(name string) string {
 }
 
 // Load returns the train and test sets called name (see Names). Images are
-// scaled to [0,1] and flattened (Shape keeps the image shape). Missing files
-// give an error naming the path and the `plastic data fetch` command.
+// scaled to [0,1] and flattened (Shape keeps the image shape); Files says
+// which files were read. Missing files give an error naming the path and
+// the `plastic data fetch` command; test images of another shape than the
+// training images are an error. MNIST: see FindMNIST and ModuleFallback.
 func Load(name string, o Options) (train, test *Set, err error) {
 	name = canonical(name)
 	if o.Dir == "" {
@@ -102,7 +109,7 @@ func Load(name string, o Options) (train, test *Set, err error) {
 	case "mnist":
 		dir, ok := FindMNIST(o.Dir)
 		if !ok {
-			return nil, nil, missingFileError("mnist", filepath.Join(o.Dir, "mnist", idxFiles.trainImages+".gz"))
+			return nil, nil, mnistDirError(o.Dir)
 		}
 		train, test, err = loadIDXDir("mnist", dir)
 	case "fashion-mnist":
@@ -117,6 +124,9 @@ func Load(name string, o Options) (train, test *Set, err error) {
 		genMu.RLock()
 		gen, ok := generators[name]
 		genMu.RUnlock()
+		if reg, known := elsewhere[name]; !ok && known {
+			return nil, nil, fmt.Errorf("data set %q is generated outside package data and this program did not register it (call %s first)", name, reg)
+		}
 		if !ok {
 			return nil, nil, fmt.Errorf("unknown data set %q; valid names: %s", name, strings.Join(Names(), ", "))
 		}

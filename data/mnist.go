@@ -37,28 +37,58 @@ func findIDX(dir, base string) (string, bool) {
 	return "", false
 }
 
-func hasIDXSet(dir string) bool {
+func hasIDXSet(dir string) bool { return len(missingIDX(dir)) == 0 }
+
+// missingIDX lists the IDX files (base names) absent from dir.
+func missingIDX(dir string) []string {
+	var out []string
 	for _, b := range []string{idxFiles.trainImages, idxFiles.trainLabels, idxFiles.testImages, idxFiles.testLabels} {
 		if _, ok := findIDX(dir, b); !ok {
-			return false
+			out = append(out, b)
 		}
 	}
-	return true
+	return out
 }
 
+// ModuleFallback lets FindMNIST and Load read MNIST from the GoMNIST
+// module's copy when dataDir/mnist does not exist. The command line turns it
+// off when the user names --data-dir: a folder the user named is then the
+// only place MNIST is read from, and one that lacks the files is an error
+// rather than a silent switch to other files.
+var ModuleFallback = true
+
 // FindMNIST returns the folder holding the four MNIST IDX files: dataDir/mnist
-// when they are there, else the GoMNIST module's data folder in the Go module
-// cache (GOMODCACHE, else `go env GOMODCACHE` when go is on PATH, else
-// $HOME/go/pkg/mod).
+// when they are there, else (with ModuleFallback, and when dataDir/mnist does
+// not exist at all: an incomplete folder is not skipped) the GoMNIST
+// module's data folder in the Go module cache (GOMODCACHE, else `go env
+// GOMODCACHE` when go is on PATH, else $HOME/go/pkg/mod).
 func FindMNIST(dataDir string) (dir string, ok bool) {
 	local := filepath.Join(dataDir, "mnist")
 	if hasIDXSet(local) {
 		return local, true
 	}
+	if _, err := os.Stat(local); err == nil || !ModuleFallback {
+		return "", false
+	}
 	if d := goMNISTDir(); d != "" && hasIDXSet(d) {
 		return d, true
 	}
 	return "", false
+}
+
+// mnistDirError says why FindMNIST found nothing for dataDir.
+func mnistDirError(dataDir string) error {
+	local := filepath.Join(dataDir, "mnist")
+	if _, err := os.Stat(local); err == nil {
+		miss := missingIDX(local)
+		return fmt.Errorf("mnist: %s lacks %s (with or without .gz); download them with `plastic data fetch mnist` (or copy them there by hand)",
+			local, strings.Join(miss, ", "))
+	}
+	if !ModuleFallback {
+		return fmt.Errorf("mnist: %s not found in the --data-dir named (%s); download it with `plastic data fetch mnist`, copy the files there, or leave --data-dir out to use the GoMNIST module's copy",
+			local, dataDir)
+	}
+	return missingFileError("mnist", filepath.Join(local, idxFiles.trainImages+".gz"))
 }
 
 // goMNISTDir is where the GoMNIST module's data folder would be.
@@ -112,7 +142,24 @@ func loadIDXDir(name, dir string) (train, test *Set, err error) {
 	if testErr != nil {
 		return nil, nil, testErr
 	}
+	if !equalShape(train.Shape, test.Shape) {
+		return nil, nil, fmt.Errorf("%s: the test images (%s) are %v, the training images (%s) %v: not the same data set",
+			name, paths[2], test.Shape[1:], paths[0], train.Shape[1:])
+	}
+	train.Files, test.Files = paths[:2], paths[2:]
 	return train, test, nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func missingFileError(name, path string) error {

@@ -49,7 +49,7 @@ func NormalizeChannels(s *Set, mean, std []float32) error {
 // Select returns a new set holding the examples idx of s, in that order.
 func Select(s *Set, idx []int) *Set {
 	t := &Set{Name: s.Name, X: make([]float32, len(idx)*s.Dim), Y: make([]int, len(idx)), N: len(idx),
-		Dim: s.Dim, Classes: s.Classes, Shape: append([]int(nil), s.Shape...)}
+		Dim: s.Dim, Classes: s.Classes, Shape: append([]int(nil), s.Shape...), Files: s.Files}
 	for k, i := range idx {
 		copy(t.X[k*s.Dim:(k+1)*s.Dim], s.Row(i))
 		t.Y[k] = s.Y[i]

@@ -15,6 +15,8 @@ type Set struct {
 	Dim     int
 	Classes int
 	Shape   []int
+	// Files are the files the set was read from (none for generated sets).
+	Files []string
 }
 
 // Row returns example i's features (a view, not a copy).

@@ -32,6 +32,9 @@ type Env struct {
 	// Metrics, when set, receives one metrics line per measurement (the
 	// run's metrics.jsonl); experiments call it from one goroutine.
 	Metrics func(map[string]float64) error
+	// Cells, when set, runs the units of Fig. 3 and Table 2 (learned
+	// rules, re-trainings, seeds) elsewhere; see Cells.
+	Cells Cells
 }
 
 func (e Env) check() error {
@@ -133,6 +136,7 @@ func filesPresent(name, dataDir string) bool {
 // canonicalData checks data set names against data.Names and returns them
 // lower-cased with aliases resolved (fashion -> fashion-mnist).
 func canonicalData(names []string) ([]string, error) {
+	models.RegisterDataSets() // the paper's RNN-labelled set
 	known := map[string]bool{}
 	for _, n := range data.Names() {
 		known[n] = true
@@ -168,6 +172,7 @@ func canonicalData(names []string) ([]string, error) {
 // the random order of the draw (seeded). Absent files give an error
 // wrapping ErrAbsent.
 func loadSet(name, dataDir string, nTrain int, seed int64) (trainSet, testSet *data.Set, err error) {
+	models.RegisterDataSets() // the paper's RNN-labelled set
 	if isFileSet(name) && !filesPresent(name, dataDir) {
 		_, _, lerr := data.Load(name, data.Options{Dir: dataDir})
 		if lerr == nil {

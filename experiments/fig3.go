@@ -150,7 +150,9 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 		return nil, errors.New("fig3: no data set could be loaded")
 	}
 	out1, err := fig3Rules(ctx, env, c.OutputRules, 1, func() (*plasticity.RuleSet, error) {
-		return LearnOutputRule(ctx, env, c.OutputLearn, subSeed(c.Seed, "fig3 output rule"))
+		return env.rules("fig3 T=1 rules", func() (*plasticity.RuleSet, error) {
+			return LearnOutputRule(ctx, env, c.OutputLearn, subSeed(c.Seed, "fig3 output rule"))
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fig3, T=1 rules: %w", err)
@@ -160,7 +162,9 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 		if l.Select.Nodes == 0 {
 			l.Select = c.Large
 		}
-		return LearnRNNRule(ctx, env, l, out1, true, subSeed(c.Seed, "fig3 rnn rule"))
+		return env.rules("fig3 T=3 rules", func() (*plasticity.RuleSet, error) {
+			return LearnRNNRule(ctx, env, l, out1, true, subSeed(c.Seed, "fig3 rnn rule"))
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fig3, T=3 rules: %w", err)
@@ -219,14 +223,16 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 				if md.Net.T == 3 {
 					rs = rnn3
 				}
-				net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
-					return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
-				})
-				var rr ruleResult
-				if err == nil {
-					rr, err = trainRules(ctx, net, rs, plasticity.Scheme{}, s.train, s.test, ruleRun{
+				rr, err := unit(env, fmt.Sprintf("fig3 model %d data %d repeat %d", j.m, j.d, j.r), func() (ruleResult, error) {
+					net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
+						return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
+					})
+					if err != nil {
+						return ruleResult{}, err
+					}
+					return trainRules(ctx, net, rs, plasticity.Scheme{}, s.train, s.test, ruleRun{
 						Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order", j.m, j.d, j.r)})
-				}
+				})
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("fig3, %s on %s, re-training %d: %w", md.Name, dn, j.r+1, err)

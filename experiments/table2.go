@@ -146,7 +146,9 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 		if l.Select.Nodes == 0 {
 			l.Select = c.Net
 		}
-		if t3, err = LearnRNNRule(ctx, env, l, p, false, subSeed(c.Seed, "table2 T=3 rule")); err != nil {
+		if t3, err = env.rules("table2 T=3 rule", func() (*plasticity.RuleSet, error) {
+			return LearnRNNRule(ctx, env, l, p, false, subSeed(c.Seed, "table2 T=3 rule"))
+		}); err != nil {
 			return nil, fmt.Errorf("table2, T=3 rule: %w", err)
 		}
 	}
@@ -174,20 +176,22 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 			}
 			for s := 0; s < c.Seeds; s++ {
 				seed := c.Seed + int64(s)
-				trainSet, testSet, err := loadSet(dn, env.DataDir, c.NTrain, seed)
-				if err != nil {
-					return nil, fmt.Errorf("table2: %w", err)
-				}
-				n := c.Net
-				n.T, n.InputOnes = v.T, v.Ones
-				if v.T == 3 {
-					n.TopKFiring = c.T3Learn.Net.TopKFiring
-				}
-				net, err := n.build(trainSet, rs.Multiplicative, seed)
-				if err != nil {
-					return nil, fmt.Errorf("table2: %w", err)
-				}
-				rr, err := trainRules(ctx, net, rs, plasticity.Scheme{}, trainSet, testSet, ruleRun{Passes: c.Passes, Seed: seed})
+				rr, err := unit(env, fmt.Sprintf("table2 %s %s seed %d", dn, v.Name, seed), func() (ruleResult, error) {
+					trainSet, testSet, err := loadSet(dn, env.DataDir, c.NTrain, seed)
+					if err != nil {
+						return ruleResult{}, err
+					}
+					n := c.Net
+					n.T, n.InputOnes = v.T, v.Ones
+					if v.T == 3 {
+						n.TopKFiring = c.T3Learn.Net.TopKFiring
+					}
+					net, err := n.build(trainSet, rs.Multiplicative, seed)
+					if err != nil {
+						return ruleResult{}, err
+					}
+					return trainRules(ctx, net, rs, plasticity.Scheme{}, trainSet, testSet, ruleRun{Passes: c.Passes, Seed: seed})
+				})
 				if err != nil {
 					return nil, fmt.Errorf("table2, %s %s seed %d: %w", dn, v.Name, seed, err)
 				}

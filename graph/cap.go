@@ -203,7 +203,7 @@ func (op capOp) String() string        { return fmt.Sprintf("Cap{%d}", op.k) }
 
 func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
 func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(capDiffOp{k: op.k}, inputs[0], output, grad)
+	d, err := G.ApplyOp(capDiffOp(op), inputs[0], output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) e
 	if err != nil {
 		return err
 	}
-	d, err := capDiffOp{k: op.k}.Do(inputs[0].Value(), output.Value(), gout)
+	d, err := capDiffOp(op).Do(inputs[0].Value(), output.Value(), gout)
 	if err != nil {
 		return err
 	}

@@ -18,36 +18,71 @@ const (
 // one-hot targets (batch x m, same dtype). Softmaxes go through the stable
 // LogSoftmax, so large logits do not overflow.
 func Loss(kind string, logits, onehot *G.Node) (*G.Node, error) {
-	var err error
-	must := func(n *G.Node, e error) *G.Node {
-		if err == nil && e != nil {
-			err = e
-		}
-		return n
+	if logits.Dims() != 2 || !onehot.Shape().Eq(logits.Shape()) {
+		return nil, fmt.Errorf("loss: one-hot targets of shape %v for logits of shape %v (want both batch x classes)", onehot.Shape(), logits.Shape())
 	}
 	bsz := logits.Shape()[0]
 	m := logits.Shape()[1]
-	dt := logits.Dtype()
 	scalar := func(v float64) *G.Node {
-		if dt == tensor.Float32 {
+		if logits.Dtype() == tensor.Float32 {
 			return G.NewConstant(float32(v))
 		}
 		return G.NewConstant(v)
 	}
-	var out *G.Node
+	// term is the per-entry loss whose sum, times scale, is the mean loss.
+	var (
+		term  *G.Node
+		scale float64
+	)
 	switch kind {
 	case LossCE, "":
-		ls := must(LogSoftmax(logits))
-		out = must(G.Mul(must(G.Sum(must(G.HadamardProd(onehot, ls)))), scalar(-1/float64(bsz))))
+		ls, err := LogSoftmax(logits)
+		if err != nil {
+			return nil, err
+		}
+		if term, err = G.HadamardProd(onehot, ls); err != nil {
+			return nil, err
+		}
+		scale = -1 / float64(bsz)
 	case LossSoftmaxCE:
-		sm := must(G.Exp(must(LogSoftmax(logits))))
-		ls := must(LogSoftmax(sm))
-		out = must(G.Mul(must(G.Sum(must(G.HadamardProd(onehot, ls)))), scalar(-1/float64(bsz))))
+		ls, err := LogSoftmax(logits)
+		if err != nil {
+			return nil, err
+		}
+		sm, err := G.Exp(ls)
+		if err != nil {
+			return nil, err
+		}
+		if ls, err = LogSoftmax(sm); err != nil {
+			return nil, err
+		}
+		if term, err = G.HadamardProd(onehot, ls); err != nil {
+			return nil, err
+		}
+		scale = -1 / float64(bsz)
 	case LossMSE:
-		d := must(G.Sub(must(G.Exp(must(LogSoftmax(logits)))), onehot))
-		out = must(G.Mul(must(G.Sum(must(G.Square(d)))), scalar(1/float64(bsz*m))))
+		ls, err := LogSoftmax(logits)
+		if err != nil {
+			return nil, err
+		}
+		sm, err := G.Exp(ls)
+		if err != nil {
+			return nil, err
+		}
+		d, err := G.Sub(sm, onehot)
+		if err != nil {
+			return nil, err
+		}
+		if term, err = G.Square(d); err != nil {
+			return nil, err
+		}
+		scale = 1 / float64(bsz*m)
 	default:
 		return nil, fmt.Errorf("unknown loss %q: want %s, %s or %s", kind, LossCE, LossMSE, LossSoftmaxCE)
 	}
-	return out, err
+	sum, err := G.Sum(term)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mul(sum, scalar(scale))
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -15,8 +16,9 @@ import (
 
 // Training-step benchmarks: forward, backward and an optimizer step on one
 // batch of random data, reporting samples/s. The Torch* benchmarks run the
-// PyTorch peer (shared/peers/torch_peer.py) in the same session, so the
-// ratio can be read from one run:
+// PyTorch peer (scripts/peer/torch_peer.py: the same networks in PyTorch,
+// checked by parameter count) in the same session, so the ratio can be read
+// from one run:
 //
 //	go test ./models/ -run ^$ -bench 'MLPTrainStep$|TorchMLP' -benchtime 300x -count 3
 //	go test ./models/ -run ^$ -bench MLPVsTorch -count 3   (ratio in one line)
@@ -98,13 +100,21 @@ func BenchmarkResNet18TrainStep(b *testing.B) {
 	benchStep(b, "resnet18", []int{3, 32, 32}, 128, "adam")
 }
 
-// peerPath is the PyTorch peer script of the team.
-const peerPath = "/work/shared/peers/torch_peer.py"
+// peerPath is the PyTorch peer script, from this package's folder (where
+// go test runs).
+var peerPath = filepath.Join("..", "scripts", "peer", "torch_peer.py")
 
-var peerRate = regexp.MustCompile(`samples/s=([0-9.]+)`)
+var (
+	peerRate   = regexp.MustCompile(`samples/s=([0-9.]+)`)
+	peerParams = regexp.MustCompile(`params=([0-9]+)`)
+)
+
+// peerModels are the Go models the peer's names stand for.
+var peerModels = map[string][]int{"mlp": {784}, "cnn": {3, 32, 32}, "resnet18": {3, 32, 32}}
 
 // peerSamples runs the PyTorch peer once and returns its samples/s; it
-// skips the benchmark when python3 with torch is not installed.
+// skips the benchmark when python3 with torch is not installed, and fails
+// when the peer's network has another parameter count than ours.
 func peerSamples(b *testing.B, what string, steps int) float64 {
 	if _, err := os.Stat(peerPath); err != nil {
 		b.Skip("peer script missing:", peerPath)
@@ -116,18 +126,32 @@ func peerSamples(b *testing.B, what string, steps int) float64 {
 	if err != nil {
 		b.Fatalf("peer: %v\n%s", err, out)
 	}
-	m := peerRate.FindSubmatch(out)
-	if m == nil {
-		b.Fatalf("peer printed no samples/s:\n%s", out)
+	m, pc := peerRate.FindSubmatch(out), peerParams.FindSubmatch(out)
+	if m == nil || pc == nil {
+		b.Fatalf("peer printed no samples/s or params:\n%s", out)
+	}
+	ours, err := New(what, peerModels[what], 10, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, p := range ours.Params() {
+		n += p.Value.Shape().TotalSize()
+	}
+	if got, _ := strconv.Atoi(string(pc[1])); got != n {
+		b.Fatalf("the peer's %s has %d parameters, ours %d: not the same network", what, got, n)
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	return v
 }
 
 // runTorchPeer reports the peer's samples/s as a benchmark of its own.
+// The peer runs once (b.Loop runs this function once), outside the timed loop.
 func runTorchPeer(b *testing.B, what string, steps int) {
-	b.N = 1
-	b.ReportMetric(peerSamples(b, what, steps), "samples/s")
+	v := peerSamples(b, what, steps)
+	for b.Loop() {
+	}
+	b.ReportMetric(v, "samples/s")
 }
 
 // BenchmarkMLPVsTorch times 300 of our MLP steps, the PyTorch peer's 300
@@ -155,6 +179,9 @@ func BenchmarkMLPVsTorch(b *testing.B) {
 
 // BenchmarkTorchMLP is PyTorch's MLP training step (batch 128, Adam).
 func BenchmarkTorchMLP(b *testing.B) { runTorchPeer(b, "mlp", 300) }
+
+// BenchmarkTorchCNN is PyTorch's step of the authors' CIFAR CNN (batch 128, Adam).
+func BenchmarkTorchCNN(b *testing.B) { runTorchPeer(b, "cnn", 10) }
 
 // BenchmarkTorchResNet18 is PyTorch's ResNet-18 training step (batch 128, Adam).
 func BenchmarkTorchResNet18(b *testing.B) { runTorchPeer(b, "resnet18", 3) }

@@ -1,6 +1,7 @@
 package models
 
-// Checkpoint file format, version 1 (all integers little-endian):
+// Checkpoint file format, version 1, in the container of internal/binfmt
+// (magic, version, JSON metadata, body, CRC-32; integers little-endian):
 //
 //	magic      8 bytes  "PLASTCKP"
 //	version    uint32   1
@@ -26,11 +27,9 @@ package models
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -38,6 +37,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/plasticity-lab/plastic/internal/atomicfile"
+	"github.com/plasticity-lab/plastic/internal/binfmt"
 )
 
 const (
@@ -73,11 +73,6 @@ func SaveCheckpoint(path string, m Classifier, trainer any, opt StateSaver) erro
 // model may change afterwards); path only names the file in errors.
 // WriteCheckpoint then writes them, possibly on another goroutine.
 func EncodeCheckpoint(path string, m Classifier, trainer any, opt StateSaver) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(ckptMagic)
-	le := binary.LittleEndian
-	w32 := func(v uint32) { b.Write(le.AppendUint32(nil, v)) }
-	w32(ckptVersion)
 	meta := ckptMeta{Model: m.Name(), InputShape: m.InputShape(), Classes: m.Classes()}
 	if trainer != nil {
 		raw, err := json.Marshal(trainer)
@@ -86,15 +81,9 @@ func EncodeCheckpoint(path string, m Classifier, trainer any, opt StateSaver) ([
 		}
 		meta.Trainer = raw
 	}
-	mj, err := json.Marshal(meta)
-	if err != nil {
-		return nil, err
-	}
-	w32(uint32(len(mj)))
-	b.Write(mj)
 	params, bufs := m.Params(), m.Buffers()
-	w32(uint32(len(params) + len(bufs)))
-	for i, t := range append(params, bufs...) {
+	all := append(append([]Tensor(nil), params...), bufs...)
+	for _, t := range all {
 		vals, ok := t.Value.Data().([]float32)
 		if !ok {
 			return nil, fmt.Errorf("checkpoint %s: tensor %s is %v, only float32 models are saved", path, t.Name, t.Value.Dtype())
@@ -104,23 +93,6 @@ func EncodeCheckpoint(path string, m Classifier, trainer any, opt StateSaver) ([
 				return nil, fmt.Errorf("checkpoint %s: tensor %s has %v at element %d; refusing to save non-finite weights", path, t.Name, v, j)
 			}
 		}
-		b.Write(le.AppendUint16(nil, uint16(len(t.Name))))
-		b.WriteString(t.Name)
-		kind := byte(0)
-		if i >= len(params) {
-			kind = 1
-		}
-		shape := t.Value.Shape()
-		b.WriteByte(kind)
-		b.WriteByte(byte(len(shape)))
-		for _, d := range shape {
-			w32(uint32(d))
-		}
-		buf := make([]byte, 4*len(vals))
-		for j, v := range vals {
-			le.PutUint32(buf[4*j:], math.Float32bits(v))
-		}
-		b.Write(buf)
 	}
 	var ob bytes.Buffer
 	if opt != nil {
@@ -128,10 +100,31 @@ func EncodeCheckpoint(path string, m Classifier, trainer any, opt StateSaver) ([
 			return nil, fmt.Errorf("checkpoint %s: optimizer state: %w", path, err)
 		}
 	}
-	b.Write(le.AppendUint64(nil, uint64(ob.Len())))
-	b.Write(ob.Bytes())
-	w32(crc32.ChecksumIEEE(b.Bytes()))
-	return b.Bytes(), nil
+	b, err := binfmt.Marshal(ckptMagic, ckptVersion, meta, func(e *binfmt.Encoder) error {
+		e.U32(uint32(len(all)))
+		for i, t := range all {
+			e.U16(uint16(len(t.Name)))
+			e.Raw([]byte(t.Name))
+			kind := uint8(0)
+			if i >= len(params) {
+				kind = 1
+			}
+			shape := t.Value.Shape()
+			e.U8(kind)
+			e.U8(uint8(len(shape)))
+			for _, d := range shape {
+				e.U32(uint32(d))
+			}
+			e.F32s(t.Value.Data().([]float32))
+		}
+		e.U64(uint64(ob.Len()))
+		e.Raw(ob.Bytes())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // WriteCheckpoint writes an encoded checkpoint to path atomically.
@@ -153,42 +146,41 @@ func LoadCheckpoint(path string, m Classifier, trainer any, opt StateLoader) err
 	if err != nil {
 		return err
 	}
+	return DecodeCheckpoint(raw, path, m, trainer, opt)
+}
+
+// DecodeCheckpoint is LoadCheckpoint of the bytes of a checkpoint file;
+// path names it in errors.
+func DecodeCheckpoint(raw []byte, path string, m Classifier, trainer any, opt StateLoader) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, a...))
 	}
-	if len(raw) < len(ckptMagic)+8 || string(raw[:len(ckptMagic)]) != ckptMagic {
-		return bad("not a plastic checkpoint (magic %q missing)", ckptMagic)
-	}
-	body, sum := raw[:len(raw)-4], binary.LittleEndian.Uint32(raw[len(raw)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return bad("CRC mismatch (truncated or corrupted file)")
-	}
-	r := &reader{b: body[len(ckptMagic):]}
-	if v := r.u32(); v != ckptVersion {
-		return bad("version %d, this build reads version %d", v, ckptVersion)
+	f, err := binfmt.Open(raw, ckptMagic, "plastic checkpoint", ckptVersion)
+	if err != nil {
+		return bad("%v", err)
 	}
 	var meta ckptMeta
-	if err := json.Unmarshal(r.bytes(int(r.u32())), &meta); err != nil || r.err != nil {
-		return bad("meta block: %v", errors.Join(err, r.err))
+	if err := json.Unmarshal(f.Meta, &meta); err != nil {
+		return bad("meta block: %v", err)
 	}
 	if meta.Model != m.Name() || meta.Classes != m.Classes() || !equalInts(meta.InputShape, m.InputShape()) {
 		return bad("holds %s %v -> %d classes, not %s %v -> %d", meta.Model, meta.InputShape, meta.Classes, m.Name(), m.InputShape(), m.Classes())
 	}
+	r := f.Body
 	params, bufs := m.Params(), m.Buffers()
-	all := append(params, bufs...)
-	if n := int(r.u32()); n != len(all) {
+	all := append(append([]Tensor(nil), params...), bufs...)
+	if n := int(r.U32()); n != len(all) {
 		return bad("%d tensors, the model has %d", n, len(all))
 	}
 	for i, t := range all {
-		name := string(r.bytes(int(r.u16())))
-		kind := r.u8()
-		nd := int(r.u8())
-		shape := make([]int, nd)
+		name := string(r.Raw(int(r.U16())))
+		kind := r.U8()
+		shape := make([]int, int(r.U8()))
 		for j := range shape {
-			shape[j] = int(r.u32())
+			shape[j] = int(r.U32())
 		}
-		if r.err != nil {
-			return bad("tensor %d: %v", i, r.err)
+		if r.Err() != nil {
+			return bad("tensor %d: %v", i, r.Err())
 		}
 		wantKind := byte(0)
 		if i >= len(params) {
@@ -201,20 +193,13 @@ func LoadCheckpoint(path string, m Classifier, trainer any, opt StateLoader) err
 		if !ok {
 			return bad("model tensor %s is not float32", t.Name)
 		}
-		data := r.bytes(4 * len(vals))
-		if r.err != nil {
-			return bad("tensor %s: %v", name, r.err)
-		}
-		for j := range vals {
-			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*j:]))
+		if r.F32s(vals); r.Err() != nil {
+			return bad("tensor %s: %v", name, r.Err())
 		}
 	}
-	ob := r.bytes(int(r.u64()))
-	if r.err != nil {
-		return bad("optimizer block: %v", r.err)
-	}
-	if len(r.b) != 0 {
-		return bad("%d trailing bytes", len(r.b))
+	ob := r.Raw(int(r.U64()))
+	if err := r.Finish(); err != nil {
+		return bad("optimizer block: %v", err)
 	}
 	if trainer != nil && len(meta.Trainer) > 0 {
 		if err := json.Unmarshal(meta.Trainer, trainer); err != nil {
@@ -242,47 +227,4 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-// reader decodes little-endian fields, remembering the first short read.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) bytes(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(r.b) {
-		r.err = io.ErrUnexpectedEOF
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-func (r *reader) u8() byte {
-	if b := r.bytes(1); b != nil {
-		return b[0]
-	}
-	return 0
-}
-func (r *reader) u16() uint16 {
-	if b := r.bytes(2); b != nil {
-		return binary.LittleEndian.Uint16(b)
-	}
-	return 0
-}
-func (r *reader) u32() uint32 {
-	if b := r.bytes(4); b != nil {
-		return binary.LittleEndian.Uint32(b)
-	}
-	return 0
-}
-func (r *reader) u64() uint64 {
-	if b := r.bytes(8); b != nil {
-		return binary.LittleEndian.Uint64(b)
-	}
-	return 0
 }

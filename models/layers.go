@@ -22,7 +22,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -141,12 +140,12 @@ const (
 )
 
 // dropout is the dropout state of a layer: the probability, whether the
-// layer is in training mode, and the rng of the session (seeded per epoch by
-// the trainer, so masks are reproducible).
+// layer is in training mode, and the dropout stream of the session (reset
+// per epoch by the trainer, so masks are reproducible; dropout.go).
 type dropout struct {
-	p     float64
-	train bool
-	rng   **rand.Rand
+	p      float64
+	train  bool
+	stream *DropStream
 }
 
 func (d *dropout) active() bool { return d != nil && d.train && d.p > 0 }
@@ -160,33 +159,39 @@ func (d *dropout) keepScale() float64 {
 }
 
 // applyDropout zeroes each element of y with probability p and scales the
-// kept ones by 1/(1-p), after a ReLU (v*step(v)) when relu is set.
+// kept ones by 1/(1-p): element i is kept when DropUniform(key, ctr+i) >= p;
+// the stream's counter then advances by len(y). With relu set it applies
+// max(v, 0) first (the dense layer's fused ReLU): one pass, no branch on
+// the signs or the random bits (both close to random, so branches would
+// mispredict half the time).
 func applyDropout[T num](d *dropout, y []T, relu bool) {
-	r := *d.rng
-	thr := uint32(d.p * (1 << 32))
+	s := d.stream
+	defer func() { s.Ctr += uint64(len(y)) }()
 	if d.p >= 1 {
 		clear(y)
 		return
 	}
-	sc := T(1 / (1 - d.p))
-	// keep is sc for a kept element and 0 for a dropped one, without a
-	// branch on the random bits.
-	keep := func(u uint32) T { return sc * T(b2u(u >= thr)) }
-	i := 0
-	for ; i+2 <= len(y); i += 2 {
-		u := r.Uint64()
-		a, b := y[i], y[i+1]
-		if relu {
-			a, b = a*step(a), b*step(b)
+	p := float32(d.p)
+	switch ys := any(y).(type) {
+	case []float32:
+		sc := float32(1 / (1 - d.p))
+		for i, v := range ys {
+			if relu {
+				v = max(v, 0)
+			}
+			// All ones when kept, zero (a +0 result) when dropped.
+			m := -uint32(b2u(DropUniform(s.Key, s.Ctr+uint64(i)) >= p))
+			ys[i] = math.Float32frombits(math.Float32bits(v*sc) & m)
 		}
-		y[i], y[i+1] = a*keep(uint32(u)), b*keep(uint32(u>>32))
-	}
-	for ; i < len(y); i++ {
-		a := y[i]
-		if relu {
-			a *= step(a)
+	case []float64:
+		sc := 1 / (1 - d.p)
+		for i, v := range ys {
+			if relu {
+				v = max(v, 0)
+			}
+			m := -uint64(b2u(DropUniform(s.Key, s.Ctr+uint64(i)) >= p))
+			ys[i] = math.Float64frombits(math.Float64bits(v*sc) & m)
 		}
-		y[i] = a * keep(r.Uint32())
 	}
 }
 
@@ -250,9 +255,8 @@ func denseFwd[T num](op *denseOp, x, w, b, y []T, B, in, out int) {
 	case op.drop.active():
 		applyDropout(op.drop, y, op.act == ReLU)
 	case op.act == ReLU:
-		// v*step(v), not a branch: the signs are close to random.
 		for i, v := range y {
-			y[i] = v * step(v)
+			y[i] = max(v, 0) // no branch: the signs are close to random
 		}
 	}
 }

@@ -73,6 +73,11 @@ func newNet(name string, inputShape []int, classes int, seed uint64, dt tensor.D
 	if err != nil {
 		return nil, err
 	}
+	return n.declare(seed)
+}
+
+// declare initialises the tensors from seed with a dry build of batch 1.
+func (n *net) declare(seed uint64) (*net, error) {
 	// A dry build with a batch of 1 declares and initialises the tensors.
 	n.init = rand.New(rand.NewPCG(seed, 0x6d6f64656c73))
 	if _, err := n.NewSession(1, false); err != nil {
@@ -108,7 +113,7 @@ type builder struct {
 	n      *net
 	g      *G.ExprGraph
 	train  bool
-	rng    **rand.Rand
+	drop   *DropStream
 	input  *G.Node // the data node (no gradient needed)
 	convSc *ConvScratch
 	nodes  G.Nodes // parameter nodes in model order
@@ -185,7 +190,7 @@ func setFloats(t *tensor.Dense, v []float64) {
 }
 
 // drop returns the dropout state of a layer with probability p.
-func (b *builder) drop(p float64) *dropout { return &dropout{p: p, train: b.train, rng: b.rng} }
+func (b *builder) dropout(p float64) *dropout { return &dropout{p: p, train: b.train, stream: b.drop} }
 
 // dense is a fully connected layer named name with the fused activation and
 // dropout; the first layer (input data) skips its input gradient.
@@ -193,7 +198,7 @@ func (b *builder) dense(name string, x *G.Node, out int, act Activation, p float
 	in := x.Shape()[1]
 	w := b.param(name+".weight", []int{in, out}, initUniformFanIn, in)
 	bias := b.param(name+".bias", []int{out}, initUniformFanIn, in)
-	return Dense(x, w, bias, act, b.drop(p), x != b.input)
+	return Dense(x, w, bias, act, b.dropout(p), x != b.input)
 }
 
 // conv is a convolution with optional bias and fused ReLU.
@@ -240,7 +245,7 @@ type Session struct {
 	vgs    []G.ValueGrad
 	vm     G.VM
 	xT, yT *tensor.Dense
-	rng    *rand.Rand
+	drop   DropStream
 }
 
 // NewSession compiles the model's graph for batches of size batch.
@@ -248,11 +253,11 @@ func (n *net) NewSession(batch int, train bool) (*Session, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("models: batch size %d, want >= 1", batch)
 	}
-	s := &Session{Batch: batch, Train: train, g: G.NewGraph(), rng: rand.New(rand.NewPCG(0, 0))}
+	s := &Session{Batch: batch, Train: train, g: G.NewGraph(), drop: NewDropStream(0, 0)}
 	shape := append([]int{batch}, n.in...)
 	s.xT = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	s.x = G.NodeFromAny(s.g, s.xT, G.WithName("x"))
-	b := &builder{n: n, g: s.g, train: train, rng: &s.rng, input: s.x}
+	b := &builder{n: n, g: s.g, train: train, drop: &s.drop, input: s.x}
 	var err error
 	if s.logits, err = n.arch(b, s.x); err != nil {
 		return nil, fmt.Errorf("models: building %s: %w", n.name, err)
@@ -346,9 +351,10 @@ func (s *Session) SetBatch(x []float32, labels []int) error {
 	return nil
 }
 
-// Reseed sets the dropout rng from a seed and a stream (the trainer uses the
-// epoch), so masks are reproducible from any epoch on.
-func (s *Session) Reseed(seed, stream uint64) { s.rng = rand.New(rand.NewPCG(seed, stream)) }
+// Reseed resets the dropout stream to (seed, stream) at counter 0 (the
+// trainer uses the epoch), so masks are reproducible from any epoch on and
+// the same as a device session's (dropout.go).
+func (s *Session) Reseed(seed, stream uint64) { s.drop = NewDropStream(seed, stream) }
 
 // Run executes the graph once: forward, and in training mode the loss and
 // the parameter gradients (overwritten, not accumulated).

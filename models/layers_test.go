@@ -91,14 +91,14 @@ func TestDenseGradients(t *testing.T) {
 		drop float64
 		tr   bool
 	}{{"linear", Linear, 0, false}, {"relu", ReLU, 0, false}, {"relu+dropout eval", ReLU, 0.3, false}, {"relu+dropout train", ReLU, 0.3, true}} {
-		var rng *rand.Rand
-		reseed := func() { rng = rand.New(rand.NewPCG(1, 2)) }
+		var stream DropStream
+		reseed := func() { stream = NewDropStream(1, 2) }
 		reseed()
 		gradCheck(t, "dense "+tc.name, func(g *G.ExprGraph, r *rand.Rand) (*G.Node, G.Nodes) {
 			x := param(g, r, "x", 5, 7)
 			w := param(g, r, "w", 7, 4)
 			b := param(g, r, "b", 4)
-			y, err := Dense(x, w, b, tc.act, &dropout{p: tc.drop, train: tc.tr, rng: &rng}, true)
+			y, err := Dense(x, w, b, tc.act, &dropout{p: tc.drop, train: tc.tr, stream: &stream}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,12 +108,12 @@ func TestDenseGradients(t *testing.T) {
 }
 
 func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
+	stream := NewDropStream(3, 4)
 	y := make([]float64, 10000)
 	for i := range y {
 		y[i] = 1
 	}
-	d := &dropout{p: 0.25, train: true, rng: &rng}
+	d := &dropout{p: 0.25, train: true, stream: &stream}
 	applyDropout(d, y, false)
 	zeros, sum := 0, 0.0
 	for _, v := range y {
@@ -135,51 +135,53 @@ func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
 	}
 }
 
-// TestDropoutMatchesReference: the branch-free dropout, with and without
-// the fused ReLU, gives the values of the plain two-pass reference (ReLU
-// with a branch, then zero or scale per random bit) for the same stream.
+// TestDropoutMatchesReference: the one-pass, branch-free dropout, with and
+// without the fused ReLU, gives bit for bit the values of the plain two-pass
+// reference (ReLU with a branch, then zero or scale per DropUniform), and
+// advances the stream by the element count.
 func TestDropoutMatchesReference(t *testing.T) {
 	const p = 0.1
 	for _, relu := range []bool{false, true} {
 		for _, n := range []int{1, 2, 7, 1000} {
 			src := rand.New(rand.NewPCG(5, uint64(n)))
-			y := make([]float32, n)
-			for i := range y {
-				y[i] = float32(src.NormFloat64())
+			y32 := make([]float32, n)
+			y64 := make([]float64, n)
+			for i := range y32 {
+				v := src.NormFloat64()
+				y32[i], y64[i] = float32(v), v
 			}
-			want := append([]float32(nil), y...)
-			r1, r2 := rand.New(rand.NewPCG(9, 9)), rand.New(rand.NewPCG(9, 9))
-			applyDropout(&dropout{p: p, train: true, rng: &r1}, y, relu)
-			// Reference.
-			if relu {
-				for i, v := range want {
-					if v < 0 {
-						want[i] = 0
+			if n > 2 {
+				y32[1], y64[1] = float32(math.NaN()), math.NaN() // dropped or kept, as the reference
+			}
+			want32 := append([]float32(nil), y32...)
+			want64 := append([]float64(nil), y64...)
+			s1, s2 := NewDropStream(9, 9), NewDropStream(9, 9)
+			s1.Ctr, s2.Ctr = 17, 17
+			s3 := s1
+			applyDropout(&dropout{p: p, train: true, stream: &s1}, y32, relu)
+			applyDropout(&dropout{p: p, train: true, stream: &s3}, y64, relu)
+			if s1.Ctr != 17+uint64(n) || s3.Ctr != s1.Ctr {
+				t.Fatalf("stream counter %d / %d after %d elements from 17", s1.Ctr, s3.Ctr, n)
+			}
+			for i := range want32 {
+				if relu {
+					if want32[i] < 0 {
+						want32[i] = 0
+					}
+					if want64[i] < 0 {
+						want64[i] = 0
 					}
 				}
-			}
-			pp := p
-			thr := uint32(pp * (1 << 32))
-			sc := float32(1 / (1 - pp))
-			drop := func(i int, b uint32) {
-				if b < thr {
-					want[i] = 0
+				if DropUniform(s2.Key, s2.Ctr+uint64(i)) >= p {
+					want32[i] *= float32(1 / (1 - p))
+					want64[i] *= 1 / (1 - p)
 				} else {
-					want[i] *= sc
+					want32[i], want64[i] = 0, 0
 				}
 			}
-			i := 0
-			for ; i+2 <= n; i += 2 {
-				u := r2.Uint64()
-				drop(i, uint32(u))
-				drop(i+1, uint32(u>>32))
-			}
-			if i < n {
-				drop(i, r2.Uint32())
-			}
-			for i := range y {
-				if y[i] != want[i] {
-					t.Fatalf("relu=%v n=%d: element %d = %v, want %v", relu, n, i, y[i], want[i])
+			for i := range y32 {
+				if math.Float32bits(y32[i]) != math.Float32bits(want32[i]) || math.Float64bits(y64[i]) != math.Float64bits(want64[i]) {
+					t.Fatalf("relu=%v n=%d: element %d = %v / %v, want %v / %v", relu, n, i, y32[i], y64[i], want32[i], want64[i])
 				}
 			}
 		}

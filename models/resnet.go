@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // resnet18Arch is ResNet-18 for CIFAR-10: a 3x3 stride-1 stem (64 channels,
@@ -12,19 +13,41 @@ import (
 // norm), global average pooling and a linear classifier. Convolutions have
 // no bias; every one is followed by batch norm. Parameter names and order
 // are torchvision's (conv1, bn1, layer1.0.conv1, ..., layerK.0.downsample.0/1, fc).
-func resnet18Arch(in []int, classes int) (arch, error) {
+func resnet18Arch(in []int, classes int) (arch, error) { return resnetArch(in, classes, 64) }
+
+// NewResNet builds ResNet-18's architecture with stage widths
+// width x (1, 2, 4, 8) for examples of shape [C,H,W] (New("resnet18") is
+// width 64); narrow ones make quick experiments and tests.
+func NewResNet(inputShape []int, classes, width int, seed uint64) (Classifier, error) {
+	if width < 1 {
+		return nil, fmt.Errorf("models: resnet width %d, want >= 1", width)
+	}
+	if classes < 2 {
+		return nil, fmt.Errorf("models: %d classes, want at least 2", classes)
+	}
+	a, err := resnetArch(inputShape, classes, width)
+	if err != nil {
+		return nil, err
+	}
+	n := &net{name: "resnet18", in: append([]int(nil), inputShape...), classes: classes, dt: tensor.Float32, arch: a}
+	return n.declare(seed)
+}
+
+// resnetArch is ResNet-18 with stage widths width x (1, 2, 4, 8) (64 for
+// ResNet-18; narrow ones make quick tests).
+func resnetArch(in []int, classes, width int) (arch, error) {
 	if len(in) != 3 || in[1] < 8 || in[2] < 8 {
 		return nil, fmt.Errorf("resnet18: want images [C,H,W] of at least 8x8, got %v", in)
 	}
 	return func(b *builder, x *G.Node) (*G.Node, error) {
-		h, err := b.conv("conv1", x, 64, 3, 1, 1, false, false, initKaiming)
+		h, err := b.conv("conv1", x, width, 3, 1, 1, false, false, initKaiming)
 		if err != nil {
 			return nil, err
 		}
 		if h, err = b.bn("bn1", h, true); err != nil {
 			return nil, err
 		}
-		widths := []int{64, 128, 256, 512}
+		widths := []int{width, 2 * width, 4 * width, 8 * width}
 		for s, w := range widths {
 			for blk := 0; blk < 2; blk++ {
 				stride := 1

@@ -3,15 +3,26 @@ package models
 import (
 	"fmt"
 	"math/rand"
+	"sync"
 
 	"github.com/plasticity-lab/plastic/data"
 )
 
-// RNNLabelledName is the data set name under which RNNLabelled is
-// registered with data.Load.
+// RNNLabelledName is the data set name under which RegisterDataSets
+// registers RNNLabelled with data.Load.
 const RNNLabelledName = "rnn-labelled"
 
-func init() { data.RegisterGenerator(RNNLabelledName, RNNLabelled) }
+var registerOnce sync.Once
+
+// RegisterDataSets registers the data sets this package generates
+// (RNNLabelledName) with package data, so that data.Load and data.Names
+// know them. Package data cannot generate them itself (a simple RNN labels
+// them), so a program that offers them calls this once, explicitly, before
+// listing or loading data sets (cmd/plastic and package experiments do).
+// Calling it again does nothing.
+func RegisterDataSets() {
+	registerOnce.Do(func() { data.RegisterGenerator(RNNLabelledName, RNNLabelled) })
+}
 
 // RNNLabelled generates the paper's RNN-labelled set: a random simple RNN
 // (T = 3, |V| = 100, k = 50, p = 0.5; A, W and U uniform in [-0.5, 0.5],

@@ -81,30 +81,34 @@ func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != n {
 		return nil, fmt.Errorf("rnn graph: input shape %v, want (batch, %d)", x.Shape(), n)
 	}
-	var err error
-	must := func(n *G.Node, e error) *G.Node {
-		if err == nil && e != nil {
-			err = e
+	// maskedT is (w .* mask)^T for a parameter node w.
+	maskedT := func(w *G.Node, name string, mask []float64, rows, cols int) (*G.Node, error) {
+		wm, err := G.HadamardProd(w, constNode(g, dt, name, mask, rows, cols))
+		if err != nil {
+			return nil, fmt.Errorf("rnn graph: %s: %w", name, err)
 		}
-		return n
+		return G.Transpose(wm)
 	}
-	var t TransposedParams
+	var (
+		t   TransposedParams
+		err error
+	)
 	if p.A == nil {
 		t.AT = r.constT(g, dt, "AT_const", r.A, r.InMask, v, n)
-	} else {
-		t.AT = must(G.Transpose(must(G.HadamardProd(p.A, constNode(g, dt, "Min", r.InMask, v, n)))))
+	} else if t.AT, err = maskedT(p.A, "Min", r.InMask, v, n); err != nil {
+		return nil, err
 	}
 	if r.T > 1 {
 		if p.W == nil {
 			t.WT = r.constT(g, dt, "WT_const", r.W, r.GraphMask, v, v)
-		} else {
-			t.WT = must(G.Transpose(must(G.HadamardProd(p.W, constNode(g, dt, "Mg", r.GraphMask, v, v)))))
+		} else if t.WT, err = maskedT(p.W, "Mg", r.GraphMask, v, v); err != nil {
+			return nil, err
 		}
 	}
 	if p.U == nil {
 		t.UT = r.constT(g, dt, "UT_const", r.U, nil, m, v)
-	} else {
-		t.UT = must(G.Transpose(p.U))
+	} else if t.UT, err = G.Transpose(p.U); err != nil {
+		return nil, fmt.Errorf("rnn graph: U: %w", err)
 	}
 	t.B, t.C = p.B, p.C
 	if t.B == nil {
@@ -112,9 +116,6 @@ func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 	}
 	if t.C == nil {
 		t.C = constNode(g, dt, "c_const", r.C, m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rnn graph: %w", err)
 	}
 	return r.BuildLogitsT(x, t)
 }
@@ -132,37 +133,57 @@ type TransposedParams struct {
 // weights in.
 func (r *RNN) BuildLogitsT(x *G.Node, t TransposedParams) (*G.Node, error) {
 	v, m := r.Nodes, r.Labels
-	var err error
-	must := func(n *G.Node, e error) *G.Node {
-		if err == nil && e != nil {
-			err = e
-		}
-		return n
-	}
-	addRow := func(z, b *G.Node, width int) *G.Node {
+	wrap := func(err error) error { return fmt.Errorf("rnn graph: %w", err) }
+	// addRow adds the bias b (width values) to every row of z.
+	addRow := func(z, b *G.Node, width int) (*G.Node, error) {
 		if b == nil {
-			return z
+			return z, nil
 		}
-		return must(G.BroadcastAdd(z, must(G.Reshape(b, tensor.Shape{1, width})), nil, []byte{0}))
-	}
-	xa := must(G.Mul(x, t.AT))
-	if err != nil {
-		return nil, fmt.Errorf("rnn graph: %w", err)
-	}
-	h := must(graph.CapReLU(addRow(xa, t.B, v), r.Cap))
-	for k := 1; k < r.T && err == nil; k++ {
-		z := must(G.Mul(must(G.Add(h, xa)), t.WT))
+		row, err := G.Reshape(b, tensor.Shape{1, width})
 		if err != nil {
-			break
+			return nil, err
 		}
-		h = must(graph.CapReLU(addRow(z, t.B, v), r.Cap))
+		return G.BroadcastAdd(z, row, nil, []byte{0})
 	}
-	if err != nil {
-		return nil, fmt.Errorf("rnn graph: %w", err)
+	// layer is cap_k(relu(z + b)).
+	layer := func(z *G.Node) (*G.Node, error) {
+		zb, err := addRow(z, t.B, v)
+		if err != nil {
+			return nil, err
+		}
+		return graph.CapReLU(zb, r.Cap)
 	}
-	logits := addRow(must(G.Mul(h, t.UT)), t.C, m)
+	if t.AT == nil || t.UT == nil || (r.T > 1 && t.WT == nil) {
+		return nil, fmt.Errorf("rnn graph: T=%d needs AT, UT and (for T > 1) WT", r.T)
+	}
+	xa, err := G.Mul(x, t.AT)
 	if err != nil {
-		return nil, fmt.Errorf("rnn graph: %w", err)
+		return nil, wrap(err)
+	}
+	h, err := layer(xa)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	for k := 1; k < r.T; k++ {
+		hx, err := G.Add(h, xa)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		z, err := G.Mul(hx, t.WT)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		if h, err = layer(z); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	hu, err := G.Mul(h, t.UT)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	logits, err := addRow(hu, t.C, m)
+	if err != nil {
+		return nil, wrap(err)
 	}
 	return logits, nil
 }

@@ -165,6 +165,8 @@ func f64of(d any) []float64 {
 }
 
 func TestRNNLabelledRegisteredAndDeterministic(t *testing.T) {
+	RegisterDataSets()
+	RegisterDataSets() // a second call is harmless
 	a, at, err := data.Load(RNNLabelledName, data.Options{Seed: 3, NTrain: 500, NTest: 200})
 	if err != nil {
 		t.Fatal(err)

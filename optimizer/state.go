@@ -1,7 +1,6 @@
 package optimizer
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,22 +8,40 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"github.com/plasticity-lab/plastic/internal/binfmt"
 )
 
-// State files are little-endian binary:
+// State files (version 2) use the container of internal/binfmt: magic
+// "PLOPTST\x00", version uint32 (2), JSON metadata {"optimizer", "lr",
+// "epoch", "total_epochs"} (Go writes float64s in JSON so that they read
+// back bit for bit), a body, and a CRC-32 of all bytes before it. The body,
+// little-endian: parameter count uint32, then per parameter: dtype uint8 (4
+// float32, 8 float64), rank uint32, dims uint64..., step int64, buffer
+// count uint32, buffers (n raw IEEE-754 values each).
 //
-//	magic "PLOPTST\x00", version uint32 (1), optimizer name (uint32 length + bytes),
-//	lr float64, epoch int64, total epochs int64, parameter count uint32, then per
-//	parameter: dtype uint8 (4 float32, 8 float64), rank uint32, dims uint64...,
-//	step int64, buffer count uint32, buffers (n raw IEEE-754 values each).
+// Version 1 (before the common container) had no metadata block and no
+// checksum: after magic and version came the optimizer name (uint32 length
+// + bytes), lr float64, epoch int64, total epochs int64 and the same body.
+// Checkpoints written then embed it, so it is still read.
 //
 // NeuroPlastic buffers are a, m, v (+ bm, bv with a hybrid base); SGD its
 // momentum buffer; Adam/AdamW m, v. Values are stored bit for bit, so a
 // loaded optimizer continues exactly like an uninterrupted one.
 const (
 	stateMagic   = "PLOPTST\x00"
-	stateVersion = 1
+	stateVersion = 2
+	// maxState bounds what LoadState reads (1 TiB: the dimension checks
+	// below are the real bound).
+	maxState = 1 << 40
 )
+
+type stateMeta struct {
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	Epoch       int64   `json:"epoch"`
+	TotalEpochs int64   `json:"total_epochs"`
+}
 
 type savedParam struct {
 	dtype byte
@@ -68,124 +85,110 @@ func getBuf64(x []float64, src []byte) {
 }
 
 func writeState(w io.Writer, st *stateFile) error {
-	bw := bufio.NewWriter(w)
-	var hdr []byte
-	hdr = append(hdr, stateMagic...)
-	hdr = binary.LittleEndian.AppendUint32(hdr, stateVersion)
-	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(st.name)))
-	hdr = append(hdr, st.name...)
-	hdr = binary.LittleEndian.AppendUint64(hdr, math.Float64bits(st.lr))
-	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(st.epoch))
-	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(st.total))
-	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(st.params)))
-	if _, err := bw.Write(hdr); err != nil {
-		return err
-	}
-	for _, p := range st.params {
-		var b []byte
-		b = append(b, p.dtype)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(p.shape)))
-		for _, d := range p.shape {
-			b = binary.LittleEndian.AppendUint64(b, uint64(d))
-		}
-		b = binary.LittleEndian.AppendUint64(b, uint64(p.step))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(p.bufs)))
-		if _, err := bw.Write(b); err != nil {
-			return err
-		}
-		for _, buf := range p.bufs {
-			if _, err := bw.Write(buf); err != nil {
-				return err
+	meta := stateMeta{Optimizer: st.name, LR: st.lr, Epoch: st.epoch, TotalEpochs: st.total}
+	b, err := binfmt.Marshal(stateMagic, stateVersion, meta, func(e *binfmt.Encoder) error {
+		e.U32(uint32(len(st.params)))
+		for _, p := range st.params {
+			e.U8(p.dtype)
+			e.U32(uint32(len(p.shape)))
+			for _, d := range p.shape {
+				e.U64(uint64(d))
+			}
+			e.U64(uint64(p.step))
+			e.U32(uint32(len(p.bufs)))
+			for _, buf := range p.bufs {
+				e.Raw(buf)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("optimizer state: %w", err)
 	}
-	return bw.Flush()
-}
-
-var errTruncated = errors.New("optimizer state: file is truncated")
-
-func readFull(r io.Reader, n int) ([]byte, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, errTruncated
-		}
-		return nil, err
-	}
-	return b, nil
+	_, err = w.Write(b)
+	return err
 }
 
 func readState(r io.Reader) (*stateFile, error) {
-	br := bufio.NewReader(r)
-	b, err := readFull(br, len(stateMagic)+8)
+	data, err := binfmt.ReadAll(r, maxState)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("optimizer state: %w", err)
 	}
-	if string(b[:len(stateMagic)]) != stateMagic {
-		return nil, errors.New("optimizer state: not an optimizer state file (bad magic)")
+	st := &stateFile{}
+	var d *binfmt.Decoder
+	if v, ok := binfmt.Version(data, stateMagic); ok && v == 1 {
+		// Version 1: name, lr, epoch, total epochs, then the body.
+		d = binfmt.NewDecoder(data[len(stateMagic)+4:])
+		nl := d.U32()
+		if nl > 64 {
+			return nil, fmt.Errorf("optimizer state: corrupt header (name length %d)", nl)
+		}
+		st.name = string(d.Raw(int(nl)))
+		st.lr = math.Float64frombits(d.U64())
+		st.epoch, st.total = int64(d.U64()), int64(d.U64())
+	} else {
+		f, err := binfmt.Open(data, stateMagic, "optimizer state file", 1, stateVersion)
+		if err != nil {
+			return nil, fmt.Errorf("optimizer state: %w", err)
+		}
+		var meta stateMeta
+		if err := f.DecodeMeta(&meta); err != nil {
+			return nil, fmt.Errorf("optimizer state: %w", err)
+		}
+		st.name, st.lr, st.epoch, st.total = meta.Optimizer, meta.LR, meta.Epoch, meta.TotalEpochs
+		d = f.Body
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != stateVersion {
-		return nil, fmt.Errorf("optimizer state: version %d, this build reads version %d", v, stateVersion)
+	truncated := func() error {
+		return fmt.Errorf("optimizer state: file is truncated (%v)", d.Err())
 	}
-	nl := binary.LittleEndian.Uint32(b[12:])
-	if nl > 64 {
-		return nil, fmt.Errorf("optimizer state: corrupt header (name length %d)", nl)
+	np := d.U32()
+	if d.Err() != nil {
+		return nil, truncated()
 	}
-	nb, err := readFull(br, int(nl)+8*3+4)
-	if err != nil {
-		return nil, err
-	}
-	st := &stateFile{name: string(nb[:nl])}
-	nb = nb[nl:]
-	st.lr = math.Float64frombits(binary.LittleEndian.Uint64(nb))
-	st.epoch = int64(binary.LittleEndian.Uint64(nb[8:]))
-	st.total = int64(binary.LittleEndian.Uint64(nb[16:]))
-	np := binary.LittleEndian.Uint32(nb[24:])
 	if np > 1<<20 {
 		return nil, fmt.Errorf("optimizer state: corrupt header (%d parameters)", np)
 	}
 	st.params = make([]savedParam, np)
 	for i := range st.params {
-		h, err := readFull(br, 5)
-		if err != nil {
-			return nil, err
-		}
 		p := &st.params[i]
-		p.dtype = h[0]
+		p.dtype = d.U8()
+		rank := d.U32()
+		if d.Err() != nil {
+			return nil, truncated()
+		}
 		if p.dtype != 4 && p.dtype != 8 {
 			return nil, fmt.Errorf("optimizer state: parameter %d has unknown dtype code %d", i, p.dtype)
 		}
-		rank := binary.LittleEndian.Uint32(h[1:])
 		if rank > 16 {
 			return nil, fmt.Errorf("optimizer state: parameter %d has rank %d", i, rank)
-		}
-		db, err := readFull(br, 8*int(rank)+12)
-		if err != nil {
-			return nil, err
 		}
 		n := 1
 		p.shape = make([]int, rank)
 		for j := range p.shape {
-			d := binary.LittleEndian.Uint64(db[8*j:])
-			if d > 1<<40 {
-				return nil, fmt.Errorf("optimizer state: parameter %d has dimension %d", i, d)
+			dim := d.U64()
+			if dim > 1<<40 {
+				return nil, fmt.Errorf("optimizer state: parameter %d has dimension %d", i, dim)
 			}
-			p.shape[j] = int(d)
-			n *= int(d)
+			p.shape[j] = int(dim)
+			n *= int(dim)
 		}
-		p.step = int64(binary.LittleEndian.Uint64(db[8*rank:]))
-		nbuf := binary.LittleEndian.Uint32(db[8*rank+8:])
+		p.step = int64(d.U64())
+		nbuf := d.U32()
+		if d.Err() != nil {
+			return nil, truncated()
+		}
 		if nbuf > 8 {
 			return nil, fmt.Errorf("optimizer state: parameter %d has %d buffers", i, nbuf)
 		}
 		p.bufs = make([][]byte, nbuf)
 		for j := range p.bufs {
-			if p.bufs[j], err = readFull(br, n*int(p.dtype)); err != nil {
-				return nil, err
-			}
+			p.bufs[j] = d.Raw(n * int(p.dtype))
+		}
+		if d.Err() != nil {
+			return nil, truncated()
 		}
 	}
-	if _, err := br.ReadByte(); err != io.EOF {
+	if d.Len() != 0 {
 		return nil, errors.New("optimizer state: trailing data after the last parameter")
 	}
 	return st, nil

@@ -8,9 +8,6 @@ var haveAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func dotAVX(a, b *float32, n int) float32
 
 //go:noescape
-func fusedAddAVX(w, m, d, x *float32, n int) float32
-
-//go:noescape
 func fusedMulAVX(w, d, x *float32, n int) float32
 
 func dot32(a, b []float32) float32 {
@@ -20,15 +17,6 @@ func dot32(a, b []float32) float32 {
 	}
 	b = b[:len(a)]
 	return dotAVX(&a[0], &b[0], n) + dot(a[n:], b[n:])
-}
-
-func fusedAdd32(w, m, d, x []float32) float32 {
-	n := len(w) &^ 7
-	if !haveAVX || n == 0 {
-		return fusedAdd(w, m, d, x)
-	}
-	m, d, x = m[:len(w)], d[:len(w)], x[:len(w)]
-	return fusedAddAVX(&w[0], &m[0], &d[0], &x[0], n) + fusedAdd(w[n:], m[n:], d[n:], x[n:])
 }
 
 func fusedMul32(w, d, x []float32) float32 {

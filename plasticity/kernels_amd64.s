@@ -50,61 +50,6 @@ dotdone:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func fusedAddAVX(w, m, d, x *float32, n int) float32
-// w += m*d; returns w.x (updated w).
-TEXT ·fusedAddAVX(SB), NOSPLIT, $0-44
-	MOVQ w+0(FP), DI
-	MOVQ m+8(FP), R8
-	MOVQ d+16(FP), R9
-	MOVQ x+24(FP), R10
-	MOVQ n+32(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-add16:
-	CMPQ CX, $16
-	JL   add8
-	VMOVUPS (DI), Y4
-	VMOVUPS 32(DI), Y6
-	VMOVUPS (R8), Y5
-	VMOVUPS 32(R8), Y7
-	VFMADD231PS (R9), Y5, Y4
-	VFMADD231PS 32(R9), Y7, Y6
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y6, 32(DI)
-	VFMADD231PS (R10), Y4, Y0
-	VFMADD231PS 32(R10), Y6, Y1
-	ADDQ $64, DI
-	ADDQ $64, R8
-	ADDQ $64, R9
-	ADDQ $64, R10
-	SUBQ $16, CX
-	JMP  add16
-add8:
-	CMPQ CX, $8
-	JL   adddone
-	VMOVUPS (DI), Y4
-	VMOVUPS (R8), Y5
-	VFMADD231PS (R9), Y5, Y4
-	VMOVUPS Y4, (DI)
-	VFMADD231PS (R10), Y4, Y0
-	ADDQ $32, DI
-	ADDQ $32, R8
-	ADDQ $32, R9
-	ADDQ $32, R10
-	SUBQ $8, CX
-	JMP  add8
-adddone:
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4E, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xB1, X0, X1
-	VADDPS X1, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+40(FP)
-	RET
-
 // func fusedMulAVX(w, d, x *float32, n int) float32
 // w *= 1 + d (as w + w*d); returns w.x (updated w).
 TEXT ·fusedMulAVX(SB), NOSPLIT, $0-36

@@ -2,9 +2,12 @@
 
 package plasticity
 
-func dot32(a, b []float32) float32            { return dot(a, b) }
-func fusedAdd32(w, m, d, x []float32) float32 { return fusedAdd(w, m, d, x) }
-func fusedMul32(w, d, x []float32) float32    { return fusedMul(w, d, x) }
+// haveAVX is false: no assembly kernels on this architecture (the tests
+// switch it like the amd64 build's).
+var haveAVX = false
+
+func dot32(a, b []float32) float32         { return dot(a, b) }
+func fusedMul32(w, d, x []float32) float32 { return fusedMul(w, d, x) }
 
 // fusedAdd8 is fusedAdd with a 0/1 byte mask.
 func fusedAdd8(w []float32, m []uint8, d, x []float32) float32 {

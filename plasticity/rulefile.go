@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/plasticity-lab/plastic/internal/atomicfile"
+	"github.com/plasticity-lab/plastic/models"
 )
 
 // RuleFileFormat identifies rule files.
@@ -62,6 +63,9 @@ func UnmarshalRules(b []byte, name string) (*RuleSet, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("rule file %s: %w", name, err)
+	}
+	if err := checkRuleFile(b, name, f.Eta); err != nil {
+		return nil, err
 	}
 	if f.Format != RuleFileFormat {
 		return nil, fmt.Errorf("rule file %s: format %q, want %q", name, f.Format, RuleFileFormat)
@@ -175,7 +179,11 @@ func Builtin(name string) (*RuleSet, error) {
 // ForRounds adapts a T=1 output-only rule set to a network with T rounds:
 // a T-round code's last bit says whether the node fired in the final
 // round, which is what the T=1 rule looked at. Other rule sets must match.
+// rounds must lie in 1..models.MaxT.
 func ForRounds(rs *RuleSet, rounds int) (*RuleSet, error) {
+	if rounds < 1 || rounds > models.MaxT {
+		return nil, fmt.Errorf("rounds T = %d, want 1..%d", rounds, models.MaxT)
+	}
 	if rs.Rounds == rounds {
 		return rs, nil
 	}
@@ -189,7 +197,10 @@ func ForRounds(rs *RuleSet, rounds int) (*RuleSet, error) {
 		vals[code*2] = src[(code&1)*2]
 		vals[code*2+1] = src[(code&1)*2+1]
 	}
-	out, _ := NewTable(TargetOutput, rounds, vals)
+	out, err := NewTable(TargetOutput, rounds, vals)
+	if err != nil {
+		return nil, err
+	}
 	cp := *rs
 	cp.Rounds, cp.Output = rounds, out
 	return &cp, nil

@@ -1,8 +1,9 @@
 // Package report owns reading finished runs back: a run folder (manifest,
 // metrics.jsonl) becomes a Run with the settings that matter for comparing
-// optimizers (configuration, learning rate, training fraction, seed); runs
-// that differ only in their seed form a Group, with the mean and spread over
-// seeds of the final and best test accuracy and of any metric per epoch.
+// optimizers (configuration, learning rate, training fraction, seed, and
+// every other resolved flag); runs that differ only in their seed form a
+// Group, with the mean and spread over seeds of the final and best test
+// accuracy and of any metric per epoch.
 //
 // A run's configuration name (Arm) comes from the labels file of the sweep
 // that made it (sweep.json in the folder above the run, written by package
@@ -55,8 +56,49 @@ type Run struct {
 	Fraction       float64
 	Seed           int64
 	Dataset, Model string
+	// Config holds the flags that make the run's configuration: every
+	// resolved flag of its manifest but the seed and those that say where
+	// and how the command ran (see NotConfig), plus the device it ran on.
+	Config map[string]any
 	// Metrics holds one map per epoch, in order (metrics.jsonl).
 	Metrics []map[string]float64
+}
+
+// NotConfig are the flags that do not make two runs different
+// configurations: the seed, and where and how the command ran (run name,
+// folders, config files, progress output, resume, the device asked for;
+// the device used is in Config).
+var NotConfig = map[string]bool{"seed": true, "seeds": true, "name": true, "out": true, "quiet": true, "config": true,
+	"resume": true, "data-dir": true, "device": true}
+
+// ConfigOf is the configuration of a run's manifest (see Run.Config).
+func ConfigOf(m run.Manifest) map[string]any {
+	out := map[string]any{}
+	for k, v := range m.Flags {
+		if !NotConfig[k] {
+			out[k] = v
+		}
+	}
+	if m.Device != "" {
+		out["device"] = m.Device
+	}
+	return out
+}
+
+// CanonicalConfig writes a configuration as JSON with sorted keys, leaving
+// out the flags named in without (e.g. the axis a figure plots along).
+func CanonicalConfig(cfg map[string]any, without ...string) string {
+	m := make(map[string]any, len(cfg))
+	for k, v := range cfg {
+		if !slices.Contains(without, k) {
+			m[k] = v
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Sprint(m)
+	}
+	return string(b)
 }
 
 // Done reports whether the run finished all its epochs.
@@ -104,7 +146,7 @@ func Load(dir, arm string) (Run, error) {
 	out := Run{
 		Dir: dir, ID: m.ID, Status: m.Status, Error: m.Error, Seed: m.Seed, Metrics: ms,
 		Optimizer: str(m.Flags["optimizer"]), Dataset: str(m.Flags["dataset"]), Model: str(m.Flags["model"]),
-		LR: num(m.Flags["lr"]), Fraction: num(m.Flags["train-fraction"]),
+		LR: num(m.Flags["lr"]), Fraction: num(m.Flags["train-fraction"]), Config: ConfigOf(m),
 	}
 	if math.IsNaN(out.Fraction) {
 		out.Fraction = 1
@@ -244,10 +286,12 @@ func readLabels(dir string) (map[string]label, error) {
 	return m, nil
 }
 
-// Key identifies a group: runs equal in everything but their seed.
+// Key identifies a group: runs equal in everything but their seed. Config
+// is the canonical JSON of the runs' Config (every other flag).
 type Key struct {
 	Dataset, Model, Arm string
 	LR, Fraction        float64
+	Config              string
 }
 
 // Group is the runs of one Key (one per seed), in seed order.
@@ -261,7 +305,7 @@ func GroupRuns(runs []Run) []Group {
 	var out []Group
 	idx := map[Key]int{}
 	for _, r := range runs {
-		k := Key{Dataset: r.Dataset, Model: r.Model, Arm: r.Arm, LR: r.LR, Fraction: r.Fraction}
+		k := Key{Dataset: r.Dataset, Model: r.Model, Arm: r.Arm, LR: r.LR, Fraction: r.Fraction, Config: CanonicalConfig(r.Config)}
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)
@@ -284,6 +328,14 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// Flags is the configuration the group's runs share (see Run.Config).
+func (g Group) Flags() map[string]any {
+	if len(g.Runs) == 0 {
+		return nil
+	}
+	return g.Runs[0].Config
 }
 
 // DoneRuns are the group's runs that finished all their epochs.

@@ -57,8 +57,19 @@ type Manifest struct {
 	Start     time.Time      `json:"start"`
 	End       *time.Time     `json:"end,omitempty"`
 	Resumed   []time.Time    `json:"resumed,omitempty"`
-	Status    string         `json:"status"`
-	Error     string         `json:"error,omitempty"`
+	// Changes lists the flags changed when the run was resumed (only
+	// changes that keep the run one run, such as more epochs).
+	Changes []Change `json:"changes,omitempty"`
+	Status  string   `json:"status"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Change is a flag changed on resume.
+type Change struct {
+	Time time.Time `json:"time"`
+	Flag string    `json:"flag"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
 }
 
 // Run is an open run folder.
@@ -71,11 +82,19 @@ type Run struct {
 
 	mu   sync.Mutex
 	last map[string]float64
+	// lock is held by a writer (Create, Reopen) until Finish or Close.
+	lock *Lock
+	// reopened: OnStart records a resumption.
+	reopened bool
+	// started: the run began its work (OnStart, a metrics line or a file).
+	started bool
+	// created: this Run made its folder (Create), so Discard may remove it.
+	created bool
 }
 
-// Create makes the folder root/m.ID (which must not exist yet), fills in
-// the Go version, git commit and start time when empty, and writes the
-// manifest with status running.
+// Create makes the folder root/m.ID (which must not exist yet), takes its
+// lock (held until Finish or Close), fills in the Go version, git commit
+// and start time when empty, and writes the manifest with status running.
 func Create(root string, m Manifest) (*Run, error) {
 	if m.ID == "" || strings.ContainsAny(m.ID, `/\`) || m.ID == "." || m.ID == ".." {
 		return nil, fmt.Errorf("run id %q: want a plain folder name", m.ID)
@@ -88,6 +107,11 @@ func Create(root string, m Manifest) (*Run, error) {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("run folder %s already exists (choose another --name)", dir)
 		}
+		return nil, err
+	}
+	lock, err := LockDir(dir)
+	if err != nil {
+		// Someone took the folder between its creation and our lock.
 		return nil, err
 	}
 	if m.GoVersion == "" {
@@ -103,15 +127,86 @@ func Create(root string, m Manifest) (*Run, error) {
 		m.Flags = map[string]any{}
 	}
 	m.Status = StatusRunning
-	r := &Run{Dir: dir, Manifest: m, Summary: map[string]any{}}
+	r := &Run{Dir: dir, Manifest: m, Summary: map[string]any{}, lock: lock, created: true}
 	if err := r.WriteManifest(); err != nil {
+		lock.Unlock()
 		return nil, err
 	}
 	return r, nil
 }
 
-// Open reopens an existing run folder to resume it: it reads the manifest
-// and the metrics written so far (which are kept; new lines are appended).
+// Reopen opens an existing run folder to write into it (to resume it): it
+// takes the folder's lock (an *InUseError naming the holder when another
+// process writes there), then reads it as Open does. The lock is held
+// until Finish or Close; the next OnStart records the resumption.
+func Reopen(dir string) (*Run, error) {
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	lock, err := LockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Open(dir)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	r.lock, r.reopened = lock, true
+	return r, nil
+}
+
+// Close releases the run folder's lock without finishing the run (a
+// refused resume); Finish releases it too.
+func (r *Run) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.lock.Unlock()
+	r.lock = nil
+	return err
+}
+
+// Untouched reports whether the run was made by Create in this process
+// and has done nothing yet: no OnStart, no metrics line, and no file in its
+// folder but the manifest (and lock). A reopened run is never untouched.
+func (r *Run) Untouched() bool {
+	r.mu.Lock()
+	started := r.started || r.last != nil || !r.created
+	r.mu.Unlock()
+	if started {
+		return false
+	}
+	ents, err := os.ReadDir(r.Dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if n := e.Name(); n != ManifestFile && n != LockFile {
+			return false
+		}
+	}
+	return true
+}
+
+// Discard removes the folder of a run that did nothing (see Untouched),
+// then releases its lock: a command that failed before it began leaves no
+// folder behind.
+func (r *Run) Discard() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.created {
+		return fmt.Errorf("run %s: not made by this process, not removed", r.Dir)
+	}
+	err := os.RemoveAll(r.Dir)
+	if uerr := r.lock.Unlock(); err == nil {
+		err = uerr
+	}
+	r.lock = nil
+	return err
+}
+
+// Open reads an existing run folder: the manifest and the metrics written
+// so far. It takes no lock (readers need none); a writer uses Reopen.
 func Open(dir string) (*Run, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
@@ -165,6 +260,45 @@ func (r *Run) WriteJSON(name string, v any) error {
 		return err
 	}
 	return WriteFileAtomic(r.Path(name), append(b, '\n'))
+}
+
+// Rewind keeps the metrics lines of the epochs before epoch (the lines
+// without an "epoch" too) and drops the rest, rewriting metrics.jsonl
+// atomically: a resumed run that restarts at epoch writes those lines
+// again. It returns how many lines it dropped.
+func (r *Run) Rewind(epoch int) (int, error) {
+	ms, err := r.Metrics()
+	if err != nil {
+		return 0, err
+	}
+	var keep []map[string]float64
+	for _, m := range ms {
+		if e, ok := m["epoch"]; !ok || e < float64(epoch) {
+			keep = append(keep, m)
+		}
+	}
+	dropped := len(ms) - len(keep)
+	if dropped == 0 {
+		return 0, nil
+	}
+	var buf bytes.Buffer
+	for _, m := range keep {
+		b, err := json.Marshal(encodeMetrics(m))
+		if err != nil {
+			return 0, err
+		}
+		buf.Write(append(b, '\n'))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := WriteFileAtomic(r.Path(MetricsFile), buf.Bytes()); err != nil {
+		return 0, err
+	}
+	r.last = nil
+	if len(keep) > 0 {
+		r.last = copyMetrics(keep[len(keep)-1])
+	}
+	return dropped, nil
 }
 
 // AppendMetrics appends m as one line of metrics.jsonl (opened with
@@ -273,13 +407,16 @@ func (r *Run) LastMetrics() map[string]float64 {
 	return copyMetrics(r.last)
 }
 
-// OnStart marks the run running (a resumed run records when it resumed).
+// OnStart marks the run running; a resumed run (Reopen, or a run whose
+// manifest says it ended) records when it resumed.
 func (r *Run) OnStart(*train.State) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.Manifest.Status != StatusRunning {
+	if r.reopened || r.Manifest.Status != StatusRunning {
 		r.Manifest.Resumed = append(r.Manifest.Resumed, time.Now().UTC())
+		r.reopened = false
 	}
+	r.started = true
 	r.Manifest.Status = StatusRunning
 	r.Manifest.End = nil
 	r.Manifest.Error = ""
@@ -295,10 +432,15 @@ func (r *Run) OnFinish(_ *train.State, err error) error { return r.Finish(err) }
 // Finish ends the run: status done (err nil), interrupted (err wraps
 // train.ErrInterrupted) or failed with the error text; the end time; and
 // summary.json holding r.Summary, the status and the last metrics line.
-// Commands that evaluate without train.Run call it themselves.
+// It then releases the folder's lock. Commands that evaluate without
+// train.Run call it themselves.
 func (r *Run) Finish(err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() {
+		r.lock.Unlock()
+		r.lock = nil
+	}()
 	now := time.Now().UTC()
 	r.Manifest.End = &now
 	switch {
@@ -347,9 +489,13 @@ func NewID(command string, t time.Time, seed int64) string {
 	return fmt.Sprintf("%s-%s-s%d-%s", cmd, t.UTC().Format("20060102T150405Z"), seed, hex.EncodeToString(b[:]))
 }
 
-// GitCommit is the commit the binary was built from (build info
-// vcs.revision, with "-dirty" when modified), else `git rev-parse HEAD` in
-// the working folder when git is there, else "".
+// GitCommit is the commit the binary was built from: build info
+// vcs.revision (with "-dirty" when modified), else, for binaries built
+// without it (-buildvcs=false, go test, go run), `git rev-parse HEAD` of the
+// source folder this package was compiled from, when that folder is still a
+// git checkout of this module (with "-dirty" when it has changes), else
+// "unknown". The working folder plays no part: a binary run inside another
+// repository must not report that repository's commit.
 func GitCommit() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		rev, dirty := "", false
@@ -368,10 +514,34 @@ func GitCommit() string {
 			return rev
 		}
 	}
-	if git, err := exec.LookPath("git"); err == nil {
-		if out, err := exec.Command(git, "rev-parse", "HEAD").Output(); err == nil {
-			return strings.TrimSpace(string(out))
-		}
+	if rev := sourceCommit(); rev != "" {
+		return rev
 	}
-	return ""
+	return "unknown"
+}
+
+// sourceCommit is the commit of the module's source folder, or "".
+func sourceCommit() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "" // built with -trimpath
+	}
+	root := filepath.Dir(filepath.Dir(file))
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/plasticity-lab/plastic\n")) {
+		return ""
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return ""
+	}
+	out, err := exec.Command(git, "-C", root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command(git, "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += "-dirty"
+	}
+	return rev
 }

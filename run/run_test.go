@@ -99,9 +99,10 @@ func TestRunDone(t *testing.T) {
 	if sum["status"] != "done" || sum["test_accuracy"] != 0.9 || sum["last_metrics"].(map[string]any)["accuracy"] != 0.3 {
 		t.Fatalf("summary %v", sum)
 	}
-	// No temporary files are left behind.
+	// No temporary files are left behind: manifest, metrics, summary and
+	// the lock file.
 	ents, _ := os.ReadDir(r.Dir)
-	if len(ents) != 3 {
+	if len(ents) != 4 {
 		t.Fatalf("run folder holds %d files", len(ents))
 	}
 }

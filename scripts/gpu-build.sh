@@ -110,7 +110,7 @@ fi
 ROOT=${CUDA_HEADERS_DIR:-$HOME/.cache/plastic/cuda-11.8}
 [[ -f $ROOT/usr/include/cuda.h && -f $ROOT/usr/include/cublas_v2.h && -f $ROOT/usr/include/nvrtc.h ]] ||
 	die "no CUDA 11.8 headers in $ROOT (run scripts/cuda-headers.sh where Debian's archive is reachable, or set CUDA_HEADERS_DIR)"
-command -v go >/dev/null || die "no Go toolchain on PATH (scripts/gpu-pack.sh run unpacks one)"
+command -v go >/dev/null || die "no Go toolchain on PATH (without one: scripts/gpu-check.sh ships prebuilt binaries)"
 echo "gpu-build.sh: go build -tags gpu -o plastic ./cmd/plastic (headers: $ROOT)" >&2
 CGO_ENABLED=1 CGO_CFLAGS="-I$ROOT/usr/include" CGO_LDFLAGS="" go build -tags gpu -o plastic ./cmd/plastic
 echo "gpu-build.sh: built ./plastic; before running it:" >&2

@@ -67,7 +67,8 @@ type spec struct {
 }
 
 // Execute trains the cells that are not finished yet in opt.Dir, at most
-// opt.Jobs at a time. A cell whose run folder says done, or failed because
+// opt.Jobs at a time, holding the sweep folder's lock (run.LockDir) all
+// along: a second Execute of the same folder fails naming this process. A cell whose run folder says done, or failed because
 // training diverged, is skipped; an interrupted one with a checkpoint is
 // resumed; any other leftover folder is removed and the cell trained again.
 // A cell that fails for another reason (missing data, bad flags) stops the
@@ -88,6 +89,13 @@ func Execute(ctx context.Context, g Grid, cells []Cell, opt Options) ([]Outcome,
 	if err := os.MkdirAll(filepath.Join(opt.Dir, LogsDir), 0o755); err != nil {
 		return nil, err
 	}
+	// One sweep per folder at a time: a second one would delete or resume
+	// the first one's cells under its feet.
+	lock, err := run.LockDir(opt.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep folder: %w", err)
+	}
+	defer lock.Unlock()
 	if err := writeSpec(opt.Dir, g, cells); err != nil {
 		return nil, err
 	}
@@ -110,7 +118,7 @@ func Execute(ctx context.Context, g Grid, cells []Cell, opt Options) ([]Outcome,
 	var todo []job
 	for i, c := range cells {
 		out[i] = Outcome{Cell: c, State: StateNotRun}
-		st, resume, err := cellState(filepath.Join(opt.Dir, c.ID))
+		st, resume, err := CellState(filepath.Join(opt.Dir, c.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +200,7 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	}
 	dir := filepath.Join(opt.Dir, c.ID)
 	if !resume {
-		if err := os.RemoveAll(dir); err != nil {
+		if err := RemoveCell(dir); err != nil {
 			return StateFailed, err
 		}
 	}
@@ -203,7 +211,7 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	fmt.Fprintf(logf, "# %s cell %s (resume %v): %s\n", time.Now().UTC().Format(time.RFC3339), c.ID, resume, strings.Join(c.Args, " "))
 	rerr := opt.Run(ctx, c, opt.Dir, resume, logf)
 	logf.Close()
-	st, _, serr := cellState(dir)
+	st, _, serr := CellState(dir)
 	if serr != nil {
 		return StateFailed, serr
 	}
@@ -220,10 +228,24 @@ func runCell(ctx context.Context, opt Options, c Cell, resume bool) (string, err
 	return StateFailed, fmt.Errorf("the run folder %s says %q after the run", dir, st)
 }
 
-// cellState reads a cell's run folder: done, diverged, or "" (to be
+// RemoveCell removes a cell's leftover run folder, unless a process still
+// writes there (a cell of a sweep that was killed): that is refused.
+func RemoveCell(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	l, err := run.LockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return os.RemoveAll(dir)
+}
+
+// CellState reads a cell's run folder: done, diverged, or "" (to be
 // trained) with resume true when an interrupted run can continue from its
 // checkpoint.
-func cellState(dir string) (state string, resume bool, err error) {
+func CellState(dir string) (state string, resume bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, run.ManifestFile)); errors.Is(err, os.ErrNotExist) {
 		return "", false, nil
 	}

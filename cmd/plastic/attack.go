@@ -17,7 +17,6 @@ import (
 	"github.com/plasticity-lab/plastic/attacks"
 	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/data"
-	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
@@ -123,9 +122,8 @@ type attackSubject struct {
 	file  string // where the network was read from (empty: trained here)
 }
 
-// loadSubject checks the model flags and loads the data and the network;
-// with --rules it trains the network (metrics into r) and saves it to r.
-func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubject, error) {
+// checkSubjectFlags checks the model flags (before any run folder is made).
+func checkSubjectFlags(c *cli.Context) error {
 	var sources []string
 	for _, f := range []string{"model", "run", "rules"} {
 		if c.String(f) != "" {
@@ -133,18 +131,29 @@ func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubjec
 		}
 	}
 	if len(sources) != 1 {
-		return nil, fmt.Errorf("give exactly one of --model FILE, --run DIR or --rules RULES (got %d: %s)", len(sources), strings.Join(sources, " "))
+		return fmt.Errorf("give exactly one of --model FILE, --run DIR or --rules RULES (got %d: %s)", len(sources), strings.Join(sources, " "))
 	}
 	if c.Int("images") < 0 {
-		return nil, fmt.Errorf("--images=%d: want >= 0 (0: all)", c.Int("images"))
+		return fmt.Errorf("--images=%d: want >= 0 (0: all)", c.Int("images"))
 	}
-	s := &attackSubject{}
 	if c.String("rules") == "" {
 		for _, f := range netOnlyFlags {
 			if c.IsSet(f) {
-				return nil, fmt.Errorf("--%s shapes a network trained with --rules; %s reads a trained one", f, sources[0])
+				return fmt.Errorf("--%s shapes a network trained with --rules; %s reads a trained one", f, sources[0])
 			}
 		}
+	}
+	return nil
+}
+
+// loadSubject checks the model flags and loads the data and the network;
+// with --rules it trains the network (metrics into r) and saves it to r.
+func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubject, error) {
+	if err := checkSubjectFlags(c); err != nil {
+		return nil, err
+	}
+	s := &attackSubject{}
+	if c.String("rules") == "" {
 		s.file = c.String("model")
 		if d := c.String("run"); d != "" {
 			s.file = filepath.Join(d, networkFile)
@@ -237,7 +246,9 @@ func attackCurve(c *cli.Context) error {
 	if c.Int("workers") < 0 {
 		return fmt.Errorf("--workers=%d: want >= 0", c.Int("workers"))
 	}
-	gemm.Use()
+	if err := checkSubjectFlags(c); err != nil {
+		return err
+	}
 	r, ctx, _, err := startRun(c, "attack")
 	if err != nil {
 		return err
@@ -383,7 +394,9 @@ func attackExamples(c *cli.Context) error {
 	if c.Int("images") < 1 || c.Int("images") > 50 {
 		return fmt.Errorf("--images=%d: want 1..50 for a figure", c.Int("images"))
 	}
-	gemm.Use()
+	if err := checkSubjectFlags(c); err != nil {
+		return err
+	}
 	r, ctx, _, err := startRun(c, "attack-examples")
 	if err != nil {
 		return err

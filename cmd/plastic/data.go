@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func init() {
 	register(&cli.Command{
 		Name:  "data",
 		Usage: "list, inspect, download and verify the data sets",
-		Description: "Real data sets live in --data-dir (default ./data): mnist/, fashion-mnist/, cifar10/.\n" +
+		Description: "Real data sets live in --data-dir (default ./datasets): mnist/, fashion-mnist/, cifar10/.\n" +
 			"MNIST also works without download: the GoMNIST Go module carries the original files.\n" +
 			"Generated sets (halfspace, relu1, relu2, ...) are made from --seed.",
 		Subcommands: []*cli.Command{
@@ -262,4 +263,21 @@ func dataVerify(c *cli.Context) error {
 		return fmt.Errorf("data verify: %d data set(s) failed", failed)
 	}
 	return nil
+}
+
+// logDataFiles says, in one log line (unless --quiet), which files the
+// sets were read from (nothing for generated sets).
+func logDataFiles(c *cli.Context, sets ...*data.Set) {
+	var files []string
+	name := ""
+	for _, s := range sets {
+		if s != nil {
+			files = append(files, s.Files...)
+			name = s.Name
+		}
+	}
+	if len(files) == 0 || c.Bool(flagQuiet) {
+		return
+	}
+	slog.Info("data: "+name, "files", strings.Join(files, " "))
 }

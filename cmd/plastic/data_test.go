@@ -35,7 +35,10 @@ func TestDataInfo(t *testing.T) {
 }
 
 func TestDataInfoMNIST(t *testing.T) {
-	out, err := runPlastic(t, "-q", "--data-dir", t.TempDir(), "data", "info", "--dataset", "mnist", "--json")
+	// Without --data-dir: ./datasets/mnist does not exist here, so the
+	// GoMNIST module's copy is read (a --data-dir the user names must hold
+	// the files itself).
+	out, err := runPlastic(t, "-q", "data", "info", "--dataset", "mnist", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +81,30 @@ func TestDataListAndVerify(t *testing.T) {
 			t.Fatalf("list lacks %q:\n%s", want, out)
 		}
 	}
-	// MNIST from the GoMNIST module verifies; the others have no files.
-	out, err = runPlastic(t, "--data-dir", dir, "data", "verify")
+	// MNIST from the GoMNIST module verifies (no --data-dir named); the
+	// others have no files.
+	out, err = runPlastic(t, "data", "verify")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if strings.Count(out, "ok    ") != 4 || !strings.Contains(out, "cifar10: no files") {
 		t.Fatalf("verify output:\n%s", out)
+	}
+}
+
+// TestRNNLabelledOffered: plastic registers models' generated set
+// explicitly, before its commands list the data sets in their usage.
+func TestRNNLabelledOffered(t *testing.T) {
+	out, err := runPlastic(t, "data", "list")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("data list: %v\n%s", err, out)
+	}
+	out, err = runPlastic(t, "rule", "learn", "--help")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("rule learn --help does not offer rnn-labelled: %v\n%s", err, out)
+	}
+	out, err = runPlastic(t, "data", "info", "--dataset", "rnn-labelled", "--n-train", "50", "--n-test", "20")
+	if err != nil || !strings.Contains(out, "rnn-labelled") {
+		t.Fatalf("data info rnn-labelled: %v\n%s", err, out)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/plasticity-lab/plastic/baseline"
-	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/train"
 )
 
@@ -83,7 +82,6 @@ func gdTrain(c *cli.Context) error {
 		return err
 	}
 	baseline.Init(net, mode, rand.New(rand.NewSource(seed+1)))
-	gemm.Use()
 	tr, err := baseline.NewTrainer(net, cfg)
 	if err != nil {
 		return err

@@ -2,16 +2,20 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/plasticity-lab/plastic/cuda"
+	"github.com/plasticity-lab/plastic/data"
 )
 
 // Global flags, shared by every command. They go before the command name
@@ -61,6 +65,40 @@ const metaDevice = "plastic.device"
 type resolvedDevice struct {
 	dev  cuda.Device
 	note string
+}
+
+// metaCommand holds the path of the command being run ("train",
+// "rule train", "paper fig3").
+const metaCommand = "plastic.command"
+
+// deviceCommands are the commands whose work runs on the device (a GPU, or
+// the emulator standing in for one) when --device resolves to it. Every
+// other command computes on the CPU only: --device cuda refuses it with an
+// error naming it, and auto records the CPU in its manifest.
+var deviceCommands = map[string]bool{
+	"train": true, // MLP, CNN, ResNet-18 with every optimizer (classify's device backend)
+	"sweep": true, // a grid of train runs, each on --device
+	// every option of the CPU engine; --repeats networks in one device computation
+	"rule train": true,
+}
+
+// deviceRefusal is the error of --device cuda for a command that cannot
+// run on the device.
+func deviceRefusal(command string) error {
+	return fmt.Errorf("plastic %s: this command computes on the CPU only, so --device cuda is refused (use --device cpu or auto; "+
+		"commands with a device path: %s)", command, strings.Join(deviceCommandList(), ", "))
+}
+
+func deviceCommandList() []string {
+	var l []string
+	for c := range deviceCommands {
+		l = append(l, c)
+	}
+	if len(l) == 0 {
+		return []string{"none yet"}
+	}
+	sort.Strings(l)
+	return l
 }
 
 // flagValidators check values beyond their type, for both the command line
@@ -124,11 +162,23 @@ func applyConfigs(c *cli.Context) error {
 	if err := setFromConfig(c, appFlagNames(c.App), entries); err != nil {
 		return err
 	}
+	// A --data-dir the user named is the only place data sets are read
+	// from: no silent switch to the GoMNIST module's copy.
+	data.ModuleFallback = !c.IsSet(flagDataDir)
 	for _, cmd := range c.App.Commands {
 		wrapCommand(cmd)
 	}
 	if err := flagValidators[flagDevice](c.String(flagDevice)); err != nil {
 		return err
+	}
+	// A command that cannot compute on the device refuses --device cuda
+	// before anything is resolved or written.
+	if len(path) > 0 && isLeaf(path[len(path)-1]) && path[0].Name != "help" {
+		name := strings.TrimPrefix(where, "plastic ")
+		c.App.Metadata[metaCommand] = name
+		if c.String(flagDevice) == "cuda" && !deviceCommands[name] {
+			return deviceRefusal(name)
+		}
 	}
 	dev, note, err := cuda.Resolve(c.String(flagDevice))
 	if err != nil {
@@ -136,6 +186,17 @@ func applyConfigs(c *cli.Context) error {
 	}
 	c.App.Metadata[metaDevice] = resolvedDevice{dev, note}
 	return nil
+}
+
+// isLeaf reports whether cmd does work itself: it has no subcommands but
+// urfave's own help (which a command that ran once in the process gets).
+func isLeaf(cmd *cli.Command) bool {
+	for _, sub := range cmd.Subcommands {
+		if sub.Name != "help" {
+			return false
+		}
+	}
+	return true
 }
 
 func ensureMeta(m map[string]any) map[string]any {
@@ -169,6 +230,7 @@ func readConfigFile(file string) ([]configEntry, error) {
 func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 	var out []configEntry
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxConfigLine)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -178,13 +240,13 @@ func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 		}
 		e := configEntry{file: file, line: n}
 		if !strings.HasPrefix(line, "--") || len(line) == 2 {
-			return nil, e.errorf("want --flag=value, got %q", line)
+			return nil, e.errorf("want --flag=value, got %s", quoteCut(line))
 		}
 		body := line[2:]
 		name, value, hasValue := strings.Cut(body, "=")
 		name = strings.TrimSpace(name)
-		if name == "" || strings.ContainsAny(name, " \t") {
-			return nil, e.errorf("want --flag=value, got %q", line)
+		if name == "" || strings.ContainsAny(name, " \t") || !utf8.ValidString(name) {
+			return nil, e.errorf("want --flag=value, got %s", quoteCut(line))
 		}
 		e.name = name
 		if hasValue {
@@ -195,9 +257,34 @@ func parseConfig(file string, r io.Reader) ([]configEntry, error) {
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: a line longer than %d bytes: not a file of --flag=value lines (a binary file?)", file, n+1, maxConfigLine)
+		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return out, nil
+}
+
+// maxConfigLine is the longest line of a config file.
+const maxConfigLine = 64 << 10
+
+// quoteCut quotes a bad config line for an error message: at most 60
+// bytes, and saying so when it is not text (a binary file passed as
+// --config).
+func quoteCut(line string) string {
+	binary := !utf8.ValidString(line) || strings.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' })
+	cut := line
+	if len(cut) > 60 {
+		cut = cut[:60]
+	}
+	q := fmt.Sprintf("%q", cut)
+	if len(cut) < len(line) {
+		q += fmt.Sprintf(" (%d more bytes)", len(line)-len(cut))
+	}
+	if binary {
+		q += " (not text: a binary file?)"
+	}
+	return q
 }
 
 // isBoolFlag reports whether f is a flag without a value (--quiet).

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -147,54 +146,6 @@ func TestPaperEvolveBadFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want[i]) {
 			t.Errorf("%v: err = %v, want it to name %q", c, err, want[i])
 		}
-	}
-}
-
-// TestRuleLoss checks the rule loss against hand values: a zero rule
-// leaves U = 0, so every test point has logits (0, 0) and cross-entropy
-// ln 2; the table coefficients [-s, s, s, -s] are the scale s.
-func TestRuleLoss(t *testing.T) {
-	cfg := evolveConfig{Loss: "rule", Genes: 5, Eps: 0.02, Theta: 1, Generations: 1, RuleCoefs: "scale", Nodes: 20, Cap: 10, Rounds: 1, Examples: 200, Seed: 1}
-	if err := cfg.check(); err != nil {
-		t.Fatal(err)
-	}
-	scale, err := newRuleLoss(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l0, err := scale.Loss([]float64{0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(l0-math.Ln2) > 1e-12 {
-		t.Fatalf("L(0) = %v, want ln 2", l0)
-	}
-	if got := scale.ruleTable([]float64{0.5}); !reflect.DeepEqual(got, []float64{-0.5, 0.5, 0.5, -0.5}) {
-		t.Fatalf("scale rule table %v, want [-0.5 0.5 0.5 -0.5]", got)
-	}
-	cfg.RuleCoefs = "table"
-	table, err := newRuleLoss(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []float64{0.05, 0.3} {
-		a, err := scale.Loss([]float64{s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := table.Loss([]float64{-s, s, s, -s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a != b || !(a > 0) {
-			t.Fatalf("s=%v: scale loss %v, table loss %v", s, a, b)
-		}
-	}
-	// A positive scale learns (below ln 2); the reversed rule unlearns.
-	good, _ := scale.Loss([]float64{0.05})
-	bad, _ := scale.Loss([]float64{-0.05})
-	if !(good < math.Ln2 && bad > math.Ln2) {
-		t.Fatalf("L(0.05) = %v, L(-0.05) = %v around L(0) = ln 2", good, bad)
 	}
 }
 

@@ -42,7 +42,7 @@ func init() {
 			"re-training), fig3.csv (mean and sd of train/test accuracy, chance = majority rate), fig3_test and\n" +
 			"fig3_train bar charts and both rule files. The T=3 networks and the ReLU1 rule learning use top-k firing\n" +
 			"(--rnn-topk-firing); the ReLU1 rules kept are scored by one pass of a large network.",
-		Flags: append(flags, runFlags()...),
+		Flags: append(append(flags, runFlags()...), paperExecutorFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultFig3()
 			cfg.Data, cfg.Repeats, cfg.Jobs = paperDataList(c, "data"), c.Int("repeats"), c.Int("jobs")
@@ -54,7 +54,7 @@ func init() {
 			cfg.RNNLearn = learnFrom(c, "rnn-", cfg.RNNLearn)
 			cfg.RNNLearn.Net.TopKFiring = c.Bool("rnn-topk-firing")
 			cfg.Seed = c.Int64(flagSeed)
-			return runExperiment(c, "paper-fig3", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
+			return runPaperExperiment(c, "paper-fig3", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
 				res, err := experiments.Fig3(ctx, env, cfg)
 				if err != nil {
 					return nil, nil, err

@@ -38,14 +38,14 @@ func init() {
 			"held-out training examples; learned and used with top-k firing (--t3-topk-firing). Writes table2_runs.csv\n" +
 			"(every seed), table2.csv (means beside the paper and the authors' code run here), table2.png/.svg and the\n" +
 			"T=3 rule file.",
-		Flags: append(flags, runFlags()...),
+		Flags: append(append(flags, runFlags()...), paperExecutorFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultTable2()
 			cfg.Data, cfg.Seeds = paperDataList(c, "data"), c.Int("seeds")
 			cfg.Net.Nodes, cfg.Net.Cap, cfg.Passes, cfg.NTrain = c.Int("nodes"), c.Int("cap"), c.Int("passes"), c.Int("n-train")
 			cfg.T3Rules, cfg.T3Learn, cfg.Seed = c.String("t3-rules"), learnFrom(c, "t3-", cfg.T3Learn), c.Int64(flagSeed)
 			cfg.T3Learn.Net.TopKFiring = c.Bool("t3-topk-firing")
-			return runExperiment(c, "paper-table2", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
+			return runPaperExperiment(c, "paper-table2", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
 				res, err := experiments.Table2(ctx, env, cfg)
 				if err != nil {
 					return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -30,8 +31,11 @@ with the numbers behind each figure as CSV, into --to (default: FOLDER/plots for
   lowdata-gap            its difference to --baseline per fraction, in points (with --baseline)
   lr-sensitivity         final test accuracy against the learning rate, log x (several lrs)
 
-Runs equal but for the seed form one curve; a configuration's name comes from its sweep
-(sweep.json), else from its optimizer (neuroplastic-grad-only for the ablation).
+Runs equal in every resolved flag but the seed form one curve (runs that differ in
+--n-train, --momentum or any other flag are different curves); a configuration's name
+comes from its sweep (sweep.json), else from its optimizer (neuroplastic-grad-only for
+the ablation), and each curve's label adds the flags that tell it apart from the other
+curves of that name (e.g. "sgd, n-train 500").
 
 Examples:
   plastic plot runs/mnist
@@ -188,7 +192,7 @@ func drawFigures(dir string, runs []report.Run, baseline, title string) ([]strin
 		return false
 	}
 	byFraction := collect(func(g report.Group) string {
-		return fmt.Sprintf("%s\x00%s\x00%s\x00%g", g.Dataset, g.Model, g.Arm, g.LR)
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s", g.Dataset, g.Model, g.Arm, g.LR, report.CanonicalConfig(g.Flags(), "train-fraction"))
 	},
 		func(g report.Group) float64 { return g.Fraction })
 	if multi(byFraction) {
@@ -234,7 +238,7 @@ func drawFigures(dir string, runs []report.Run, baseline, title string) ([]strin
 
 	// Final accuracy against the learning rate, per configuration and fraction.
 	byLR := collect(func(g report.Group) string {
-		return fmt.Sprintf("%s\x00%s\x00%s\x00%g", g.Dataset, g.Model, g.Arm, g.Fraction)
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%g\x00%s", g.Dataset, g.Model, g.Arm, g.Fraction, report.CanonicalConfig(g.Flags(), "lr"))
 	},
 		func(g report.Group) float64 { return g.LR })
 	if multi(byLR) {
@@ -274,33 +278,61 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// labeller names a group by its configuration, adding the learning rate,
-// fraction, data set or model only where the groups differ in them.
+// labeller names a group by its configuration, adding what tells it apart
+// from the other groups of the same configuration name: the learning rate
+// ("lr 0.1"), the fraction ("fraction 0.5"), any other flag ("n-train 500"),
+// and the data set or model where the groups differ in them.
 func labeller(groups []report.Group) func(report.Group) string {
-	vary := func(f func(report.Group) string) bool {
-		seen := map[string]map[string]bool{}
-		for _, g := range groups {
-			if seen[g.Arm] == nil {
-				seen[g.Arm] = map[string]bool{}
+	// values[arm][flag] is the set of values the flag takes in that arm's
+	// groups ("" where a group does not record it).
+	values := map[string]map[string]map[string]bool{}
+	all := map[string]bool{}
+	for _, g := range groups {
+		for k := range g.Flags() {
+			all[k] = true
+		}
+	}
+	for _, g := range groups {
+		if values[g.Arm] == nil {
+			values[g.Arm] = map[string]map[string]bool{}
+		}
+		for k := range all {
+			if values[g.Arm][k] == nil {
+				values[g.Arm][k] = map[string]bool{}
 			}
-			seen[g.Arm][f(g)] = true
-			if len(seen[g.Arm]) > 1 {
-				return true
+			values[g.Arm][k][flagText(g.Flags()[k])] = true
+		}
+	}
+	var vary []string
+	for k := range all {
+		for _, vs := range values {
+			if len(vs[k]) > 1 {
+				vary = append(vary, k)
+				break
 			}
 		}
-		return false
 	}
-	lr := vary(func(g report.Group) string { return fmt.Sprint(g.LR) })
-	frac := vary(func(g report.Group) string { return fmt.Sprint(g.Fraction) })
+	slices.Sort(vary)
 	ds := distinct(groups, func(g report.Group) string { return g.Dataset }) > 1
 	model := distinct(groups, func(g report.Group) string { return g.Model }) > 1
 	return func(g report.Group) string {
 		parts := []string{g.Arm}
-		if lr && g.LR > 0 {
+		if slices.Contains(vary, "lr") && g.LR > 0 {
 			parts = append(parts, fmt.Sprintf("lr %g", g.LR))
 		}
-		if frac {
+		if slices.Contains(vary, "train-fraction") {
 			parts = append(parts, fmt.Sprintf("fraction %g", g.Fraction))
+		}
+		for _, k := range vary {
+			switch k {
+			case "lr", "train-fraction", "dataset", "model":
+				continue
+			}
+			v := flagText(g.Flags()[k])
+			if v == "" {
+				v = "unset"
+			}
+			parts = append(parts, k+" "+v)
 		}
 		if ds {
 			parts = append(parts, g.Dataset)
@@ -310,6 +342,23 @@ func labeller(groups []report.Group) func(report.Group) string {
 		}
 		return strings.Join(parts, ", ")
 	}
+}
+
+// flagText writes a recorded flag value for a label ("" when absent).
+func flagText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = flagText(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v)
 }
 
 // seriesName is name(g) without the part the x axis shows.

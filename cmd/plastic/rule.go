@@ -14,7 +14,6 @@ import (
 	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
-	"github.com/plasticity-lab/plastic/graph/gemm"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/run"
@@ -73,6 +72,7 @@ func loadData(c *cli.Context) (*data.Set, *data.Set, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--data=%s: %w", name, err)
 	}
+	logDataFiles(c, tr, te)
 	if !data.IsGenerated(name) && n > 0 && n < tr.N {
 		// The paper's protocol: a seeded random subset (e.g. 10,000 of
 		// MNIST's 60,000), its indices kept in the run folder.
@@ -150,7 +150,6 @@ func ruleLearnCmd() *cli.Command {
 }
 
 func ruleLearn(c *cli.Context) error {
-	gemm.Use() // the meta-learning graph's matrix products
 	seed := c.Int64(flagSeed)
 	trainSet, testSet, err := loadData(c)
 	if err != nil {
@@ -405,6 +404,14 @@ func ruleTrain(c *cli.Context) error {
 	chunk := c.Int("every")
 	if chunk == 0 {
 		chunk = 1000
+	}
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+	if dev != nil {
+		return ruleTrainOnDevice(ctx, c, r, dev, net, rs, sch, trainSet, testSet, chunk)
 	}
 	var trainAcc, testAcc []float64
 	var curve []map[string]float64

@@ -108,7 +108,7 @@ func TestRuleTrainFileSubsetIsRandomAndRecorded(t *testing.T) {
 	app := newApp()
 	var buf strings.Builder
 	app.Writer, app.ErrWriter = &buf, &buf
-	if err := app.Run([]string{"plastic", "-q", "--out", out, "--data-dir", t.TempDir(), "rule", "train", "--rules", "perceptron",
+	if err := app.Run([]string{"plastic", "-q", "--out", out, "rule", "train", "--rules", "perceptron",
 		"--dataset", "mnist", "--n-train", "500", "--n-test", "100", "--nodes", "20", "--cap", "10", "--name", "sub"}); err != nil {
 		t.Fatalf("rule train: %v\n%s", err, buf.String())
 	}

@@ -91,20 +91,14 @@ func startRun(c *cli.Context, command string) (r *run.Run, ctx context.Context, 
 	return r, in.ctx, in.stop, nil
 }
 
-// resumeRun reopens the run folder dir (keeping its metrics) with the same
-// interrupt handling and finishing as startRun. The caller restarts
-// train.Run at the epoch after the last metrics line.
-func resumeRun(c *cli.Context, dir string) (r *run.Run, ctx context.Context, stop func(), err error) {
-	if _, err := deviceOf(c); err != nil {
-		return nil, nil, nil, err
-	}
-	if r, err = run.Open(dir); err != nil {
-		return nil, nil, nil, err
-	}
+// attachRun makes r (reopened by the caller, after its checks) the run of
+// the current command, with the same interrupt handling and finishing as
+// startRun. The caller restarts train.Run where the run stopped.
+func attachRun(c *cli.Context, r *run.Run) (ctx context.Context, stop func()) {
 	in := interruptible()
 	c.App.Metadata = ensureMeta(c.App.Metadata)
 	c.App.Metadata[metaRun] = &activeRun{r, in}
-	return r, in.ctx, in.stop, nil
+	return in.ctx, in.stop
 }
 
 // interrupt is the Ctrl-C handling of a run.
@@ -114,20 +108,28 @@ type interrupt struct {
 	mu          sync.Mutex
 	stopped     bool
 	signalled   bool
+	term        chan os.Signal // SIGTERMs caught while saving
 }
 
 // interruptible returns a context cancelled by the first SIGINT or
-// SIGTERM, after which signals get their default behaviour again (a second
-// Ctrl-C quits at once).
+// SIGTERM. After it, a second Ctrl-C quits at once (SIGINT gets its
+// default behaviour again), while further SIGTERMs are caught and ignored
+// so the run can save what it has: a process manager (Slurm, a parent
+// dying, kill) may send several, and SIGKILL is there to force.
 func interruptible() *interrupt {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	in := &interrupt{ctx: ctx, stopSignals: stopSignals}
 	go func() {
 		<-ctx.Done()
-		if in.wasSignalled() {
-			stopSignals()
-			slog.Warn("interrupted: saving what the run has (Ctrl-C again quits at once)")
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if in.stopped {
+			return
 		}
+		in.term = make(chan os.Signal, 8)
+		signal.Notify(in.term, syscall.SIGTERM)
+		stopSignals()
+		slog.Warn("interrupted: saving what the run has (Ctrl-C again quits at once)")
 	}()
 	return in
 }
@@ -138,6 +140,10 @@ func (in *interrupt) stop() {
 	if !in.stopped {
 		in.stopped = true
 		in.signalled = in.ctx.Err() != nil
+	}
+	if in.term != nil {
+		signal.Stop(in.term)
+		in.term = nil
 	}
 	in.mu.Unlock()
 	in.stopSignals()
@@ -156,7 +162,10 @@ func (in *interrupt) wasSignalled() bool {
 var deviceOnce sync.Once
 
 // deviceOf resolves --device (already done by applyConfigs when the app
-// ran through it) and prints the choice once per process unless --quiet.
+// ran through it) into the device the command computes on, and prints the
+// choice once per process unless --quiet. A device resolved for a command
+// without a device path (auto on a GPU machine) gives the CPU: the run
+// records where its work actually runs.
 func deviceOf(c *cli.Context) (cuda.Device, error) {
 	var rd resolvedDevice
 	if v, ok := c.App.Metadata[metaDevice].(resolvedDevice); ok {
@@ -167,6 +176,15 @@ func deviceOf(c *cli.Context) (cuda.Device, error) {
 			return "", err
 		}
 		rd = resolvedDevice{dev, note}
+	}
+	if rd.dev.Kernels() {
+		name, _ := c.App.Metadata[metaCommand].(string)
+		if !deviceCommands[name] {
+			if c.String(flagDevice) == "cuda" {
+				return "", deviceRefusal(name)
+			}
+			rd = resolvedDevice{cuda.CPU, fmt.Sprintf("device: cpu (plastic %s computes on the CPU only; --device auto found %s)", name, rd.dev)}
+		}
 	}
 	if !c.Bool(flagQuiet) {
 		deviceOnce.Do(func() { slog.Info(rd.note) })
@@ -181,6 +199,16 @@ func finishRun(c *cli.Context, err error) error {
 		return err
 	}
 	delete(c.App.Metadata, metaRun)
+	signalled := ar.in.wasSignalled()
+	if err != nil && !signalled && ar.r.Untouched() {
+		// Refused before it began (bad flags, missing data): no folder.
+		ar.in.stop()
+		delete(c.App.Metadata, metaIndices)
+		if derr := ar.r.Discard(); derr != nil {
+			slog.Error("could not remove the folder of the refused run", "dir", ar.r.Dir, "err", derr)
+		}
+		return err
+	}
 	if ix, ok := c.App.Metadata[metaIndices].(map[string][]int); ok {
 		for name, idx := range ix {
 			if werr := ar.r.WriteJSON(name, idx); werr != nil && err == nil {
@@ -190,7 +218,6 @@ func finishRun(c *cli.Context, err error) error {
 		delete(c.App.Metadata, metaIndices)
 	}
 	ferr := err
-	signalled := ar.in.wasSignalled()
 	ar.in.stop() // the run is over: stop listening for Ctrl-C
 	if signalled && (err == nil || !errors.Is(err, train.ErrInterrupted)) {
 		if err == nil {
@@ -237,15 +264,26 @@ func resolvedFlags(c *cli.Context) map[string]any {
 	return out
 }
 
+// flagValue is a flag's value as the manifest records it. Slice flags'
+// Get gives the slice type by value (cli.StringSlice), which JSON would
+// write as {}: their elements are taken out.
 func flagValue(v any) any {
 	switch x := v.(type) {
 	case *cli.StringSlice:
 		return x.Value()
+	case cli.StringSlice:
+		return x.Value()
 	case *cli.IntSlice:
+		return x.Value()
+	case cli.IntSlice:
 		return x.Value()
 	case *cli.Int64Slice:
 		return x.Value()
+	case cli.Int64Slice:
+		return x.Value()
 	case *cli.Float64Slice:
+		return x.Value()
+	case cli.Float64Slice:
 		return x.Value()
 	case time.Duration:
 		return x.String()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,14 +42,23 @@ flags of a --config style file (e.g. NAME:@configs/neuroplastic-mnist-best.flags
 later flags win). Variant and optimizer names join into the configuration's name. Flags after
 -- go to every cell.
 
+With --executor slurm the cells run on a Slurm cluster instead: ONE job array (task i trains
+cell i of NAME/grid.json) and a collect job after it that writes summary.csv; the flags
+--partition ... --sbatch-arg pass through to sbatch; --dry-run prints the batch script.
+Submitting the same sweep again submits only the cells that are not done. Follow it with
+plastic sweep status NAME (see README, Running on a cluster).
+
 Examples:
   plastic sweep --name mnist --dataset mnist --epochs 10 --seeds 3 --baseline grad-only \
       --variant np-best:@configs/neuroplastic-mnist-best.flags \
       --variant grad-only:@configs/neuroplastic-grad-only.flags \
       --variant adam:--optimizer=adam,--lr=1e-3
   plastic sweep --name lr --optimizers sgd,adam --lrs 1e-3,1e-2,0.1 --seeds 2 --jobs 2
-  plastic sweep --name mnist --summary-only --baseline grad-only`,
-		Flags: []cli.Flag{
+  plastic sweep --name mnist --summary-only --baseline grad-only
+  plastic sweep --name lr --optimizers sgd,adam --lrs 1e-3,1e-2 --seeds 3 --executor slurm \
+      --partition gpu --gres gpu:1 --time 1:00:00 --max-parallel 8 -- --device cuda
+  plastic sweep status lr`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "the sweep's folder under --out (required; the same name continues a sweep)"},
 			&cli.StringSliceFlag{Name: "optimizers", Usage: "optimizers to compare (neuroplastic, sgd, adam, adamw), comma-separated"},
 			&cli.StringSliceFlag{Name: "variant", Usage: "a named set of train flags `SPEC` = NAME:--flag=v,--flag=v (an item @FILE: the flags in FILE; repeatable)"},
@@ -61,10 +71,11 @@ Examples:
 			&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data set of every cell (plastic train --dataset)"},
 			&cli.IntFlag{Name: "epochs", Value: 10, Usage: "epochs of every cell"},
 			&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "mini-batch size of every cell"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their train flags; train nothing"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list the cells and their train flags (slurm: print the batch script); train nothing"},
 			&cli.BoolFlag{Name: "summary-only", Usage: "summarise the sweep folder as it is; train nothing"},
-		},
-		Action: sweepAction,
+		}, executorFlags()...),
+		Subcommands: sweepSubcommands(),
+		Action:      sweepAction,
 	})
 }
 
@@ -100,6 +111,19 @@ func sweepAction(c *cli.Context) error {
 	if c.Int("jobs") < 1 {
 		return fmt.Errorf("--jobs %d: want >= 1", c.Int("jobs"))
 	}
+	executor, err := executorOf(c)
+	if err != nil {
+		return err
+	}
+	if b := c.String("baseline"); b != "" && !hasArm(cells, b) {
+		return fmt.Errorf("--baseline %q: not a configuration of the grid", b)
+	}
+	if executor == executorSlurm {
+		if c.IsSet("jobs") {
+			return errors.New("--jobs is the local executor's: on Slurm, --max-parallel caps the tasks running at once")
+		}
+		return submitSweep(c, w, g, cells, dir)
+	}
 	if c.Bool("dry-run") {
 		for _, cell := range cells {
 			fmt.Fprintf(w, "%s\t%s\n", cell.ID, strings.Join(cell.Args, " "))
@@ -107,8 +131,8 @@ func sweepAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%d cells into %s\n", len(cells), dir)
 		return nil
 	}
-	if b := c.String("baseline"); b != "" && !hasArm(cells, b) {
-		return fmt.Errorf("--baseline %q: not a configuration of the grid", b)
+	if err := checkNoSlurmJobs(dir, w); err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -123,7 +147,7 @@ func sweepAction(c *cli.Context) error {
 	fmt.Fprintf(w, "sweep %s: %d cells, %d at a time\n", dir, len(cells), c.Int("jobs"))
 	_, xerr := sweep.Execute(ctx, g, cells, sweep.Options{
 		Dir: dir, Jobs: c.Int("jobs"), Progress: progress,
-		Run: execRunner(self, c.String(flagDataDir), c.String(flagDevice)),
+		Run: execRunner(self, dataDirIfSet(c), c.String(flagDevice)),
 	})
 	serr := summarizeSweep(w, dir, c.String("baseline"))
 	if xerr != nil && ctx.Err() != nil {
@@ -238,28 +262,38 @@ func validateTrainArgs(args []string) error {
 	return err
 }
 
+// dataDirIfSet is --data-dir when the user named it, else "" (the cells
+// then use the default, with its fallback to the module's MNIST copy).
+func dataDirIfSet(c *cli.Context) string {
+	if c.IsSet(flagDataDir) {
+		return c.String(flagDataDir)
+	}
+	return ""
+}
+
 // execRunner runs a cell as `self train` in its own process (output to the
 // cell's log), so cells are isolated and each manifest records the exact
-// command line that reproduces it.
+// command line that reproduces it. A cell dies with the sweep: on Linux it
+// gets SIGTERM (and stops as an interrupted run) when the sweep's process
+// is gone, even after a SIGKILL of the sweep; everywhere, the lock of its
+// run folder keeps a leftover cell and the next sweep apart.
 func execRunner(self, dataDir, device string) sweep.Runner {
 	return func(ctx context.Context, cell sweep.Cell, dir string, resume bool, log io.Writer) error {
-		args := []string{"-q", "--out", dir, "--data-dir", dataDir, "--device", device}
-		if resume {
-			args = append(args, "train", "--resume", filepath.Join(dir, cell.ID))
-		} else {
-			args = append(args, "--seed", strconv.FormatInt(cell.Seed, 10), "train", "--name", cell.ID)
-			args = append(args, cell.Args...)
-		}
+		args := append(cellGlobals(dir, dataDir, device), sweep.TrainArgs(cell, dir, resume)...)
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stdout, cmd.Stderr = log, log
 		// Cells run in their own process group, so a Ctrl-C at the terminal
 		// reaches only the sweep, which passes exactly one SIGINT on: the
 		// cell records an interrupted run that the next sweep resumes (a
 		// second SIGINT would make it quit at once).
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = cellProcAttr()
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 		cmd.WaitDelay = time.Minute
 		fmt.Fprintf(log, "$ %s %s\n", self, strings.Join(args, " "))
+		// The parent-death signal is tied to the thread that started the
+		// child: keep this goroutine on it until the child is gone.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("plastic train: %w (see the log)", err)
 		}

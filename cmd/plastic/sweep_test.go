@@ -94,6 +94,9 @@ func TestSweepSyntheticJobsAndResume(t *testing.T) {
 	if _, ok := one["np-s4"]; !ok {
 		t.Errorf("cells %v (seeds from --seed 3)", one)
 	}
+	if msg, err := runSweepCLI(t, "--out", out, "sweep", "status", "one"); err != nil || !strings.Contains(msg, "6 cells: 6 done") {
+		t.Errorf("status of a local sweep: %v\n%s", err, msg)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "one", "summary.csv"))
 	if err != nil || !strings.HasPrefix(string(b), "dataset,model,arm,lr,fraction,runs,unfinished,final_acc_mean_pct") {
 		t.Errorf("summary.csv: %v\n%s", err, b)
@@ -139,6 +142,13 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--baseline", "adam"}, `--baseline "adam"`},
 		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--seeds", "0"}, "--seeds 0"},
 		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--jobs", "0"}, "--jobs 0"},
+		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--executor", "pbs"}, `--executor "pbs"`},
+		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--partition", "gpu"}, "--partition is a Slurm setting"},
+		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--executor", "slurm", "--jobs", "2"}, "--max-parallel"},
+		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--executor", "slurm", "--sbatch-arg=--array=0-3"}, "sets --array itself"},
+		{[]string{"sweep", "--name", "x", "--optimizers", "sgd", "--executor", "slurm", "--partition", "a b"}, "--partition"},
+		{[]string{"sweep", "status"}, "NAME"},
+		{[]string{"sweep", "status", "nosuch"}, "nosuch"},
 		{[]string{"sweep", "--name", "nothere", "--summary-only"}, "nothere"},
 		{[]string{"plot", filepath.Join(out, "missing-run")}, "missing-run"},
 		{[]string{"plot"}, "at least one run"},

@@ -1,16 +1,20 @@
 package cuda
 
-// A SIMT emulator for the kernel source, so the kernels themselves run in
-// the default build on a machine without a GPU: clang++ compiles
-// kernelSource together with the harness below into a native program;
-// every CUDA thread of a block is a fiber (ucontext), __syncthreads is a
-// block-wide barrier, __shfl_down_sync/__ballot_sync exchange values at
-// warp-wide barriers, and a barrier reached by only part of its scope is
-// reported as divergence. Blocks run one after another and threads
-// between barriers one after another, both in varying orders. cuBLAS is
-// emulated by a column-major reference SGEMM. The Go side talks to the
-// program over a pipe and implements the Context backend, so the GPU
-// check suite (check_test.go) runs unchanged on it.
+// The SIMT emulator: the kernels run without a GPU, slowly, in any build on
+// a machine with clang++. clang++ compiles kernelSource together with the
+// harness below into a native program; every CUDA thread of a block is a
+// fiber (ucontext), __syncthreads is a block-wide barrier,
+// __shfl_down_sync/__ballot_sync exchange values at warp-wide barriers, and
+// a barrier reached by only part of its scope is reported as divergence.
+// Blocks run one after another and threads between barriers one after
+// another, both in varying orders; grids are capped at 16 blocks (every
+// kernel is written for any grid size), so each fiber loops over more
+// elements. cuBLAS is emulated by a column-major
+// reference SGEMM (float64 accumulation). The Go side talks to the program
+// over a pipe and implements the Context backend, so the GPU check suite
+// (check_test.go) and the device paths of models, optimizer, classify and
+// plasticity run unchanged on it (cuda/devtest opens it for their tests).
+// It is a test device: nothing in the toolkit chooses it on its own.
 
 import (
 	"bufio"
@@ -38,6 +42,7 @@ const emuHarness = `
 #include <string>
 #include <utility>
 #include <type_traits>
+#include <vector>
 #include <ucontext.h>
 #include <setjmp.h>
 
@@ -187,18 +192,31 @@ static void reply(const char* err) {
 	fflush(stdout);
 }
 
+// Reference SGEMM with float64 accumulation; op(A) rows and op(B) columns
+// are packed contiguous first so the dot products stream through memory.
 static void sgemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
 		float beta, float* c, int ldc) {
+	static std::vector<float> pa, pb;
+	pa.resize((size_t)m * k); pb.resize((size_t)n * k);
+	for (int i = 0; i < m; i++)
+		for (int l = 0; l < k; l++) pa[(size_t)i * k + l] = ta ? a[l + (long)i * lda] : a[i + (long)l * lda];
 	for (int j = 0; j < n; j++)
+		for (int l = 0; l < k; l++) pb[(size_t)j * k + l] = tb ? b[j + (long)l * ldb] : b[l + (long)j * ldb];
+	for (int j = 0; j < n; j++) {
+		const float* bj = &pb[(size_t)j * k];
 		for (int i = 0; i < m; i++) {
-			double s = 0;
-			for (int l = 0; l < k; l++) {
-				float av = ta ? a[l + (long)i * lda] : a[i + (long)l * lda];
-				float bv = tb ? b[j + (long)l * ldb] : b[l + (long)j * ldb];
-				s += (double)av * bv;
+			const float* ai = &pa[(size_t)i * k];
+			double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+			int l = 0;
+			for (; l + 4 <= k; l += 4) {
+				s0 += (double)ai[l] * bj[l]; s1 += (double)ai[l + 1] * bj[l + 1];
+				s2 += (double)ai[l + 2] * bj[l + 2]; s3 += (double)ai[l + 3] * bj[l + 3];
 			}
+			for (; l < k; l++) s0 += (double)ai[l] * bj[l];
+			double s = (s0 + s1) + (s2 + s3);
 			c[i + (long)j * ldc] = alpha * (float)s + (beta == 0 ? 0 : beta * c[i + (long)j * ldc]);
 		}
+	}
 }
 
 int main() {
@@ -222,6 +240,11 @@ int main() {
 			for (auto& k : emu_kernels) if (name == k.name) emu_fn = k.call;
 			if (!emu_fn) { reply("no such kernel"); break; }
 			if (g[1] != 1 || g[2] != 1 || b[1] != 1 || b[2] != 1 || b[0] % 32 || b[0] > 1024) { reply("emulator: 1-D launches, blocks of 32k <= 1024 threads only"); break; }
+			// Every kernel is correct for any grid size (grid-stride or
+			// block-stride loops), so the emulator runs at most 16 blocks:
+			// each fiber then does more of the work instead of thousands
+			// of fibers starting for one element each.
+			if (g[0] > 16) g[0] = 16;
 			emu_params = params; emu_n = b[0];
 			emu_bdim = emu_dim3{b[0], 1, 1}; emu_gdim = emu_dim3{g[0], 1, 1};
 			const char* err = NULL;
@@ -318,8 +341,9 @@ type emuBackend struct {
 	r   *bufio.Reader
 }
 
-// openEmulator starts an emulator process behind a Context.
-func openEmulator() (*Context, error) {
+// OpenEmulator compiles the emulator (once per kernel source, cached in
+// the temp directory; needs clang++) and starts it behind a Context.
+func OpenEmulator() (*Context, error) {
 	bin, err := buildEmulator()
 	if err != nil {
 		return nil, err

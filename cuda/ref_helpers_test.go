@@ -9,36 +9,6 @@ import "math"
 
 type float interface{ ~float32 | ~float64 }
 
-// ConvGeom is the geometry of a convolution or pooling window over
-// N x C x H x W inputs.
-type ConvGeom struct {
-	N, C, H, W     int
-	KH, KW         int
-	SH, SW, PH, PW int // strides and paddings
-}
-
-// Out returns the output height and width (floor mode).
-func (g ConvGeom) Out() (oh, ow int) {
-	return (g.H+2*g.PH-g.KH)/g.SH + 1, (g.W+2*g.PW-g.KW)/g.SW + 1
-}
-
-// Check rejects geometries the kernels cannot run.
-func (g ConvGeom) Check() error {
-	switch {
-	case g.N < 1 || g.C < 1 || g.H < 1 || g.W < 1:
-		return errorf("conv geometry %+v: sizes must be positive", g)
-	case g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.PH < 0 || g.PW < 0:
-		return errorf("conv geometry %+v: kernel and stride must be positive, padding non-negative", g)
-	case g.PH >= g.KH || g.PW >= g.KW:
-		return errorf("conv geometry %+v: padding must be smaller than the window", g)
-	}
-	oh, ow := g.Out()
-	if oh < 1 || ow < 1 {
-		return errorf("conv geometry %+v: window larger than the padded input", g)
-	}
-	return nil
-}
-
 func reluRef[T float](x []T) []T {
 	y := make([]T, len(x))
 	for i, v := range x {
@@ -372,6 +342,24 @@ func fireCodesRef(h []float32, codes []int32) []int32 {
 	return out
 }
 
+// capKeptRef marks the entries capRef keeps (top-k firing).
+func capKeptRef[T float](rows, cols, k int, x []T) []bool {
+	kept := make([]bool, len(x))
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : (r+1)*cols]
+		for c := range xr {
+			beat := 0
+			for d := range xr {
+				if xr[d] > xr[c] || xr[d] == xr[c] && d < c {
+					beat++
+				}
+			}
+			kept[r*cols+c] = beat < k
+		}
+	}
+	return kept
+}
+
 // predictRef is the first argmax of each row and whether it misses the label.
 func predictRef(rows, cols int, logits []float32, labels []int32) (preds, flags []int32) {
 	preds, flags = make([]int32, rows), make([]int32, rows)
@@ -390,19 +378,7 @@ func predictRef(rows, cols int, logits []float32, labels []int32) (preds, flags 
 	return preds, flags
 }
 
-// RuleUpdate describes one application of the plasticity rules to B
-// networks at once (see plastic.go for the batched layout).
-type RuleUpdate struct {
-	B, V, M, S     int     // networks, nodes, labels, 2^T
-	Eta            float32 // learning rate of the rule (0.01 in the paper)
-	Multiplicative bool    // w *= 1 + eta*delta instead of w += eta*delta
-	OnlyFlagged    bool    // update only networks whose flag is set (misclassified)
-	AllRows        bool    // output rule on every label row, not only true and predicted
-	RuleStride     int     // elements between networks' RNN rules (0: shared)
-	OutStride      int     // elements between networks' output rules (0: shared)
-}
-
-func ruleUpdateRef(u RuleUpdate, w []float32, codes []int32, rule []float32, flags []int32) []float32 {
+func ruleUpdateRef(u RuleUpdate, w, mg []float32, codes []int32, rule []float32, flags []int32) []float32 {
 	out := append([]float32(nil), w...)
 	for b := 0; b < u.B; b++ {
 		if u.OnlyFlagged && flags[b] == 0 {
@@ -411,11 +387,11 @@ func ruleUpdateRef(u RuleUpdate, w []float32, codes []int32, rule []float32, fla
 		for i := 0; i < u.V; i++ {
 			for j := 0; j < u.V; j++ {
 				t := (b*u.V+i)*u.V + j
-				d := rule[b*u.RuleStride+int(codes[b*u.V+j])*u.S+int(codes[b*u.V+i])]
+				d := u.Eta * rule[b*u.RuleStride+int(codes[b*u.V+j])*u.S+int(codes[b*u.V+i])]
 				if u.Multiplicative {
-					out[t] *= 1 + u.Eta*d
+					out[t] *= 1 + d
 				} else {
-					out[t] += u.Eta * d
+					out[t] += mg[t] * d
 				}
 			}
 		}
@@ -453,29 +429,103 @@ func outputRuleRef(u RuleUpdate, U []float32, codes, labels, preds []int32, ro [
 	return out
 }
 
-// sgdRef is PyTorch's SGD with momentum mu and coupled weight decay.
-func sgdRef[T float](lr, mu, wd T, p, g, buf []T) {
-	for i := range p {
-		d := g[i] + wd*p[i]
-		buf[i] = mu*buf[i] + d
-		p[i] -= lr * buf[i]
+func inputRuleRef(u RuleUpdate, n int, a, min []float32, codes []int32, rule []float32, flags []int32) []float32 {
+	out := append([]float32(nil), a...)
+	for b := 0; b < u.B; b++ {
+		if u.OnlyFlagged && flags[b] == 0 {
+			continue
+		}
+		for i := 0; i < u.V; i++ {
+			d := u.Eta * rule[b*u.InStride+int(codes[b*u.V+i])]
+			for j := 0; j < n; j++ {
+				t := (b*u.V+i)*n + j
+				if u.Multiplicative {
+					out[t] *= 1 + d
+				} else {
+					out[t] += min[t] * d
+				}
+			}
+		}
 	}
+	return out
 }
 
-// adamRef is PyTorch's Adam (coupled L2) or AdamW (decoupled), one step
-// numbered step (from 1).
-func adamRef[T float](lr, b1, b2, eps, wd T, step int, decoupled bool, p, g, m, v []T) {
-	bc1 := 1 - T(math.Pow(float64(b1), float64(step)))
-	bc2 := 1 - T(math.Pow(float64(b2), float64(step)))
-	for i := range p {
-		gi := g[i]
-		if decoupled {
-			p[i] *= 1 - lr*wd
-		} else {
-			gi += wd * p[i]
+// plasticStepRef runs one step for every network on the CPU, straight from
+// the layout of plastic.go (no GEMM mapping): forward T rounds, predict,
+// apply the rules. (The device's semantics are checked against the CPU
+// engine itself in plasticity's tests; this checks the kernels' wiring.)
+func plasticStepRef(nb NetBatch, s *PlasticNets, x []float32, labels []int32) PlasticStepResult {
+	B, V, N, M := nb.B, nb.V, nb.N, nb.M
+	res := PlasticStepResult{Preds: make([]int32, B), Flags: make([]int32, B), Codes: make([]int32, B*V), H: make([]float32, B*V)}
+	logits := make([]float32, B*M)
+	fire := func(h []float32, kept []bool, codes []int32) []int32 {
+		if !nb.TopKFiring {
+			return fireCodesRef(h, codes)
 		}
-		m[i] = b1*m[i] + (1-b1)*gi
-		v[i] = b2*v[i] + (1-b2)*gi*gi
-		p[i] -= lr * (m[i] / bc1) / (T(math.Sqrt(float64(v[i]/bc2))) + eps)
+		out := make([]int32, len(codes))
+		for i := range codes {
+			out[i] = codes[i] << 1
+			if kept[i] {
+				out[i] |= 1
+			}
+		}
+		return out
 	}
+	for b := 0; b < B; b++ {
+		am := s.Am[:V*N]
+		if !nb.SharedInput {
+			am = s.Am[b*V*N : (b+1)*V*N]
+		}
+		xb := x[b*N : (b+1)*N]
+		inp := make([]float32, V)
+		for i := 0; i < V; i++ {
+			var acc float64
+			for j := 0; j < N; j++ {
+				acc += float64(am[i*N+j]) * float64(xb[j])
+			}
+			inp[i] = float32(acc)
+		}
+		bias := s.Bias[b*V : (b+1)*V]
+		z := make([]float32, V)
+		for i := range z {
+			z[i] = inp[i] + bias[i]
+		}
+		z = reluRef(z)
+		h := capRef(1, V, nb.K, z)
+		codes := fire(h, capKeptRef(1, V, nb.K, z), make([]int32, V))
+		for t := 1; t < nb.T; t++ {
+			w := s.W[b*V*V : (b+1)*V*V]
+			for i := 0; i < V; i++ {
+				var acc float64
+				for j := 0; j < V; j++ {
+					acc += float64(w[i*V+j]) * float64(h[j]+inp[j])
+				}
+				z[i] = float32(acc) + bias[i]
+			}
+			z = reluRef(z)
+			h = capRef(1, V, nb.K, z)
+			codes = fire(h, capKeptRef(1, V, nb.K, z), codes)
+		}
+		u := s.U[b*M*V : (b+1)*M*V]
+		for l := 0; l < M; l++ {
+			var acc float64
+			for j := 0; j < V; j++ {
+				acc += float64(u[l*V+j]) * float64(h[j])
+			}
+			logits[b*M+l] = float32(acc) + s.C[b*M+l]
+		}
+		copy(res.Codes[b*V:], codes)
+		copy(res.H[b*V:], h)
+	}
+	res.Preds, res.Flags = predictRef(B, M, logits, labels)
+	if nb.RNNRule {
+		s.W = ruleUpdateRef(nb.Update, s.W, s.Mg, res.Codes, s.Rule, res.Flags)
+	}
+	if nb.OutputRule {
+		s.U = outputRuleRef(nb.Update, s.U, res.Codes, labels, res.Preds, s.Out, res.Flags)
+	}
+	if nb.InputRule {
+		s.Am = inputRuleRef(nb.Update, N, s.Am, s.Min, res.Codes, s.In, res.Flags)
+	}
+	return res
 }

@@ -1,0 +1,67 @@
+package baseline
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/plasticity-lab/plastic/models"
+)
+
+// testdata/v1.rnn was written by SaveRNN before the network file moved to
+// internal/binfmt (commit 099ec6a), from fixtureNet and fixtureInfo.
+
+var fixtureInfo = NetInfo{Trainer: "gd-all", Dataset: "halfspace", Epochs: 2, TestAcc: 0.875, Seed: 7, Run: "fixture"}
+
+func fixtureNet(t *testing.T) *models.RNN {
+	net, err := models.NewRNN(models.RNNConfig{Inputs: 3, Labels: 2, Nodes: 5, P: 0.6, Cap: 2, T: 2, TopKFiring: true}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range net.W {
+		net.W[i] = 0.01*float64(i) - 0.1
+	}
+	for i := range net.U {
+		net.U[i] = 0.5 - 0.1*float64(i)
+	}
+	for i := range net.B {
+		net.B[i] = 0.25 * float64(i)
+	}
+	net.C[0], net.C[1] = 0.5, -0.5
+	return net
+}
+
+// TestReadsVersion1Files: a network file written before still reads, to
+// the same network, and today's writer produces the same bytes.
+func TestReadsVersion1Files(t *testing.T) {
+	want := fixtureNet(t)
+	got, info, err := LoadRNN("testdata/v1.rnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info != fixtureInfo || got.RNNConfig != want.RNNConfig {
+		t.Fatalf("read %+v %+v, want %+v %+v", info, got.RNNConfig, fixtureInfo, want.RNNConfig)
+	}
+	for _, p := range [][2][]float64{{got.A, want.A}, {got.InMask, want.InMask}, {got.GraphMask, want.GraphMask},
+		{got.W, want.W}, {got.U, want.U}, {got.B, want.B}, {got.C, want.C}} {
+		if len(p[0]) != len(p[1]) {
+			t.Fatalf("lengths %d, %d", len(p[0]), len(p[1]))
+		}
+		for i := range p[1] {
+			if p[0][i] != p[1][i] {
+				t.Fatalf("value %d: %v, want %v", i, p[0][i], p[1][i])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteRNN(&buf, want, fixtureInfo); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile("testdata/v1.rnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), old) {
+		t.Fatalf("WriteRNN no longer writes version 1 byte for byte (%d bytes, the old file %d)", buf.Len(), len(old))
+	}
+}
