@@ -6,7 +6,7 @@
 //
 // The classifiers are built from this package's own fused Gorgonia ops
 // (layers*.go): dense layer with bias, ReLU and dropout in one op; 3x3/1x1
-// convolution with optional bias and ReLU; batch norm with optional ReLU and
+// convolution with optional bias and ReLU (implicit GEMMs, conv_panels.go); batch norm with optional ReLU and
 // running statistics; max pool; global average pool; softmax cross-entropy.
 // Each op has its own backward ops (SymDiff), keeps its output and scratch
 // buffers between steps (no allocation per step once warm), and calls the

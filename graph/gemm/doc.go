@@ -13,6 +13,12 @@
 //     AVX2+FMA keep gonum's SSE GEMM (faster there than portable Go); other
 //     architectures, and the purego build tag, use a 4×4 kernel in Go.
 //   - Sgemv: four rows of A at a time, AVX2+FMA or portable Go.
+//   - GemmB: a product whose B is never stored as a matrix (implicit
+//     GEMM, e.g. a convolution's patch matrix): a PanelB packs each block
+//     on demand, a PanelBT gives plain blocks of Bᵀ for the register
+//     transposes, and a PanelBRows gives the addresses of strips that
+//     already lie in memory row by row, which indirect micro-kernels
+//     (*Ind in kernel_amd64.s) read in place.
 //
 // One call switches Gorgonia and gorgonia.org/tensor to it, process-wide:
 //
