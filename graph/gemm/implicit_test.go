@@ -11,13 +11,11 @@ import (
 // storedB is a PanelB over a stored k×n matrix, packed element by element
 // exactly as the PanelB contract says (independent of packB).
 type storedB[T float] struct {
-	b     []T
-	ldb   int
-	calls int
+	b   []T
+	ldb int
 }
 
 func (s *storedB[T]) PackB(pc, jc, kc, nc, nr int, dst []T) {
-	s.calls++
 	strips := (nc + nr - 1) / nr
 	for st := 0; st < strips; st++ {
 		for p := 0; p < kc; p++ {
@@ -48,14 +46,12 @@ func (s *storedBT[T]) BlockT(pc, jc, kc, nc int, dst []T) {
 // declining every third strip (which the product must then pack).
 type storedRows[T float] struct {
 	storedB[T]
-	rows int
 }
 
 func (s *storedRows[T]) Rows(pc, jc, kc, nr int, ptrs []*T) bool {
 	if (jc/nr)%3 == 2 {
 		return false
 	}
-	s.rows++
 	for p := 0; p < kc; p++ {
 		ptrs[p] = &s.b[(pc+p)*s.ldb+jc]
 	}
