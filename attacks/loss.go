@@ -2,10 +2,10 @@ package attacks
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/plasticity-lab/plastic/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -24,15 +24,14 @@ import (
 // beyond about 100), which froze untargeted PGD and FGSM on GD- and
 // rule-trained networks. GradientScale gives the factor 1 - p_t.
 func attackLoss(logits, targets *G.Node) (*G.Node, error) {
-	return G.ApplyOp(lossOp{}, logits, targets)
+	return G.ApplyOp(lossOp{graph.PureOp("AttackLoss", 2)}, logits, targets)
 }
 
-type lossOp struct{}
+type lossOp struct{ graph.OpBase }
 
-func (lossOp) Arity() int { return 2 }
-func tt(d int) hm.Type    { return G.TensorType{Dims: d, Of: hm.TypeVariable('a')} }
-
-func (lossOp) Type() hm.Type                                  { return hm.NewFnType(tt(2), tt(1), hm.TypeVariable('a')) }
+func (lossOp) Type() hm.Type {
+	return hm.NewFnType(graph.TensorT(2), graph.TensorT(1), hm.TypeVariable('a'))
+}
 func (lossOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 func (lossOp) Do(vals ...G.Value) (G.Value, error) {
 	z, t, err := lossInputs(vals)
@@ -50,28 +49,18 @@ func (lossOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return G.NewF64(sum), nil
 }
-func (lossOp) ReturnsPtr() bool      { return false }
-func (lossOp) CallsExtern() bool     { return false }
-func (lossOp) OverwritesInput() int  { return -1 }
-func (lossOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "attackLoss") }
-func (op lossOp) Hashcode() uint32   { return hashString("attackLoss") }
-func (lossOp) String() string        { return "AttackLoss" }
-func (lossOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (lossOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (lossOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(lossGradOp{}, in[0], in[1], grad)
+	d, err := G.ApplyOp(lossGradOp{graph.PureOp("AttackLossGrad", 3)}, in[0], in[1], grad)
 	return G.Nodes{d, nil}, err
 }
 
 // lossGradOp(logits, targets, upstream) is the scaled logit gradient above
 // times the upstream scalar.
-type lossGradOp struct{}
+type lossGradOp struct{ graph.OpBase }
 
-func (lossGradOp) Arity() int { return 3 }
 func (lossGradOp) Type() hm.Type {
-	return hm.NewFnType(tt(2), tt(1), hm.TypeVariable('a'), tt(2))
-}
-func (lossGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return hm.NewFnType(graph.TensorT(2), graph.TensorT(1), hm.TypeVariable('a'), graph.TensorT(2))
 }
 func (lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	z, t, err := lossInputs(vals[:2])
@@ -96,12 +85,6 @@ func (lossGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return dense(z.Dtype(), g, B, C), nil
 }
-func (lossGradOp) ReturnsPtr() bool      { return false }
-func (lossGradOp) CallsExtern() bool     { return false }
-func (lossGradOp) OverwritesInput() int  { return -1 }
-func (lossGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "attackLossGrad") }
-func (lossGradOp) Hashcode() uint32      { return hashString("attackLossGrad") }
-func (lossGradOp) String() string        { return "AttackLossGrad" }
 
 // scaledGrad writes (softmax(z) - onehot(t)) / (1 - p_t) into g: the
 // softmax of the other logits, and -1 at t.
@@ -172,13 +155,4 @@ func floats64(d any) []float64 {
 		return out
 	}
 	return nil
-}
-
-func hashString(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
 }

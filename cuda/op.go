@@ -2,10 +2,9 @@ package cuda
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
+	"github.com/plasticity-lab/plastic/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -29,10 +28,14 @@ func MatMul(dev HostGemm, a, b *G.Node, transA, transB bool) (*G.Node, error) {
 	if a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
 		return nil, errorf("MatMul: want float32, got %v and %v", a.Dtype(), b.Dtype())
 	}
-	return G.ApplyOp(matMulOp{dev: dev, transA: transA, transB: transB}, a, b)
+	// The device is part of the name: products on two devices are not
+	// the same value.
+	name := fmt.Sprintf("cuda.MatMul{transA=%v, transB=%v, dev=%p}", transA, transB, dev)
+	return G.ApplyOp(matMulOp{OpBase: graph.PureOp(name, 2), dev: dev, transA: transA, transB: transB}, a, b)
 }
 
 type matMulOp struct {
+	graph.OpBase
 	dev            HostGemm
 	transA, transB bool
 }
@@ -55,8 +58,6 @@ func (op matMulOp) dims(sa, sb tensor.Shape) (m, n, k int, err error) {
 	}
 	return m, n, k, nil
 }
-
-func (op matMulOp) Arity() int { return 2 }
 
 func (op matMulOp) Type() hm.Type {
 	t := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
@@ -108,20 +109,8 @@ func (op matMulOp) Do(vals ...G.Value) (G.Value, error) {
 	return tensor.New(tensor.WithShape(m, n), tensor.WithBacking(out)), nil
 }
 
-func (op matMulOp) ReturnsPtr() bool     { return false }
-func (op matMulOp) CallsExtern() bool    { return true }
-func (op matMulOp) OverwritesInput() int { return -1 }
-func (op matMulOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "cuda.MatMul{%v,%v,%p}", op.transA, op.transB, op.dev)
-}
-func (op matMulOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op matMulOp) String() string {
-	return fmt.Sprintf("cuda.MatMul{transA=%v, transB=%v}", op.transA, op.transB)
-}
+// CallsExtern is true: the product runs on the device.
+func (op matMulOp) CallsExtern() bool { return true }
 
 func (op matMulOp) DiffWRT(int) []bool { return []bool{true, true} }
 

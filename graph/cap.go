@@ -2,10 +2,7 @@ package graph
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -158,23 +155,14 @@ func Cap(x *G.Node, k int) (*G.Node, error) {
 	if x.Dims() != 1 && x.Dims() != 2 {
 		return nil, fmt.Errorf("graph.Cap: want a vector or matrix, got shape %v", x.Shape())
 	}
-	return G.ApplyOp(capOp{k: k}, x)
+	return G.ApplyOp(capOp{OpBase: PureOp(fmt.Sprintf("Cap{%d}", k), 1), k: k}, x)
 }
 
-type capOp struct{ k int }
+type capOp struct {
+	OpBase
+	k int
+}
 
-func (op capOp) Arity() int { return 1 }
-func (op capOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-func (op capOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("cap: want a shape, got %T", in[0])
-	}
-	return s.Clone(), nil
-}
 func (op capOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo writes into prealloc when it fits (no allocation per run).
@@ -194,53 +182,14 @@ func (op capOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	}
 	return out, nil
 }
-func (op capOp) ReturnsPtr() bool      { return false }
-func (op capOp) CallsExtern() bool     { return false }
-func (op capOp) OverwritesInput() int  { return -1 }
-func (op capOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "cap{%d}", op.k) }
-func (op capOp) Hashcode() uint32      { return hashOf(op) }
-func (op capOp) String() string        { return fmt.Sprintf("Cap{%d}", op.k) }
 
 func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
 func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(capDiffOp(op), inputs[0], output, grad)
+	d, err := G.ApplyOp(newCapDiffOp(op.k), inputs[0], output, grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{d}, nil
-}
-
-// DoDiff adds the masked output gradient to the input gradient (for the
-// Lisp machine).
-func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) error {
-	gout, err := output.Grad()
-	if err != nil {
-		return err
-	}
-	gin, err := inputs[0].Grad()
-	if err != nil {
-		return err
-	}
-	d, err := capDiffOp(op).Do(inputs[0].Value(), output.Value(), gout)
-	if err != nil {
-		return err
-	}
-	gd, err := denseOf(gin)
-	if err != nil {
-		return err
-	}
-	dd := d.(*tensor.Dense)
-	switch a := gd.Data().(type) {
-	case []float64:
-		for i, v := range dd.Data().([]float64) {
-			a[i] += v
-		}
-	case []float32:
-		for i, v := range dd.Data().([]float32) {
-			a[i] += v
-		}
-	}
-	return nil
 }
 
 // capDiffOp(x, y, g) = g masked by the cap selection of x, where y =
@@ -249,16 +198,15 @@ func (op capOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) e
 // Z zero entries fit the cap (P + Z <= k), dropped when P >= k, and
 // otherwise it ties with other zeros at the threshold, where the cap is
 // not differentiable: it then gets 0, the subgradient ReLU also uses.
-type capDiffOp struct{ k int }
+type capDiffOp struct {
+	OpBase
+	k int
+}
 
-func (op capDiffOp) Arity() int { return 3 }
-func (op capDiffOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a, a)
+func newCapDiffOp(k int) capDiffOp {
+	return capDiffOp{OpBase: PureOp(fmt.Sprintf("CapDiff{%d}", k), 3), k: k}
 }
-func (op capDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
+
 func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo writes into prealloc when it fits.
@@ -287,12 +235,6 @@ func (op capDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	}
 	return out, nil
 }
-func (op capDiffOp) ReturnsPtr() bool      { return false }
-func (op capDiffOp) CallsExtern() bool     { return false }
-func (op capDiffOp) OverwritesInput() int  { return -1 }
-func (op capDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "capDiff{%d}", op.k) }
-func (op capDiffOp) Hashcode() uint32      { return hashOf(op) }
-func (op capDiffOp) String() string        { return fmt.Sprintf("CapDiff{%d}", op.k) }
 
 func capRows[F Float](d []F, n, k int) {
 	s := make([]F, n)
@@ -357,12 +299,6 @@ func denseOf(v G.Value) (*tensor.Dense, error) {
 	return d, nil
 }
 
-func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-
 // CapReLU returns cap_k(relu(x)) along the last axis in one op: the
 // simple RNN's activation. Its gradient passes exactly where the output is
 // non-zero (ReLU's derivative at 0 taken as 0, the usual convention).
@@ -373,19 +309,14 @@ func CapReLU(x *G.Node, k int) (*G.Node, error) {
 	if x.Dims() != 1 && x.Dims() != 2 {
 		return nil, fmt.Errorf("graph.CapReLU: want a vector or matrix, got shape %v", x.Shape())
 	}
-	return G.ApplyOp(capReLUOp{k: k}, x)
+	return G.ApplyOp(capReLUOp{OpBase: PureOp(fmt.Sprintf("CapReLU{%d}", k), 1), k: k}, x)
 }
 
-type capReLUOp struct{ k int }
+type capReLUOp struct {
+	OpBase
+	k int
+}
 
-func (op capReLUOp) Arity() int { return 1 }
-func (op capReLUOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-func (op capReLUOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op capReLUOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo writes into prealloc when it fits.
@@ -405,15 +336,9 @@ func (op capReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	}
 	return out, nil
 }
-func (op capReLUOp) ReturnsPtr() bool      { return false }
-func (op capReLUOp) CallsExtern() bool     { return false }
-func (op capReLUOp) OverwritesInput() int  { return -1 }
-func (op capReLUOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "capReLU{%d}", op.k) }
-func (op capReLUOp) Hashcode() uint32      { return hashOf(op) }
-func (op capReLUOp) String() string        { return fmt.Sprintf("CapReLU{%d}", op.k) }
-func (op capReLUOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op capReLUOp) DiffWRT(int) []bool { return []bool{true} }
 func (op capReLUOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(nonzeroMaskOp{}, output, grad)
+	d, err := G.ApplyOp(nonzeroMaskOp{PureOp("NonzeroMask", 2)}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -430,16 +355,8 @@ func reluCapRows[F Float](d []F, n, k int) {
 }
 
 // nonzeroMaskOp(y, g) = g where y != 0, else 0.
-type nonzeroMaskOp struct{}
+type nonzeroMaskOp struct{ OpBase }
 
-func (op nonzeroMaskOp) Arity() int { return 2 }
-func (op nonzeroMaskOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
-func (op nonzeroMaskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo writes into prealloc when it fits.
@@ -467,9 +384,3 @@ func (op nonzeroMaskOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Valu
 	}
 	return out, nil
 }
-func (op nonzeroMaskOp) ReturnsPtr() bool      { return false }
-func (op nonzeroMaskOp) CallsExtern() bool     { return false }
-func (op nonzeroMaskOp) OverwritesInput() int  { return -1 }
-func (op nonzeroMaskOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "nonzeroMask") }
-func (op nonzeroMaskOp) Hashcode() uint32      { return hashOf(op) }
-func (op nonzeroMaskOp) String() string        { return "NonzeroMask" }

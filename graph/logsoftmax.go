@@ -2,12 +2,9 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // LogSoftmax is a numerically stable log-softmax over the last axis of a
@@ -19,19 +16,11 @@ func LogSoftmax(x *G.Node) (*G.Node, error) {
 	if x.Dims() != 1 && x.Dims() != 2 {
 		return nil, fmt.Errorf("graph.LogSoftmax: want a vector or matrix, got shape %v", x.Shape())
 	}
-	return G.ApplyOp(logSoftmaxOp{}, x)
+	return G.ApplyOp(logSoftmaxOp{PureOp("LogSoftmaxStable", 1)}, x)
 }
 
-type logSoftmaxOp struct{}
+type logSoftmaxOp struct{ OpBase }
 
-func (op logSoftmaxOp) Arity() int { return 1 }
-func (op logSoftmaxOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-func (op logSoftmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op logSoftmaxOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo writes into prealloc when it fits.
@@ -52,15 +41,9 @@ func (op logSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value
 	}
 	return out, nil
 }
-func (op logSoftmaxOp) ReturnsPtr() bool      { return false }
-func (op logSoftmaxOp) CallsExtern() bool     { return false }
-func (op logSoftmaxOp) OverwritesInput() int  { return -1 }
-func (op logSoftmaxOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "LogSoftmaxStable") }
-func (op logSoftmaxOp) Hashcode() uint32      { return hashOf(op) }
-func (op logSoftmaxOp) String() string        { return "LogSoftmaxStable" }
-func (op logSoftmaxOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op logSoftmaxOp) DiffWRT(int) []bool { return []bool{true} }
 func (op logSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(logSoftmaxDiffOp{}, output, grad)
+	d, err := G.ApplyOp(logSoftmaxDiffOp{PureOp("LogSoftmaxStableDiff", 2)}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -86,16 +69,8 @@ func logSoftmaxRows[F Float](d []F, n int) {
 }
 
 // logSoftmaxDiffOp(y, g) = g - exp(y) * rowsum(g).
-type logSoftmaxDiffOp struct{}
+type logSoftmaxDiffOp struct{ OpBase }
 
-func (op logSoftmaxDiffOp) Arity() int { return 2 }
-func (op logSoftmaxDiffOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
-func (op logSoftmaxDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.UsePreallocDo(nil, vals...)
 }
@@ -122,12 +97,6 @@ func (op logSoftmaxDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.V
 	}
 	return out, nil
 }
-func (op logSoftmaxDiffOp) ReturnsPtr() bool      { return false }
-func (op logSoftmaxDiffOp) CallsExtern() bool     { return false }
-func (op logSoftmaxDiffOp) OverwritesInput() int  { return -1 }
-func (op logSoftmaxDiffOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "LogSoftmaxStableDiff") }
-func (op logSoftmaxDiffOp) Hashcode() uint32      { return hashOf(op) }
-func (op logSoftmaxDiffOp) String() string        { return "LogSoftmaxStableDiff" }
 
 func logSoftmaxGrad[F Float](y, g []F, n int) {
 	for off := 0; off < len(y); off += n {
