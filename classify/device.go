@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
 	"github.com/plasticity-lab/plastic/train"
@@ -20,7 +21,7 @@ type deviceRun struct {
 	opt        *optimizer.Device
 	test       *models.DeviceSet
 	full       int // examples of a full batch
-	drop, tail models.DropStream
+	drop, tail graph.DropStream
 }
 
 func (t *Trainer) newDevice() error {
@@ -89,8 +90,8 @@ func (t *Trainer) deviceStep(s *train.State) (int, map[string]float64, error) {
 	d := t.dev
 	if s.Step == 1 {
 		t.Opt.SetEpoch(s.Epoch)
-		d.drop = models.NewDropStream(uint64(t.cfg.Seed), uint64(s.Epoch))
-		d.tail = models.NewDropStream(uint64(t.cfg.Seed), uint64(s.Epoch)|1<<32)
+		d.drop = graph.NewDropStream(uint64(t.cfg.Seed), uint64(s.Epoch))
+		d.tail = graph.NewDropStream(uint64(t.cfg.Seed), uint64(s.Epoch)|1<<32)
 		t.lossSum, t.correct, t.seen = 0, 0, 0
 	}
 	n := t.batcher.Batch(s.Epoch, s.Step-1, t.x, t.y)

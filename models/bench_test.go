@@ -11,6 +11,7 @@ import (
 	"time"
 
 	fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
+	"github.com/plasticity-lab/plastic/internal/cputime"
 	"github.com/plasticity-lab/plastic/optimizer"
 )
 
@@ -71,11 +72,11 @@ func benchStep(b *testing.B, model string, in []int, batch int, optName string) 
 	step, closeFn := newStepper(b, model, in, batch, optName)
 	defer closeFn()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
 	if cpu > 0 {
 		// What the step costs in CPU time (both cores together), which

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/plasticity-lab/plastic/graph"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -22,21 +23,21 @@ func cnnArch(in []int, classes int) (arch, error) {
 		if h, err = b.conv("conv2", h, 64, 3, 1, 1, true, true, initUniformFanIn); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPool2D(h, 2); err != nil {
+		if h, err = graph.MaxPool2D(h, 2); err != nil {
 			return nil, err
 		}
 		if h, err = b.conv("conv3", h, 128, 3, 1, 1, true, true, initUniformFanIn); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPool2D(h, 2); err != nil {
+		if h, err = graph.MaxPool2D(h, 2); err != nil {
 			return nil, err
 		}
-		if h, err = Flatten(h); err != nil {
+		if h, err = graph.Flatten(h); err != nil {
 			return nil, err
 		}
-		if h, err = b.dense("fc1", h, 256, ReLU, 0.2); err != nil {
+		if h, err = b.dense("fc1", h, 256, true, 0.2); err != nil {
 			return nil, err
 		}
-		return b.dense("fc2", h, classes, Linear, 0)
+		return b.dense("fc2", h, classes, false, 0)
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/plasticity-lab/plastic/cuda"
+	"github.com/plasticity-lab/plastic/graph"
 )
 
 // DeviceNet is a classifier's network on a device (cuda.Context: a GPU, or
@@ -19,7 +20,7 @@ import (
 // architecture; each op is one or a few kernels plus cuBLAS GEMMs, and a
 // step touches the host only to upload the batch and download the
 // loss/accuracy counters. Dropout uses the CPU's counter-based streams
-// (dropout.go), so a seed gives the same masks on both.
+// (graph/dropout.go), so a seed gives the same masks on both.
 type DeviceNet struct {
 	c        *cuda.Context
 	m        *net
@@ -69,7 +70,7 @@ type devOp struct {
 	relu bool
 	drop float64
 	// conv
-	geom    convGeom
+	geom    graph.ConvShape
 	hasBias bool
 	needDX  bool
 	bnIdx   [2]int // running mean, var buffer indices
@@ -116,7 +117,7 @@ func (d *DeviceNet) build() error {
 	g := G.NewGraph()
 	xT := tensor.New(tensor.WithShape(append([]int{1}, n.in...)...), tensor.Of(n.dt))
 	x := G.NodeFromAny(g, xT, G.WithName("x"))
-	var ds DropStream
+	var ds graph.DropStream
 	b := &builder{n: n, g: g, train: false, drop: &ds, input: x}
 	logits, err := n.arch(b, x)
 	if err != nil {
@@ -175,34 +176,19 @@ func (d *DeviceNet) build() error {
 			}
 			op.in = append(op.in, vi)
 		}
-		switch o := nd.Op().(type) {
-		case *denseOp:
-			op.kind, op.relu, op.needDX = "dense", o.act == ReLU, o.needDX
-			if o.drop != nil {
-				op.drop = o.drop.p
-			}
-		case *convOp:
-			op.kind, op.geom, op.hasBias, op.relu, op.needDX = "conv", o.st.g, o.bias, o.relu, o.needDX
-		case *bnOp:
-			op.kind, op.relu = "bn", o.relu
-			mi, ok1 := bufIdx[o.st.runMean]
-			vi, ok2 := bufIdx[o.st.runVar]
+		l, ok := graph.LayerOf(nd.Op())
+		if !ok {
+			return -1, fmt.Errorf("models: op %v has no device implementation", nd.Op())
+		}
+		op.kind, op.relu, op.drop, op.needDX = l.Kind, l.ReLU, l.Dropout, l.NeedDX
+		op.geom, op.hasBias, op.poolK = l.Conv, l.Bias, l.PoolK
+		if l.Kind == "bn" {
+			mi, ok1 := bufIdx[l.RunMean]
+			vi, ok2 := bufIdx[l.RunVar]
 			if !ok1 || !ok2 {
 				return -1, fmt.Errorf("models: batch norm whose running statistics are not model buffers")
 			}
 			op.bnIdx = [2]int{mi, vi}
-		case *maxPoolOp:
-			op.kind, op.poolK = "maxpool", o.st.k
-		case *gapOp:
-			op.kind = "gap"
-		case *reshapeOp:
-			op.kind = "flatten"
-		case *addOp:
-			op.kind = "add"
-		case *reluOp:
-			op.kind = "relu"
-		default:
-			return -1, fmt.Errorf("models: op %v has no device implementation", nd.Op())
 		}
 		op.out = newVal(nd)
 		d.ops = append(d.ops, op)
@@ -282,8 +268,8 @@ func (d *DeviceNet) alloc() error {
 		switch op.kind {
 		case "conv":
 			gm := op.geom
-			maxCol = max(maxCol, gm.colRows*B*gm.colCols)
-			maxCN = max(maxCN, gm.Co*B*gm.colCols)
+			maxCol = max(maxCol, gm.PatchRows()*B*gm.PatchCols())
+			maxCN = max(maxCN, gm.Co*B*gm.PatchCols())
 		case "bn":
 			c := d.vals[op.in[0]].shape[0]
 			for k := range op.save {
@@ -386,7 +372,7 @@ type Batch struct {
 // (dropout from drop, whose counter advances as the CPU session's does;
 // batch statistics, running statistics updated), the loss and the
 // backward pass into Grads, and returns the batch's counters.
-func (d *DeviceNet) TrainStep(x []float32, labels []int, drop *DropStream) (Batch, error) {
+func (d *DeviceNet) TrainStep(x []float32, labels []int, drop *graph.DropStream) (Batch, error) {
 	n := len(labels)
 	if err := d.setBatch(x, labels); err != nil {
 		return Batch{}, err
@@ -539,7 +525,7 @@ func gemmCall(tA, tB bool, m, n, k int) cuda.GemmCall {
 	return c
 }
 
-func convArgs(g convGeom, n int) []any {
+func convArgs(g graph.ConvShape, n int) []any {
 	return []any{int32(n), int32(g.C), int32(g.H), int32(g.W), int32(g.K), int32(g.K), int32(g.P), int32(g.P),
 		int32(g.S), int32(g.S), int32(g.Ho), int32(g.Wo)}
 }
@@ -575,11 +561,11 @@ func (d *DeviceNet) bnShape(op *devOp, n int) cuda.BatchNorm {
 	for _, v := range s[1:] {
 		hw *= v
 	}
-	return cuda.BatchNorm{N: n, C: s[0], HW: hw, Eps: bnEps, Momentum: bnMomentum}
+	return cuda.BatchNorm{N: n, C: s[0], HW: hw, Eps: graph.BatchNormEps, Momentum: graph.BatchNormMomentum}
 }
 
 // forward runs the program on input x (n examples).
-func (d *DeviceNet) forward(x *cuda.Array, n int, train bool, drop *DropStream) error {
+func (d *DeviceNet) forward(x *cuda.Array, n int, train bool, drop *graph.DropStream) error {
 	c := d.c
 	for i := range d.ops {
 		op := &d.ops[i]
@@ -607,19 +593,19 @@ func (d *DeviceNet) forward(x *cuda.Array, n int, train bool, drop *DropStream) 
 			err = d.linear("pl_bias_act_drop", n*outF, int32(n), int32(outF), d.paramView(op.params[1]).Ptr(), b2i(op.relu), p, keep, key, ctr, y.Ptr())
 		case "conv":
 			gm := op.geom
-			np := n * gm.colCols
-			col, cn := view(d.col, 0, gm.colRows*np), view(d.cn, 0, gm.Co*np)
-			if err = d.linear("pl_im2col_t", gm.colRows*np, append(convArgs(gm, n), in(0).Ptr(), col.Ptr())...); err != nil {
+			np := n * gm.PatchCols()
+			col, cn := view(d.col, 0, gm.PatchRows()*np), view(d.cn, 0, gm.Co*np)
+			if err = d.linear("pl_im2col_t", gm.PatchRows()*np, append(convArgs(gm, n), in(0).Ptr(), col.Ptr())...); err != nil {
 				return err
 			}
-			if err = c.Gemm(gemmCall(false, false, gm.Co, np, gm.colRows), 1, d.paramView(op.params[0]), col, 0, cn); err != nil {
+			if err = c.Gemm(gemmCall(false, false, gm.Co, np, gm.PatchRows()), 1, d.paramView(op.params[0]), col, 0, cn); err != nil {
 				return err
 			}
 			bias := cn.Ptr()
 			if op.hasBias {
 				bias = d.paramView(op.params[1]).Ptr()
 			}
-			err = d.linear("pl_cn_to_nchw", y.N, int32(n), int32(gm.Co), int32(gm.colCols), cn.Ptr(), b2i(op.hasBias), bias, b2i(op.relu), y.Ptr())
+			err = d.linear("pl_cn_to_nchw", y.N, int32(n), int32(gm.Co), int32(gm.PatchCols()), cn.Ptr(), b2i(op.hasBias), bias, b2i(op.relu), y.Ptr())
 		case "bn":
 			bs := d.bnShape(op, n)
 			gamma, beta := d.paramView(op.params[0]), d.paramView(op.params[1])
@@ -710,14 +696,14 @@ func (d *DeviceNet) backward(n int) error {
 			}
 		case "conv":
 			gm := op.geom
-			np := n * gm.colCols
-			col, cn := view(d.col, 0, gm.colRows*np), view(d.cn, 0, gm.Co*np)
+			np := n * gm.PatchCols()
+			col, cn := view(d.col, 0, gm.PatchRows()*np), view(d.cn, 0, gm.Co*np)
 			if op.relu {
 				if err = d.linear("pl_act_grad", dy.N, int32(dy.N), int32(1), float32(1), y.Ptr(), dy.Ptr(), dy.Ptr()); err != nil {
 					break
 				}
 			}
-			if err = d.linear("pl_nchw_to_cn", dy.N, int32(n), int32(gm.Co), int32(gm.colCols), dy.Ptr(), cn.Ptr()); err != nil {
+			if err = d.linear("pl_nchw_to_cn", dy.N, int32(n), int32(gm.Co), int32(gm.PatchCols()), dy.Ptr(), cn.Ptr()); err != nil {
 				break
 			}
 			if op.hasBias {
@@ -729,11 +715,11 @@ func (d *DeviceNet) backward(n int) error {
 			if err = d.linear("pl_im2col_t", col.N, append(convArgs(gm, n), x(0).Ptr(), col.Ptr())...); err != nil {
 				break
 			}
-			if err = c.Gemm(gemmCall(false, true, gm.Co, gm.colRows, np), 1, cn, col, 0, d.gradView(op.params[0])); err != nil {
+			if err = c.Gemm(gemmCall(false, true, gm.Co, gm.PatchRows(), np), 1, cn, col, 0, d.gradView(op.params[0])); err != nil {
 				break
 			}
 			if needIn(0) && op.needDX {
-				if err = c.Gemm(gemmCall(true, false, gm.colRows, np, gm.Co), 1, d.paramView(op.params[0]), cn, 0, col); err != nil {
+				if err = c.Gemm(gemmCall(true, false, gm.PatchRows(), np, gm.Co), 1, d.paramView(op.params[0]), cn, 0, col); err != nil {
 					break
 				}
 				out := dst(0)

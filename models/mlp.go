@@ -23,10 +23,10 @@ func mlpArch(in []int, classes int) (arch, error) {
 		h := x
 		var err error
 		for i, width := range mlpHidden {
-			if h, err = b.dense(fmt.Sprintf("fc%d", i+1), h, width, ReLU, mlpDropout); err != nil {
+			if h, err = b.dense(fmt.Sprintf("fc%d", i+1), h, width, true, mlpDropout); err != nil {
 				return nil, err
 			}
 		}
-		return b.dense(fmt.Sprintf("fc%d", len(mlpHidden)+1), h, classes, Linear, 0)
+		return b.dense(fmt.Sprintf("fc%d", len(mlpHidden)+1), h, classes, false, 0)
 	}, nil
 }

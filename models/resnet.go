@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/plasticity-lab/plastic/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -59,10 +60,10 @@ func resnetArch(in []int, classes, width int) (arch, error) {
 				}
 			}
 		}
-		if h, err = GlobalAvgPool(h); err != nil {
+		if h, err = graph.GlobalAvgPool(h); err != nil {
 			return nil, err
 		}
-		return b.dense("fc", h, classes, Linear, 0)
+		return b.dense("fc", h, classes, false, 0)
 	}, nil
 }
 
@@ -90,8 +91,8 @@ func basicBlock(b *builder, name string, x *G.Node, out, stride int) (*G.Node, e
 			return nil, err
 		}
 	}
-	if h, err = Add(h, short); err != nil {
+	if h, err = graph.Add(h, short); err != nil {
 		return nil, err
 	}
-	return Relu(h)
+	return graph.ReLU(h)
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/internal/cputime"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -64,7 +65,7 @@ func benchSgemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k 
 	impl.Sgemm(tA, tB, m, n, k, 1, x, lda, y, ldb, 0, z, n)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		impl.Sgemm(tA, tB, m, n, k, 1, x, lda, y, ldb, 0, z, n)
 	}
@@ -76,7 +77,7 @@ func benchSgemm(b *testing.B, impl blas.Float32, tA, tB blas.Transpose, m, n, k 
 // the second one (with -cpu 1) still measures what one core does.
 func reportFlops(b *testing.B, flops, cpu0 float64) {
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := processCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu0 > 0 && cpu > 0 {
 		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 	}
 }

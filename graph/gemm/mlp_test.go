@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/internal/cputime"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -96,12 +97,12 @@ func BenchmarkMLPTrain(b *testing.B) {
 			x, y := mlpBatch(batch, 784, 10, 2)
 			m.step(b, x, y)
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				m.step(b, x, y)
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
-			if cpu := processCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu0 > 0 && cpu > 0 {
 				b.ReportMetric(float64(batch*b.N)/cpu, "samples/cpu-s")
 			}
 		})

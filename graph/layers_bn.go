@@ -1,4 +1,4 @@
-package models
+package graph
 
 import (
 	"fmt"
@@ -9,10 +9,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Batch-norm constants (PyTorch's defaults).
+// Batch-norm constants (PyTorch's defaults): the running statistics move
+// by BatchNormMomentum of the batch's, and the variance gets BatchNormEps
+// before its square root.
 const (
-	bnMomentum = 0.1
-	bnEps      = 1e-5
+	BatchNormMomentum = 0.1
+	BatchNormEps      = 1e-5
 )
 
 // bnState is shared by a batch norm and its backward ops. In training mode
@@ -29,7 +31,7 @@ type bnState struct {
 }
 
 type bnOp struct {
-	opBase
+	OpBase
 	st   *bnState
 	relu bool
 	out  buf
@@ -53,24 +55,20 @@ func BatchNorm(x, gamma, beta *G.Node, runMean, runVar *tensor.Dense, train, rel
 	}
 	st := &bnState{train: train, runMean: runMean, runVar: runVar, C: C, HW: HW, mean: make([]float64, C), invStd: make([]float64, C),
 		dgamma: make([]float64, C), dbeta: make([]float64, C)}
-	return G.ApplyOp(&bnOp{opBase: newBase("batchnorm"), st: st, relu: relu}, x, gamma, beta)
+	return G.ApplyOp(&bnOp{OpBase: NewOp("batchnorm", 3), st: st, relu: relu}, x, gamma, beta)
 }
 
-func (op *bnOp) Arity() int { return 3 }
 func (op *bnOp) Type() hm.Type {
 	x := hm.TypeVariable('x')
-	return hm.NewFnType(x, tt(1), tt(1), x)
-}
-func (op *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return hm.NewFnType(x, TensorT(1), TensorT(1), x)
 }
 func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	gm, _ := dense(vs[1])
-	bt, _ := dense(vs[2])
+	gm, _ := denseOf(vs[1])
+	bt, _ := denseOf(vs[2])
 	y := op.out.get(x.Dtype(), x.Shape()...)
 	B := x.Shape()[0]
 	switch x.Dtype() {
@@ -84,7 +82,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
+func bnFwd[T Float](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 	C, HW := st.C, st.HW
 	M := float64(B * HW)
 	parallelFor(C, func(_, lo, hi int) {
@@ -101,16 +99,16 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 				mean = s / M
 				variance := max(sq/M-mean*mean, 0)
 				ss := variance * M
-				invStd = 1 / math.Sqrt(variance+bnEps)
+				invStd = 1 / math.Sqrt(variance+BatchNormEps)
 				unbiased := variance
 				if M > 1 {
 					unbiased = ss / (M - 1)
 				}
-				rm[c] = T((1-bnMomentum)*float64(rm[c]) + bnMomentum*mean)
-				rv[c] = T((1-bnMomentum)*float64(rv[c]) + bnMomentum*unbiased)
+				rm[c] = T((1-BatchNormMomentum)*float64(rm[c]) + BatchNormMomentum*mean)
+				rv[c] = T((1-BatchNormMomentum)*float64(rv[c]) + BatchNormMomentum*unbiased)
 			} else {
 				mean = float64(rm[c])
-				invStd = 1 / math.Sqrt(float64(rv[c])+bnEps)
+				invStd = 1 / math.Sqrt(float64(rv[c])+BatchNormEps)
 			}
 			st.mean[c], st.invStd[c] = mean, invStd
 			a := T(float64(gm[c]) * invStd)
@@ -137,15 +135,15 @@ func bnFwd[T num](st *bnState, x, gm, bt, y, rm, rv []T, B int, relu bool) {
 
 func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&bnGradOp{opBase: newBase("batchnorm_grad"), st: op.st, relu: op.relu}, in[0], in[1], out, grad)
+	dx, err := G.ApplyOp(&bnGradOp{OpBase: NewOp("batchnorm_grad", 4), st: op.st, relu: op.relu}, in[0], in[1], out, grad)
 	if err != nil {
 		return nil, err
 	}
-	dg, err := G.ApplyOp(&bnParamGradOp{opBase: newBase("batchnorm_dgamma"), st: op.st, dims: len(in[0].Shape())}, dx)
+	dg, err := G.ApplyOp(&bnParamGradOp{OpBase: NewOp("batchnorm_dgamma", 1), st: op.st, dims: len(in[0].Shape())}, dx)
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(&bnParamGradOp{opBase: newBase("batchnorm_dbeta"), st: op.st, beta: true, dims: len(in[0].Shape())}, dx)
+	db, err := G.ApplyOp(&bnParamGradOp{OpBase: NewOp("batchnorm_dbeta", 1), st: op.st, beta: true, dims: len(in[0].Shape())}, dx)
 	return G.Nodes{dx, dg, db}, err
 }
 
@@ -154,24 +152,20 @@ func (op *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // the scale and shift gradients in the state for the bnParamGradOps, which
 // take its result as input so they run after it.
 type bnGradOp struct {
-	opBase
+	OpBase
 	st   *bnState
 	relu bool
 	out  buf
 }
 
-func (op *bnGradOp) Arity() int { return 4 }
 func (op *bnGradOp) Type() hm.Type {
 	x := hm.TypeVariable('x')
-	return hm.NewFnType(x, tt(1), x, x, x)
-}
-func (op *bnGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return hm.NewFnType(x, TensorT(1), x, x, x)
 }
 func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 	var ts [4]*tensor.Dense
 	for i := range ts {
-		t, err := dense(vs[i])
+		t, err := denseOf(vs[i])
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +186,7 @@ func (op *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 // bnBwd: with d = dy masked by y > 0 when relu, xh = (x-mean)*invStd,
 // dgamma = sum(d*xh), dbeta = sum(d), and in training mode
 // dx = gamma*invStd*(d - dbeta/M - xh*dgamma/M) (evaluation: gamma*invStd*d).
-func bnBwd[T num](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
+func bnBwd[T Float](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
 	C, HW := st.C, st.HW
 	M := float64(B * HW)
 	parallelFor(C, func(_, lo, hi int) {
@@ -238,22 +232,21 @@ func bnBwd[T num](st *bnState, relu bool, x, gm, y, dy, out []T, B int) {
 // bnParamGradOp hands out the scale (or shift) gradient the bnGradOp kept;
 // its input is that op's result, which orders it after it.
 type bnParamGradOp struct {
-	opBase
+	OpBase
 	st   *bnState
 	beta bool
 	dims int // of the input gradient
 	out  buf
 }
 
-func (op *bnParamGradOp) Arity() int { return 1 }
 func (op *bnParamGradOp) Type() hm.Type {
-	return hm.NewFnType(tt(op.dims), tt(1))
+	return hm.NewFnType(TensorT(op.dims), TensorT(1))
 }
 func (op *bnParamGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.st.C}, nil
 }
 func (op *bnParamGradOp) Do(vs ...G.Value) (G.Value, error) {
-	dx, err := dense(vs[0])
+	dx, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +267,7 @@ func (op *bnParamGradOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 // sumSq returns sum(x) and sum(x*x), with four accumulators per sum.
-func sumSq[T num](x []T) (float64, float64) {
+func sumSq[T Float](x []T) (float64, float64) {
 	var s0, s1, s2, s3, q0, q1, q2, q3 T
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -291,7 +284,7 @@ func sumSq[T num](x []T) (float64, float64) {
 
 // dotSums returns sum(d) and sum(d*x) where d = dy, masked by y > 0 when
 // relu is set, with four accumulators per sum.
-func dotSums[T num](x, dy, y []T, relu bool) (float64, float64) {
+func dotSums[T Float](x, dy, y []T, relu bool) (float64, float64) {
 	dy, y = dy[:len(x)], y[:len(x)]
 	var s [4]T
 	var r [4]T
@@ -325,7 +318,7 @@ func dotSums[T num](x, dy, y []T, relu bool) (float64, float64) {
 
 // step is 1 for v > 0 and 0 otherwise, without a branch (ReLU masks are
 // close to random, so a branch would mispredict half the time).
-func step[T num](v T) T {
+func step[T Float](v T) T {
 	var b uint8
 	if v > 0 {
 		b = 1

@@ -1,62 +1,24 @@
-// Package models holds the networks of the toolkit as Gorgonia v0.9.18
-// expression graphs (float32 for training, float64 for gradient checks),
-// batch-first: the simple RNN of the plasticity paper and the classifiers of
-// the NeuroPlastic paper (MLP 784-256-256-10, the authors' small CIFAR CNN,
-// ResNet-18 for CIFAR-10).
-//
-// The classifiers are built from this package's own fused Gorgonia ops
-// (layers*.go): dense layer with bias, ReLU and dropout in one op; 3x3/1x1
-// convolution with optional bias and ReLU (implicit GEMMs, conv_panels.go); batch norm with optional ReLU and
-// running statistics; max pool; global average pool; softmax cross-entropy.
-// Each op has its own backward ops (SymDiff), keeps its output and scratch
-// buffers between steps (no allocation per step once warm), and calls the
-// BLAS that Gorgonia uses (gorgonia.Use switches it for every op at once).
-//
-// Parameters are enumerated in a fixed model order (input layer first,
-// classifier weight and bias last), which the optimizer's layer groups rely
-// on; the checkpoint format is documented in checkpoint.go.
-package models
+package graph
+
+// The layer ops of the classifiers (models.New): fused dense layer (bias,
+// ReLU and dropout in one op), the ReLU and residual sum, matrix product,
+// softmax cross-entropy (this file); 3x3/1x1 convolution, max and global
+// average pooling, flatten (layers_conv.go, implicit GEMMs in
+// conv_panels.go); batch norm (layers_bn.go). Each op has its own backward
+// ops (SymDiff), keeps its output and scratch buffers between steps (no
+// allocation per step once warm), and calls the BLAS that Gorgonia uses
+// (gorgonia.Use switches it for every op at once). Each instance is a NewOp:
+// Gorgonia never merges two layers with equal inputs.
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
-
-// num is the element type of the kernels.
-type num interface{ ~float32 | ~float64 }
-
-var opSeq atomic.Uint64
-
-// opBase is the common part of every op in this package. Each op instance
-// gets a unique id so Gorgonia never merges two layers with equal inputs.
-type opBase struct {
-	name string
-	id   uint64
-}
-
-func newBase(name string) opBase { return opBase{name: name, id: opSeq.Add(1)} }
-
-func (o *opBase) ReturnsPtr() bool      { return false }
-func (o *opBase) CallsExtern() bool     { return false }
-func (o *opBase) OverwritesInput() int  { return -1 }
-func (o *opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s#%d", o.name, o.id) }
-func (o *opBase) Hashcode() uint32 {
-	h := fnv.New32a()
-	o.WriteHash(h)
-	return h.Sum32()
-}
-func (o *opBase) String() string { return o.name }
-
-// tt is a tensor type of d dimensions over the type variable a.
-func tt(d int) hm.Type { return G.TensorType{Dims: d, Of: hm.TypeVariable('a')} }
 
 // buf is an output buffer owned by an op and reused from step to step.
 type buf struct{ t *tensor.Dense }
@@ -79,18 +41,11 @@ func scratch[T any](s *[]T, n int) []T {
 	return (*s)[:n]
 }
 
-func dense(v G.Value) (*tensor.Dense, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("models: want a dense tensor, got %T", v)
-	}
-	return d, nil
-}
+func slice[T Float](t *tensor.Dense) []T { return t.Data().([]T) }
 
-func slice[T num](t *tensor.Dense) []T { return t.Data().([]T) }
-
-// scalarOf reads a scalar Value (the seed gradient of the loss).
-func scalarOf(v G.Value) (float64, error) {
+// ScalarOf reads a float scalar Value (a loss, or the seed gradient of
+// one).
+func ScalarOf(v G.Value) (float64, error) {
 	switch s := v.(type) {
 	case *G.F32:
 		return float64(*s), nil
@@ -104,7 +59,7 @@ func scalarOf(v G.Value) (float64, error) {
 			return x, nil
 		}
 	}
-	return 0, fmt.Errorf("models: want a float scalar, got %T", v)
+	return 0, fmt.Errorf("graph: want a float scalar, got %T", v)
 }
 
 func trans(t bool) blas.Transpose {
@@ -116,7 +71,7 @@ func trans(t bool) blas.Transpose {
 
 // gemm computes c = alpha*op(a)*op(b) + beta*c (row-major, op = transpose
 // when tA/tB) with the BLAS Gorgonia uses.
-func gemm[T num](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -129,31 +84,23 @@ func gemm[T num](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb i
 }
 
 // ---------------------------------------------------------------------------
-// Dense layer: y = dropout(act(x·W + b)), x [B,In], W [In,Out], b [Out].
+// Dense layer: y = dropout(relu(x·W + b)), x [B,In], W [In,Out], b [Out].
 
-// Activation of a fused layer.
-type Activation int
-
-const (
-	Linear Activation = iota
-	ReLU
-)
-
-// dropout is the dropout state of a layer: the probability, whether the
-// layer is in training mode, and the dropout stream of the session (reset
-// per epoch by the trainer, so masks are reproducible; dropout.go).
-type dropout struct {
-	p      float64
-	train  bool
-	stream *DropStream
+// Dropout is the dropout of a layer: the probability P, whether the layer
+// is in training mode, and the dropout stream of its session (reset per
+// epoch by the trainer, so masks are reproducible; dropout.go).
+type Dropout struct {
+	P      float64
+	Train  bool
+	Stream *DropStream
 }
 
-func (d *dropout) active() bool { return d != nil && d.train && d.p > 0 }
+func (d *Dropout) active() bool { return d != nil && d.Train && d.P > 0 }
 
 // keepScale is 1/(1-p) in training mode with dropout, 1 otherwise.
-func (d *dropout) keepScale() float64 {
+func (d *Dropout) keepScale() float64 {
 	if d.active() {
-		return 1 / (1 - d.p)
+		return 1 / (1 - d.P)
 	}
 	return 1
 }
@@ -164,17 +111,17 @@ func (d *dropout) keepScale() float64 {
 // max(v, 0) first (the dense layer's fused ReLU): one pass, no branch on
 // the signs or the random bits (both close to random, so branches would
 // mispredict half the time).
-func applyDropout[T num](d *dropout, y []T, relu bool) {
-	s := d.stream
+func applyDropout[T Float](d *Dropout, y []T, relu bool) {
+	s := d.Stream
 	defer func() { s.Ctr += uint64(len(y)) }()
-	if d.p >= 1 {
+	if d.P >= 1 {
 		clear(y)
 		return
 	}
-	p := float32(d.p)
+	p := float32(d.P)
 	switch ys := any(y).(type) {
 	case []float32:
-		sc := float32(1 / (1 - d.p))
+		sc := float32(1 / (1 - d.P))
 		for i, v := range ys {
 			if relu {
 				v = max(v, 0)
@@ -184,7 +131,7 @@ func applyDropout[T num](d *dropout, y []T, relu bool) {
 			ys[i] = math.Float32frombits(math.Float32bits(v*sc) & m)
 		}
 	case []float64:
-		sc := 1 / (1 - d.p)
+		sc := 1 / (1 - d.P)
 		for i, v := range ys {
 			if relu {
 				v = max(v, 0)
@@ -205,22 +152,24 @@ func b2u(b bool) uint8 {
 }
 
 type denseOp struct {
-	opBase
-	act    Activation
-	drop   *dropout
+	OpBase
+	relu   bool
+	drop   *Dropout
 	needDX bool
 	out    buf
 }
 
-// Dense applies the fused dense layer. needDX=false (first layer, whose
-// input is data) skips the input gradient.
-func Dense(x, w, b *G.Node, act Activation, drop *dropout, needDX bool) (*G.Node, error) {
-	op := &denseOp{opBase: newBase("dense"), act: act, drop: drop, needDX: needDX}
+// Dense applies the fused dense layer x·w + b, then ReLU when relu is set,
+// then dropout when drop is active (not nil, in training mode, P > 0).
+// needDX=false (first layer, whose input is data) skips the input gradient.
+func Dense(x, w, b *G.Node, relu bool, drop *Dropout, needDX bool) (*G.Node, error) {
+	op := &denseOp{OpBase: NewOp("dense", 3), relu: relu, drop: drop, needDX: needDX}
 	return G.ApplyOp(op, x, w, b)
 }
 
-func (op *denseOp) Arity() int    { return 3 }
-func (op *denseOp) Type() hm.Type { return hm.NewFnType(tt(2), tt(2), tt(1), tt(2)) }
+func (op *denseOp) Type() hm.Type {
+	return hm.NewFnType(TensorT(2), TensorT(2), TensorT(1), TensorT(2))
+}
 func (op *denseOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	xs, ws := in[0].(tensor.Shape), in[1].(tensor.Shape)
 	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[0] {
@@ -229,12 +178,12 @@ func (op *denseOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{xs[0], ws[1]}, nil
 }
 func (op *denseOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	w, _ := dense(vs[1])
-	b, _ := dense(vs[2])
+	w, _ := denseOf(vs[1])
+	b, _ := denseOf(vs[2])
 	B, in, out := x.Shape()[0], x.Shape()[1], w.Shape()[1]
 	y := op.out.get(x.Dtype(), B, out)
 	switch x.Dtype() {
@@ -246,15 +195,15 @@ func (op *denseOp) Do(vs ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-func denseFwd[T num](op *denseOp, x, w, b, y []T, B, in, out int) {
+func denseFwd[T Float](op *denseOp, x, w, b, y []T, B, in, out int) {
 	for i := 0; i < B; i++ {
 		copy(y[i*out:(i+1)*out], b)
 	}
 	gemm(false, false, B, out, in, 1, x, in, w, out, 1, y, out)
 	switch {
 	case op.drop.active():
-		applyDropout(op.drop, y, op.act == ReLU)
-	case op.act == ReLU:
+		applyDropout(op.drop, y, op.relu)
+	case op.relu:
 		for i, v := range y {
 			y[i] = max(v, 0) // no branch: the signs are close to random
 		}
@@ -265,8 +214,8 @@ func (op *denseOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
 func (op *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	dpre := grad
 	var err error
-	if op.act == ReLU || op.drop.active() {
-		if dpre, err = actGrad(out, grad, op.act == ReLU, op.drop.keepScale()); err != nil {
+	if op.relu || op.drop.active() {
+		if dpre, err = actGrad(out, grad, op.relu, op.drop.keepScale()); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +223,7 @@ func (op *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(&colSumOp{opBase: newBase("colsum")}, dpre)
+	db, err := G.ApplyOp(&colSumOp{OpBase: NewOp("colsum", 1)}, dpre)
 	if err != nil {
 		return nil, err
 	}
@@ -292,27 +241,22 @@ func (op *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // without ReLU (dropout alone): dpre = dy*scale where y != 0.
 
 type actGradOp struct {
-	opBase
+	OpBase
 	relu  bool
 	scale float64
 	out   buf
 }
 
 func actGrad(y, dy *G.Node, relu bool, scale float64) (*G.Node, error) {
-	return G.ApplyOp(&actGradOp{opBase: newBase("actgrad"), relu: relu, scale: scale}, y, dy)
+	return G.ApplyOp(&actGradOp{OpBase: NewOp("actgrad", 2), relu: relu, scale: scale}, y, dy)
 }
 
-func (op *actGradOp) Arity() int    { return 2 }
-func (op *actGradOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
-func (op *actGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op *actGradOp) Do(vs ...G.Value) (G.Value, error) {
-	y, err := dense(vs[0])
+	y, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	dy, err := dense(vs[1])
+	dy, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +270,7 @@ func (op *actGradOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func actGradK[T num](y, dy, out []T, relu bool, sc T) {
+func actGradK[T Float](y, dy, out []T, relu bool, sc T) {
 	dy = dy[:len(y)]
 	out = out[:len(y)]
 	if relu {
@@ -348,20 +292,15 @@ func actGradK[T num](y, dy, out []T, relu bool, sc T) {
 // ReLU as its own op (after a residual sum).
 
 type reluOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
-// Relu is max(x, 0) with its own backward.
-func Relu(x *G.Node) (*G.Node, error) { return G.ApplyOp(&reluOp{opBase: newBase("relu")}, x) }
+// ReLU is max(x, 0) with its own backward.
+func ReLU(x *G.Node) (*G.Node, error) { return G.ApplyOp(&reluOp{OpBase: NewOp("relu", 1)}, x) }
 
-func (op *reluOp) Arity() int    { return 1 }
-func (op *reluOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a) }
-func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
 func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +313,7 @@ func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return y, nil
 }
-func reluK[T num](x, y []T) {
+func reluK[T Float](x, y []T) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] = v * step(v)
@@ -390,15 +329,13 @@ func (op *reluOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // addOp: a + b (residual sum) into a reused buffer; gradient passes to both.
 
 type addOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
 // Add is the element-wise sum of two tensors of equal shape.
-func Add(a, b *G.Node) (*G.Node, error) { return G.ApplyOp(&addOp{opBase: newBase("add")}, a, b) }
+func Add(a, b *G.Node) (*G.Node, error) { return G.ApplyOp(&addOp{OpBase: NewOp("add", 2)}, a, b) }
 
-func (op *addOp) Arity() int    { return 2 }
-func (op *addOp) Type() hm.Type { a := hm.TypeVariable('a'); return hm.NewFnType(a, a, a) }
 func (op *addOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	a, b := in[0].(tensor.Shape), in[1].(tensor.Shape)
 	if !a.Eq(b) {
@@ -407,11 +344,11 @@ func (op *addOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return a.Clone(), nil
 }
 func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
-	a, err := dense(vs[0])
+	a, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	b, err := dense(vs[1])
+	b, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +361,7 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return y, nil
 }
-func addK[T num](a, b, y []T) {
+func addK[T Float](a, b, y []T) {
 	b, y = b[:len(a)], y[:len(a)]
 	for i := range a {
 		y[i] = a[i] + b[i]
@@ -439,14 +376,14 @@ func (op *addOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // MatMul: c = op(a)·op(b) for 2-D tensors (used by the backward passes).
 
 type matMulOp struct {
-	opBase
+	OpBase
 	tA, tB bool
 	out    buf
 }
 
 // MatMul multiplies two matrices, transposing a and/or b first.
 func MatMul(a, b *G.Node, tA, tB bool) (*G.Node, error) {
-	return G.ApplyOp(&matMulOp{opBase: newBase("matmul"), tA: tA, tB: tB}, a, b)
+	return G.ApplyOp(&matMulOp{OpBase: NewOp("matmul", 2), tA: tA, tB: tB}, a, b)
 }
 
 func (op *matMulOp) dims(as, bs tensor.Shape) (m, n, k int, err error) {
@@ -466,18 +403,17 @@ func (op *matMulOp) dims(as, bs tensor.Shape) (m, n, k int, err error) {
 	}
 	return m, n, k, nil
 }
-func (op *matMulOp) Arity() int    { return 2 }
-func (op *matMulOp) Type() hm.Type { return hm.NewFnType(tt(2), tt(2), tt(2)) }
+func (op *matMulOp) Type() hm.Type { return hm.NewFnType(TensorT(2), TensorT(2), TensorT(2)) }
 func (op *matMulOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	m, n, _, err := op.dims(in[0].(tensor.Shape), in[1].(tensor.Shape))
 	return tensor.Shape{m, n}, err
 }
 func (op *matMulOp) Do(vs ...G.Value) (G.Value, error) {
-	a, err := dense(vs[0])
+	a, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	b, err := dense(vs[1])
+	b, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -503,17 +439,16 @@ func (op *matMulOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 
 // colSumOp sums a [B,N] matrix over its rows: [N] (bias gradients).
 type colSumOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
-func (op *colSumOp) Arity() int    { return 1 }
-func (op *colSumOp) Type() hm.Type { return hm.NewFnType(tt(2), tt(1)) }
+func (op *colSumOp) Type() hm.Type { return hm.NewFnType(TensorT(2), TensorT(1)) }
 func (op *colSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[0].(tensor.Shape)[1]}, nil
 }
 func (op *colSumOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -527,7 +462,7 @@ func (op *colSumOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return y, nil
 }
-func colSumK[T num](x, y []T, B, n int) {
+func colSumK[T Float](x, y []T, B, n int) {
 	copy(y, x[:n])
 	for i := 1; i < B; i++ {
 		row := x[i*n : (i+1)*n]
@@ -542,28 +477,27 @@ func colSumK[T num](x, y []T, B, n int) {
 // Labels are a [B] tensor of class indices stored as floats.
 
 type xentOp struct {
-	opBase
+	OpBase
 }
 
 // SoftmaxCrossEntropy is the mean cross-entropy loss of logits [B,C] against
 // class indices labels [B]; its gradient is (softmax - onehot)/B.
 func SoftmaxCrossEntropy(logits, labels *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&xentOp{opBase: newBase("softmax_xent")}, logits, labels)
+	return G.ApplyOp(&xentOp{OpBase: NewOp("softmax_xent", 2)}, logits, labels)
 }
 
-func (op *xentOp) Arity() int { return 2 }
 func (op *xentOp) Type() hm.Type {
-	return hm.NewFnType(tt(2), tt(1), hm.TypeVariable('a'))
+	return hm.NewFnType(TensorT(2), TensorT(1), hm.TypeVariable('a'))
 }
 func (op *xentOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 func (op *xentOp) Do(vs ...G.Value) (G.Value, error) {
-	z, err := dense(vs[0])
+	z, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	l, err := dense(vs[1])
+	l, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -580,7 +514,7 @@ func (op *xentOp) Do(vs ...G.Value) (G.Value, error) {
 
 // xentLoss returns the mean loss; when grad is not nil it also writes
 // scale*(softmax - onehot) into it.
-func xentLoss[T num](z, labels, grad []T, B, C int) (float64, error) {
+func xentLoss[T Float](z, labels, grad []T, B, C int) (float64, error) {
 	var sum float64
 	for i := 0; i < B; i++ {
 		row := z[i*C : (i+1)*C]
@@ -612,32 +546,28 @@ func xentLoss[T num](z, labels, grad []T, B, C int) (float64, error) {
 
 func (op *xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (op *xentOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&xentGradOp{opBase: newBase("softmax_xent_grad")}, in[0], in[1], grad)
+	d, err := G.ApplyOp(&xentGradOp{OpBase: NewOp("softmax_xent_grad", 3)}, in[0], in[1], grad)
 	return G.Nodes{d, nil}, err
 }
 
 type xentGradOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
-func (op *xentGradOp) Arity() int { return 3 }
 func (op *xentGradOp) Type() hm.Type {
-	return hm.NewFnType(tt(2), tt(1), hm.TypeVariable('a'), tt(2))
-}
-func (op *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return hm.NewFnType(TensorT(2), TensorT(1), hm.TypeVariable('a'), TensorT(2))
 }
 func (op *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
-	z, err := dense(vs[0])
+	z, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	l, err := dense(vs[1])
+	l, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
-	g, err := scalarOf(vs[2])
+	g, err := ScalarOf(vs[2])
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package models
+package graph
 
 // Dropout masks come from a counter-based generator, the same on the CPU
 // and on the device (the kernel pl_uniform in cuda/kernels.go computes

@@ -1,4 +1,4 @@
-package models
+package graph
 
 import (
 	"math"
@@ -87,10 +87,10 @@ func param(g *G.ExprGraph, r *rand.Rand, name string, shape ...int) *G.Node {
 func TestDenseGradients(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		act  Activation
+		relu bool
 		drop float64
 		tr   bool
-	}{{"linear", Linear, 0, false}, {"relu", ReLU, 0, false}, {"relu+dropout eval", ReLU, 0.3, false}, {"relu+dropout train", ReLU, 0.3, true}} {
+	}{{"linear", false, 0, false}, {"relu", true, 0, false}, {"relu+dropout eval", true, 0.3, false}, {"relu+dropout train", true, 0.3, true}} {
 		var stream DropStream
 		reseed := func() { stream = NewDropStream(1, 2) }
 		reseed()
@@ -98,7 +98,7 @@ func TestDenseGradients(t *testing.T) {
 			x := param(g, r, "x", 5, 7)
 			w := param(g, r, "w", 7, 4)
 			b := param(g, r, "b", 4)
-			y, err := Dense(x, w, b, tc.act, &dropout{p: tc.drop, train: tc.tr, stream: &stream}, true)
+			y, err := Dense(x, w, b, tc.relu, &Dropout{P: tc.drop, Train: tc.tr, Stream: &stream}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
 	for i := range y {
 		y[i] = 1
 	}
-	d := &dropout{p: 0.25, train: true, stream: &stream}
+	d := &Dropout{P: 0.25, Train: true, Stream: &stream}
 	applyDropout(d, y, false)
 	zeros, sum := 0, 0.0
 	for _, v := range y {
@@ -130,7 +130,7 @@ func TestDropoutEvalIsIdentityAndTrainScales(t *testing.T) {
 	if m := sum / float64(len(y)); math.Abs(m-1) > 0.03 {
 		t.Errorf("mean after dropout %.3f, want about 1", m)
 	}
-	if (&dropout{p: 0.25, train: false}).active() {
+	if (&Dropout{P: 0.25, Train: false}).active() {
 		t.Error("dropout active in evaluation mode")
 	}
 }
@@ -158,8 +158,8 @@ func TestDropoutMatchesReference(t *testing.T) {
 			s1, s2 := NewDropStream(9, 9), NewDropStream(9, 9)
 			s1.Ctr, s2.Ctr = 17, 17
 			s3 := s1
-			applyDropout(&dropout{p: p, train: true, stream: &s1}, y32, relu)
-			applyDropout(&dropout{p: p, train: true, stream: &s3}, y64, relu)
+			applyDropout(&Dropout{P: p, Train: true, Stream: &s1}, y32, relu)
+			applyDropout(&Dropout{P: p, Train: true, Stream: &s3}, y64, relu)
 			if s1.Ctr != 17+uint64(n) || s3.Ctr != s1.Ctr {
 				t.Fatalf("stream counter %d / %d after %d elements from 17", s1.Ctr, s3.Ctr, n)
 			}
@@ -296,7 +296,7 @@ func TestBatchNormStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// channel 0: mean 2.5, biased var 1.25, unbiased 5/3.
-	inv := 1 / math.Sqrt(1.25+bnEps)
+	inv := 1 / math.Sqrt(1.25+BatchNormEps)
 	got := y.Value().Data().([]float64)
 	if math.Abs(got[0]-(1-2.5)*inv) > 1e-12 {
 		t.Errorf("y[0] = %v, want %v", got[0], (1-2.5)*inv)
@@ -334,7 +334,7 @@ func TestPoolingGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Relu(s)
+		h, err := ReLU(s)
 		if err != nil {
 			t.Fatal(err)
 		}

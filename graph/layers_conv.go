@@ -1,4 +1,4 @@
-package models
+package graph
 
 import (
 	"fmt"
@@ -58,7 +58,7 @@ func newConvGeom(C, H, W, Co, K, S, P int) (convGeom, error) {
 
 // col2im adds the patch matrix col (rows ld apart) back into the (zeroed)
 // image dx.
-func col2im[T num](g *convGeom, col, dx []T, ld int) {
+func col2im[T Float](g *convGeom, col, dx []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -104,7 +104,7 @@ func col2im[T num](g *convGeom, col, dx []T, ld int) {
 // convScratch holds a chunk's output/gradient matrix, the patch matrix of
 // the strided input gradients and the flipped kernel, reused from step to
 // step.
-type convScratch[T num] struct {
+type convScratch[T Float] struct {
 	col []T // [C*K*K, nb*Ho*Wo] (input gradient of strided convolutions)
 	mat []T // [Co, nb*Ho*Wo] or [C, nb*H*W]
 	wt  []T // flipped kernel [C, Co, K, K]
@@ -139,7 +139,7 @@ type ConvScratch struct {
 }
 
 type convOp struct {
-	opBase
+	OpBase
 	st     *convState
 	bias   bool
 	relu   bool
@@ -163,24 +163,22 @@ func Conv2D(x, w, b *G.Node, stride, pad int, relu, needDX bool, sc *ConvScratch
 	if err != nil {
 		return nil, err
 	}
-	op := &convOp{opBase: newBase(fmt.Sprintf("conv%dx%d/s%d", g.K, g.K, stride)), st: &convState{g: g, sc: sc}, bias: b != nil, relu: relu, needDX: needDX}
+	arity := 2
+	if b != nil {
+		arity = 3
+	}
+	op := &convOp{OpBase: NewOp(fmt.Sprintf("conv%dx%d/s%d", g.K, g.K, stride), arity), st: &convState{g: g, sc: sc}, bias: b != nil, relu: relu, needDX: needDX}
 	if b != nil {
 		return G.ApplyOp(op, x, w, b)
 	}
 	return G.ApplyOp(op, x, w)
 }
 
-func (op *convOp) Arity() int {
-	if op.bias {
-		return 3
-	}
-	return 2
-}
 func (op *convOp) Type() hm.Type {
 	if op.bias {
-		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
+		return hm.NewFnType(TensorT(4), TensorT(4), TensorT(1), TensorT(4))
 	}
-	return hm.NewFnType(tt(4), tt(4), tt(4))
+	return hm.NewFnType(TensorT(4), TensorT(4), TensorT(4))
 }
 func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	xs := in[0].(tensor.Shape)
@@ -188,11 +186,11 @@ func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{xs[0], g.Co, g.Ho, g.Wo}, nil
 }
 func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	w, err := dense(vs[1])
+	w, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -203,14 +201,14 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		var b []float32
 		if op.bias {
-			bt, _ := dense(vs[2])
+			bt, _ := denseOf(vs[2])
 			b = slice[float32](bt)
 		}
 		convFwd(g, &op.st.sc.s32, slice[float32](x), slice[float32](w), b, slice[float32](y), B, op.relu)
 	case tensor.Float64:
 		var b []float64
 		if op.bias {
-			bt, _ := dense(vs[2])
+			bt, _ := denseOf(vs[2])
 			b = slice[float64](bt)
 		}
 		convFwd(g, &op.st.sc.s64, slice[float64](x), slice[float64](w), b, slice[float64](y), B, op.relu)
@@ -218,7 +216,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu bool) {
+func convFwd[T Float](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu bool) {
 	padded := g.C * (g.H + 2*g.P) * (g.W + 2*g.P)
 	nb := g.chunk(B, max(g.Co, (padded+g.colCols-1)/g.colCols))
 	cc := g.colCols
@@ -259,7 +257,7 @@ func convFwd[T num](g *convGeom, s *convScratch[T], x, w, b, y []T, B int, relu 
 // geometry without padding (the same output size), or xs itself when the
 // convolution has no padding: the patch matrices then never meet a border,
 // and those of stride-1 convolutions are mostly read in place (rowPatches).
-func padChunk[T num](g *convGeom, s *convScratch[T], xs []T, k int) (convGeom, []T) {
+func padChunk[T Float](g *convGeom, s *convScratch[T], xs []T, k int) (convGeom, []T) {
 	if g.P == 0 {
 		return *g, xs
 	}
@@ -278,7 +276,7 @@ func padChunk[T num](g *convGeom, s *convScratch[T], xs []T, k int) (convGeom, [
 
 // padImage copies the C×H×W image x into the middle of the C×(H+2P)×(W+2P)
 // image xp, with zero borders.
-func padImage[T num](g *convGeom, x, xp []T) {
+func padImage[T Float](g *convGeom, x, xp []T) {
 	P, H, W := g.P, g.H, g.W
 	Wp := W + 2*P
 	for c := 0; c < g.C; c++ {
@@ -296,7 +294,7 @@ func padImage[T num](g *convGeom, x, xp []T) {
 
 // gatherDY copies the output gradients of examples n0..n0+k-1 into the
 // [Co, k*Ho*Wo] matrix mat.
-func gatherDY[T num](g *convGeom, dy, mat []T, n0, k int) {
+func gatherDY[T Float](g *convGeom, dy, mat []T, n0, k int) {
 	cc, ld := g.colCols, k*g.colCols
 	parallelFor(k, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -320,18 +318,18 @@ func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 			return nil, err
 		}
 	}
-	dw, err := G.ApplyOp(&convDWOp{opBase: newBase("conv_dw"), st: op.st}, in[0], dpre)
+	dw, err := G.ApplyOp(&convDWOp{OpBase: NewOp("conv_dw", 2), st: op.st}, in[0], dpre)
 	if err != nil {
 		return nil, err
 	}
 	res := G.Nodes{nil, dw}
 	if op.needDX {
-		if res[0], err = G.ApplyOp(&convDXOp{opBase: newBase("conv_dx"), st: op.st}, in[1], dpre); err != nil {
+		if res[0], err = G.ApplyOp(&convDXOp{OpBase: NewOp("conv_dx", 2), st: op.st}, in[1], dpre); err != nil {
 			return nil, err
 		}
 	}
 	if op.bias {
-		db, err := G.ApplyOp(&chanSumOp{opBase: newBase("chansum")}, dpre)
+		db, err := G.ApplyOp(&chanSumOp{OpBase: NewOp("chansum", 1)}, dpre)
 		if err != nil {
 			return nil, err
 		}
@@ -342,23 +340,22 @@ func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 
 // convDWOp: dW = sum_n dy[n]·col(x[n])ᵀ.
 type convDWOp struct {
-	opBase
+	OpBase
 	st  *convState
 	out buf
 }
 
-func (op *convDWOp) Arity() int    { return 2 }
-func (op *convDWOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *convDWOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(4), TensorT(4)) }
 func (op *convDWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	g := &op.st.g
 	return tensor.Shape{g.Co, g.C, g.K, g.K}, nil
 }
 func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	dy, err := dense(vs[1])
+	dy, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +371,7 @@ func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
 	return dw, nil
 }
 
-func convDW[T num](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
+func convDW[T Float](g *convGeom, s *convScratch[T], x, dy, dw []T, B int) {
 	padded := g.C * (g.H + 2*g.P) * (g.W + 2*g.P)
 	nb := g.chunk(B, max(g.Co, (padded+g.colCols-1)/g.colCols))
 	cc := g.colCols
@@ -400,23 +397,22 @@ func (op *convDWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 
 // convDXOp: dx[n] = col2im(Wᵀ·dy[n]).
 type convDXOp struct {
-	opBase
+	OpBase
 	st  *convState
 	out buf
 }
 
-func (op *convDXOp) Arity() int    { return 2 }
-func (op *convDXOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4)) }
+func (op *convDXOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(4), TensorT(4)) }
 func (op *convDXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	g := &op.st.g
 	return tensor.Shape{in[1].(tensor.Shape)[0], g.C, g.H, g.W}, nil
 }
 func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
-	w, err := dense(vs[0])
+	w, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
-	dy, err := dense(vs[1])
+	dy, err := denseOf(vs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +428,7 @@ func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
 	return dx, nil
 }
 
-func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
+func convDX[T Float](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
 	if g.S == 1 && g.P <= g.K-1 {
 		convDXStride1(g, s, w, dy, dx, B)
 		return
@@ -460,7 +456,7 @@ func convDX[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
 // forward convolution of dy (padding K-1-P) with the flipped kernel
 // wt[c][co] = rot180(w[co][c]): dx[n,c,h,w] = sum over co, a, b of
 // wt[c,co,a,b] * dy[n, co, h-(K-1-P)+a, w-(K-1-P)+b].
-func convDXStride1[T num](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
+func convDXStride1[T Float](g *convGeom, s *convScratch[T], w, dy, dx []T, B int) {
 	gt, err := newConvGeom(g.Co, g.Ho, g.Wo, g.C, g.K, 1, g.K-1-g.P)
 	if err != nil || gt.Ho != g.H || gt.Wo != g.W {
 		panic(fmt.Sprintf("conv: input gradient geometry %+v of %+v", gt, *g))
@@ -477,17 +473,16 @@ func (op *convDXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 
 // chanSumOp sums [B,C,H,W] over batch and space: [C] (conv bias gradients).
 type chanSumOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
-func (op *chanSumOp) Arity() int    { return 1 }
-func (op *chanSumOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(1)) }
+func (op *chanSumOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(1)) }
 func (op *chanSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[0].(tensor.Shape)[1]}, nil
 }
 func (op *chanSumOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +496,7 @@ func (op *chanSumOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return y, nil
 }
-func chanSum[T num](x, y []T, B, C, HW int) {
+func chanSum[T Float](x, y []T, B, C, HW int) {
 	for c := 0; c < C; c++ {
 		var s float64
 		for n := 0; n < B; n++ {
@@ -522,7 +517,7 @@ type poolState struct {
 }
 
 type maxPoolOp struct {
-	opBase
+	OpBase
 	st  *poolState
 	out buf
 }
@@ -534,17 +529,16 @@ func MaxPool2D(x *G.Node, k int) (*G.Node, error) {
 		return nil, fmt.Errorf("maxpool: window %d does not fit input %v", k, xs)
 	}
 	st := &poolState{k: k, C: xs[1], H: xs[2], W: xs[3], Ho: xs[2] / k, Wo: xs[3] / k}
-	return G.ApplyOp(&maxPoolOp{opBase: newBase(fmt.Sprintf("maxpool%d", k)), st: st}, x)
+	return G.ApplyOp(&maxPoolOp{OpBase: NewOp(fmt.Sprintf("maxpool%d", k), 1), st: st}, x)
 }
 
-func (op *maxPoolOp) Arity() int    { return 1 }
-func (op *maxPoolOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *maxPoolOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(4)) }
 func (op *maxPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	xs := in[0].(tensor.Shape)
 	return tensor.Shape{xs[0], op.st.C, op.st.Ho, op.st.Wo}, nil
 }
 func (op *maxPoolOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +555,7 @@ func (op *maxPoolOp) Do(vs ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-func maxPool[T num](st *poolState, x, y []T, B int) {
+func maxPool[T Float](st *poolState, x, y []T, B int) {
 	o := 0
 	for nc := 0; nc < B*st.C; nc++ {
 		base := nc * st.H * st.W
@@ -586,25 +580,24 @@ func maxPool[T num](st *poolState, x, y []T, B int) {
 
 func (op *maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *maxPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&maxPoolGradOp{opBase: newBase("maxpool_grad"), st: op.st}, grad)
+	d, err := G.ApplyOp(&maxPoolGradOp{OpBase: NewOp("maxpool_grad", 1), st: op.st}, grad)
 	return G.Nodes{d}, err
 }
 
 // maxPoolGradOp routes each output gradient to its window's maximum (the
 // indices the forward pass recorded).
 type maxPoolGradOp struct {
-	opBase
+	OpBase
 	st  *poolState
 	out buf
 }
 
-func (op *maxPoolGradOp) Arity() int    { return 1 }
-func (op *maxPoolGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *maxPoolGradOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(4)) }
 func (op *maxPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[0].(tensor.Shape)[0], op.st.C, op.st.H, op.st.W}, nil
 }
 func (op *maxPoolGradOp) Do(vs ...G.Value) (G.Value, error) {
-	dy, err := dense(vs[0])
+	dy, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +612,7 @@ func (op *maxPoolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return dx, nil
 }
-func scatterArg[T num](arg []int32, dy, dx []T) {
+func scatterArg[T Float](arg []int32, dy, dx []T) {
 	clear(dx)
 	for o, i := range arg {
 		dx[i] += dy[o]
@@ -630,7 +623,7 @@ func scatterArg[T num](arg []int32, dy, dx []T) {
 // Global average pooling [B,C,H,W] -> [B,C].
 
 type gapOp struct {
-	opBase
+	OpBase
 	out buf
 }
 
@@ -639,17 +632,16 @@ func GlobalAvgPool(x *G.Node) (*G.Node, error) {
 	if len(x.Shape()) != 4 {
 		return nil, fmt.Errorf("global average pool: want [B,C,H,W], got %v", x.Shape())
 	}
-	return G.ApplyOp(&gapOp{opBase: newBase("gap")}, x)
+	return G.ApplyOp(&gapOp{OpBase: NewOp("gap", 1)}, x)
 }
 
-func (op *gapOp) Arity() int    { return 1 }
-func (op *gapOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(2)) }
+func (op *gapOp) Type() hm.Type { return hm.NewFnType(TensorT(4), TensorT(2)) }
 func (op *gapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	xs := in[0].(tensor.Shape)
 	return tensor.Shape{xs[0], xs[1]}, nil
 }
 func (op *gapOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -663,7 +655,7 @@ func (op *gapOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return y, nil
 }
-func gap[T num](x, y []T, HW int) {
+func gap[T Float](x, y []T, HW int) {
 	for i := range y {
 		var s T
 		for _, v := range x[i*HW : (i+1)*HW] {
@@ -674,23 +666,22 @@ func gap[T num](x, y []T, HW int) {
 }
 func (op *gapOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *gapOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&gapGradOp{opBase: newBase("gap_grad"), shape: in[0].Shape().Clone()}, grad)
+	d, err := G.ApplyOp(&gapGradOp{OpBase: NewOp("gap_grad", 1), shape: in[0].Shape().Clone()}, grad)
 	return G.Nodes{d}, err
 }
 
 type gapGradOp struct {
-	opBase
+	OpBase
 	shape tensor.Shape
 	out   buf
 }
 
-func (op *gapGradOp) Arity() int    { return 1 }
-func (op *gapGradOp) Type() hm.Type { return hm.NewFnType(tt(2), tt(4)) }
+func (op *gapGradOp) Type() hm.Type { return hm.NewFnType(TensorT(2), TensorT(4)) }
 func (op *gapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return op.shape.Clone(), nil
 }
 func (op *gapGradOp) Do(vs ...G.Value) (G.Value, error) {
-	dy, err := dense(vs[0])
+	dy, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -704,7 +695,7 @@ func (op *gapGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	return dx, nil
 }
-func spread[T num](dy, dx []T, HW int) {
+func spread[T Float](dy, dx []T, HW int) {
 	for i, v := range dy {
 		v /= T(HW)
 		row := dx[i*HW : (i+1)*HW]
@@ -720,7 +711,7 @@ func spread[T num](dy, dx []T, HW int) {
 // two nodes must never share memory.
 
 type reshapeOp struct {
-	opBase
+	OpBase
 	to   tensor.Shape
 	from tensor.Shape
 	out  buf
@@ -729,12 +720,11 @@ type reshapeOp struct {
 // Flatten reshapes x [B,...] to [B, rest].
 func Flatten(x *G.Node) (*G.Node, error) {
 	xs := x.Shape()
-	return G.ApplyOp(&reshapeOp{opBase: newBase("flatten"), to: tensor.Shape{xs[0], xs.TotalSize() / xs[0]}, from: xs.Clone()}, x)
+	return G.ApplyOp(&reshapeOp{OpBase: NewOp("flatten", 1), to: tensor.Shape{xs[0], xs.TotalSize() / xs[0]}, from: xs.Clone()}, x)
 }
 
-func (op *reshapeOp) Arity() int { return 1 }
 func (op *reshapeOp) Type() hm.Type {
-	return hm.NewFnType(tt(len(op.from)), tt(len(op.to)))
+	return hm.NewFnType(TensorT(len(op.from)), TensorT(len(op.to)))
 }
 func (op *reshapeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if in[0].(tensor.Shape).TotalSize() != op.to.TotalSize() {
@@ -743,7 +733,7 @@ func (op *reshapeOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return op.to.Clone(), nil
 }
 func (op *reshapeOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := dense(vs[0])
+	x, err := denseOf(vs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -758,6 +748,6 @@ func (op *reshapeOp) Do(vs ...G.Value) (G.Value, error) {
 }
 func (op *reshapeOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *reshapeOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&reshapeOp{opBase: newBase("unflatten"), to: op.from, from: op.to}, grad)
+	d, err := G.ApplyOp(&reshapeOp{OpBase: NewOp("unflatten", 1), to: op.from, from: op.to}, grad)
 	return G.Nodes{d}, err
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/plasticity-lab/plastic/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -113,9 +114,9 @@ type builder struct {
 	n      *net
 	g      *G.ExprGraph
 	train  bool
-	drop   *DropStream
+	drop   *graph.DropStream
 	input  *G.Node // the data node (no gradient needed)
-	convSc *ConvScratch
+	convSc *graph.ConvScratch
 	nodes  G.Nodes // parameter nodes in model order
 	pi, bi int     // next parameter / buffer
 }
@@ -189,16 +190,18 @@ func setFloats(t *tensor.Dense, v []float64) {
 	}
 }
 
-// drop returns the dropout state of a layer with probability p.
-func (b *builder) dropout(p float64) *dropout { return &dropout{p: p, train: b.train, stream: b.drop} }
+// dropout returns the dropout of a layer with probability p.
+func (b *builder) dropout(p float64) *graph.Dropout {
+	return &graph.Dropout{P: p, Train: b.train, Stream: b.drop}
+}
 
-// dense is a fully connected layer named name with the fused activation and
-// dropout; the first layer (input data) skips its input gradient.
-func (b *builder) dense(name string, x *G.Node, out int, act Activation, p float64) (*G.Node, error) {
+// dense is a fully connected layer named name with the fused ReLU (relu)
+// and dropout; the first layer (input data) skips its input gradient.
+func (b *builder) dense(name string, x *G.Node, out int, relu bool, p float64) (*G.Node, error) {
 	in := x.Shape()[1]
 	w := b.param(name+".weight", []int{in, out}, initUniformFanIn, in)
 	bias := b.param(name+".bias", []int{out}, initUniformFanIn, in)
-	return Dense(x, w, bias, act, b.dropout(p), x != b.input)
+	return graph.Dense(x, w, bias, relu, b.dropout(p), x != b.input)
 }
 
 // conv is a convolution with optional bias and fused ReLU.
@@ -214,9 +217,9 @@ func (b *builder) conv(name string, x *G.Node, out, k, stride, pad int, bias, re
 		bn = b.param(name+".bias", []int{out}, initUniformFanIn, in*k*k)
 	}
 	if b.convSc == nil {
-		b.convSc = new(ConvScratch)
+		b.convSc = new(graph.ConvScratch)
 	}
-	return Conv2D(x, w, bn, stride, pad, relu, x != b.input, b.convSc)
+	return graph.Conv2D(x, w, bn, stride, pad, relu, x != b.input, b.convSc)
 }
 
 // bn is a batch norm over x's channels with optional fused ReLU.
@@ -226,7 +229,7 @@ func (b *builder) bn(name string, x *G.Node, relu bool) (*G.Node, error) {
 	bt := b.param(name+".bias", []int{c}, initZeros, 0)
 	rm := b.buffer(name+".running_mean", c, 0)
 	rv := b.buffer(name+".running_var", c, 1)
-	return BatchNorm(x, gm, bt, rm, rv, b.train, relu)
+	return graph.BatchNorm(x, gm, bt, rm, rv, b.train, relu)
 }
 
 // Session is one compiled graph of a model for a fixed batch size: a
@@ -245,7 +248,7 @@ type Session struct {
 	vgs    []G.ValueGrad
 	vm     G.VM
 	xT, yT *tensor.Dense
-	drop   DropStream
+	drop   graph.DropStream
 }
 
 // NewSession compiles the model's graph for batches of size batch.
@@ -253,7 +256,7 @@ func (n *net) NewSession(batch int, train bool) (*Session, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("models: batch size %d, want >= 1", batch)
 	}
-	s := &Session{Batch: batch, Train: train, g: G.NewGraph(), drop: NewDropStream(0, 0)}
+	s := &Session{Batch: batch, Train: train, g: G.NewGraph(), drop: graph.NewDropStream(0, 0)}
 	shape := append([]int{batch}, n.in...)
 	s.xT = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	s.x = G.NodeFromAny(s.g, s.xT, G.WithName("x"))
@@ -270,7 +273,7 @@ func (n *net) NewSession(batch int, train bool) (*Session, error) {
 	if train {
 		s.yT = tensor.New(tensor.WithShape(batch), tensor.Of(n.dt))
 		s.labels = G.NodeFromAny(s.g, s.yT, G.WithName("labels"))
-		if s.loss, err = SoftmaxCrossEntropy(s.logits, s.labels); err != nil {
+		if s.loss, err = graph.SoftmaxCrossEntropy(s.logits, s.labels); err != nil {
 			return nil, err
 		}
 		grads, err := G.Grad(s.loss, s.params...)
@@ -353,8 +356,8 @@ func (s *Session) SetBatch(x []float32, labels []int) error {
 
 // Reseed resets the dropout stream to (seed, stream) at counter 0 (the
 // trainer uses the epoch), so masks are reproducible from any epoch on and
-// the same as a device session's (dropout.go).
-func (s *Session) Reseed(seed, stream uint64) { s.drop = NewDropStream(seed, stream) }
+// the same as a device session's (graph/dropout.go).
+func (s *Session) Reseed(seed, stream uint64) { s.drop = graph.NewDropStream(seed, stream) }
 
 // Run executes the graph once: forward, and in training mode the loss and
 // the parameter gradients (overwritten, not accumulated).
@@ -368,7 +371,7 @@ func (s *Session) Loss() float64 {
 	if s.loss == nil {
 		return math.NaN()
 	}
-	v, err := scalarOf(s.loss.Value())
+	v, err := graph.ScalarOf(s.loss.Value())
 	if err != nil {
 		return math.NaN()
 	}

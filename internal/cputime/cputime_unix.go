@@ -1,11 +1,12 @@
 //go:build unix
 
-package gemm
+package cputime
 
 import "golang.org/x/sys/unix"
 
-// processCPU returns the CPU seconds this process has used (all threads).
-func processCPU() float64 {
+// Process returns the CPU seconds this process has used (all threads), 0
+// where the clock cannot be read.
+func Process() float64 {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
 		return 0

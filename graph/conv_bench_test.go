@@ -1,29 +1,19 @@
-package models
+package graph
 
 import (
 	"math/rand/v2"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
+	"github.com/plasticity-lab/plastic/internal/cputime"
 )
-
-// processCPU is the CPU time of the process (all threads), in seconds.
-func processCPU() float64 {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
-		return 0
-	}
-	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
-}
 
 // BenchmarkConv times the forward pass, weight gradient and input gradient
 // of ResNet-18's convolution shapes at batch 128, reporting GFLOP/s of wall
 // time and per CPU-second (the latter is what one core does, also on a
 // machine shared with other jobs):
 //
-//	go test ./models -run '^$' -bench Conv/ -benchtime 3x
+//	go test ./graph -run '^$' -bench Conv/ -benchtime 3x
 func BenchmarkConv(b *testing.B) {
 	fastgemm.Use()
 	for _, c := range []struct {
@@ -65,11 +55,11 @@ func BenchmarkConv(b *testing.B) {
 				}
 				run()
 				b.ResetTimer()
-				cpu0 := processCPU()
+				cpu0 := cputime.Process()
 				for i := 0; i < b.N; i++ {
 					run()
 				}
-				cpu := processCPU() - cpu0
+				cpu := cputime.Process() - cpu0
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				if cpu > 0 {
 					b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")

@@ -1,4 +1,4 @@
-package models
+package graph
 
 import fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
 
@@ -11,7 +11,7 @@ import fastgemm "github.com/plasticity-lab/plastic/graph/gemm"
 // run this way.
 
 // stripWidth is the strip width of the GEMM kernel for T.
-func stripWidth[T num]() int {
+func stripWidth[T Float]() int {
 	var z T
 	if _, ok := any(z).(float32); ok {
 		return fastgemm.StripWidth[float32]()
@@ -21,7 +21,7 @@ func stripWidth[T num]() int {
 
 // gemmB computes c = a·B + beta*c with B (k×n) packed by pb (a patches,
 // rowPatches or patchesT of the same element type), split over the cores.
-func gemmB[T num](m, n, k int, a []T, lda int, pb any, beta T, c []T, ldc int) {
+func gemmB[T Float](m, n, k int, a []T, lda int, pb any, beta T, c []T, ldc int) {
 	switch aa := any(a).(type) {
 	case []float32:
 		fastgemm.GemmB(false, false, m, n, k, 1, aa, lda, pb.(fastgemm.PanelB[float32]), float32(beta), any(c).([]float32), ldc)
@@ -34,7 +34,7 @@ func gemmB[T num](m, n, k int, a []T, lda int, pb any, beta T, c []T, ldc int) {
 // row r = (c, ki, kj) of the C*K*K taps, column j = (n, oh, ow) of the
 // n*Ho*Wo output pixels; entry x[n, c, oh*S-P+ki, ow*S-P+kj], zero outside
 // the image. It is the B operand of the forward product W·patches.
-type patches[T num] struct {
+type patches[T Float] struct {
 	g *convGeom
 	x []T
 }
@@ -43,7 +43,7 @@ type patches[T num] struct {
 // (the caller pads the images) whose output rows are a whole number of the
 // kernel's strips: every strip is nr consecutive values of an input row for
 // each tap, which the GEMM reads in place (graph/gemm.PanelBRows).
-type rowPatches[T num] struct{ patches[T] }
+type rowPatches[T Float] struct{ patches[T] }
 
 func (pt *rowPatches[T]) Rows(pc, jc, kc, nr int, ptrs []*T) bool {
 	g := pt.g
@@ -71,7 +71,7 @@ func (pt *rowPatches[T]) Rows(pc, jc, kc, nr int, ptrs []*T) bool {
 // forwardPanel returns the patch matrix of the k images x for a product:
 // a rowPatches when the geometry allows (stride 1, no padding, output rows
 // a multiple of the kernel's strip width), else a packing patches.
-func forwardPanel[T num](g *convGeom, x []T) any {
+func forwardPanel[T Float](g *convGeom, x []T) any {
 	if g.S == 1 && g.P == 0 && g.Wo%stripWidth[T]() == 0 {
 		return &rowPatches[T]{patches[T]{g: g, x: x}}
 	}
@@ -227,7 +227,7 @@ func (pt *patches[T]) segment(ds, img []T, c, ki, kj int, sg segment) {
 
 // copyStrip copies len(d) values of s to d, with one fixed-size block move
 // for the strip widths of the kernels (8, 16, 32).
-func copyStrip[T num](d, s []T) {
+func copyStrip[T Float](d, s []T) {
 	switch len(d) {
 	case 16:
 		*(*[16]T)(d) = *(*[16]T)(s)
@@ -245,7 +245,7 @@ func copyStrip[T num](d, s []T) {
 // patchesT is the transpose of patches: row p = (n, oh, ow) of the output
 // pixels, column t = (c, ki, kj) of the taps. It is the B operand of the
 // weight gradient dY·patchesᵀ.
-type patchesT[T num] struct {
+type patchesT[T Float] struct {
 	g *convGeom
 	x []T
 }
@@ -312,7 +312,7 @@ func (pt *patchesT[T]) PackB(pc, jc, kc, nc, nr int, dst []T) {
 
 // flipKernel writes the kernel of the input gradient of a stride-1
 // convolution: wt[c][co][a][b] = w[co][c][K-1-a][K-1-b].
-func flipKernel[T num](g *convGeom, w, wt []T) {
+func flipKernel[T Float](g *convGeom, w, wt []T) {
 	KK := g.K * g.K
 	for co := 0; co < g.Co; co++ {
 		for c := 0; c < g.C; c++ {

@@ -1,4 +1,4 @@
-package models
+package graph
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 
 // im2col writes the [C*K*K, Ho*Wo] patch matrix of one example into col,
 // whose rows are ld apart.
-func im2col[T num](g *convGeom, x, col []T, ld int) {
+func im2col[T Float](g *convGeom, x, col []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
