@@ -3,7 +3,9 @@
 // optimizers (configuration, learning rate, training fraction, seed, and
 // every other resolved flag); runs that differ only in their seed form a
 // Group, with the mean and spread over seeds of the final and best test
-// accuracy and of any metric per epoch.
+// accuracy and of any metric per epoch; PairedDiffs compares a group with a
+// baseline configuration seed by seed, and DrawFigures draws the groups'
+// curves, low-data gaps and learning-rate sensitivity (plastic plot).
 //
 // A run's configuration name (Arm) comes from the labels file of the sweep
 // that made it (sweep.json in the folder above the run, written by package
@@ -433,4 +435,68 @@ func (g Group) Curve(metric string) Curve {
 		c.Stat = append(c.Stat, StatOf(byEpoch[e]))
 	}
 	return c
+}
+
+// ErrNoBaseline is wrapped by the errors of comparisons whose baseline is
+// no configuration of the runs.
+var ErrNoBaseline = errors.New("no run of that configuration")
+
+// CheckBaseline is nil when baseline is "" or the Arm of one of the groups,
+// else an error wrapping ErrNoBaseline that names the arms there are.
+func CheckBaseline(groups []Group, baseline string) error {
+	if baseline == "" {
+		return nil
+	}
+	var arms []string
+	for _, g := range groups {
+		if g.Arm == baseline {
+			return nil
+		}
+		if !slices.Contains(arms, g.Arm) {
+			arms = append(arms, g.Arm)
+		}
+	}
+	return fmt.Errorf("baseline %q: %w (have %s)", baseline, ErrNoBaseline, strings.Join(arms, ", "))
+}
+
+// baselineOf finds the group g is compared with.
+func baselineOf(groups []Group, g Group, baseline string) (Group, bool) {
+	var cands []Group
+	for _, b := range groups {
+		if b.Arm == baseline && b.Dataset == g.Dataset && b.Model == g.Model && b.Fraction == g.Fraction {
+			cands = append(cands, b)
+		}
+	}
+	for _, b := range cands {
+		if b.LR == g.LR {
+			return b, true
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0], true
+	}
+	return Group{}, false
+}
+
+// PairedDiffs is g's final test accuracy minus the baseline's, seed by
+// seed over the finished runs both have, in points (false when no baseline
+// group matches g; see Summarize).
+func PairedDiffs(groups []Group, g Group, baseline string) ([]float64, bool) {
+	b, ok := baselineOf(groups, g, baseline)
+	if !ok {
+		return nil, false
+	}
+	base := map[int64]float64{}
+	for _, r := range b.DoneRuns() {
+		base[r.Seed] = r.FinalAccuracy()
+	}
+	var d []float64
+	for _, r := range g.DoneRuns() {
+		bv, ok := base[r.Seed]
+		v := r.FinalAccuracy()
+		if ok && !math.IsNaN(v) && !math.IsNaN(bv) {
+			d = append(d, 100*(v-bv))
+		}
+	}
+	return d, true
 }

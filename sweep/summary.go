@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/plasticity-lab/plastic/plots"
@@ -32,21 +31,12 @@ type Row struct {
 // Summarize makes a row per group. baseline, when not empty, names the arm
 // compared with: each group is paired with the baseline's group of the same
 // data set, model and training fraction, at the same learning rate when
-// the baseline ran it, else at the baseline's only learning rate. A
-// baseline that names no arm of the groups is an error.
+// the baseline ran it, else at the baseline's only learning rate
+// (report.PairedDiffs). A baseline that names no arm of the groups is an
+// error wrapping report.ErrNoBaseline.
 func Summarize(groups []report.Group, baseline string) ([]Row, error) {
-	if baseline != "" {
-		found := false
-		var arms []string
-		for _, g := range groups {
-			found = found || g.Arm == baseline
-			if !containsStr(arms, g.Arm) {
-				arms = append(arms, g.Arm)
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("--baseline %q: no such configuration (have %s)", baseline, strings.Join(arms, ", "))
-		}
+	if err := report.CheckBaseline(groups, baseline); err != nil {
+		return nil, err
 	}
 	rows := make([]Row, 0, len(groups))
 	for _, g := range groups {
@@ -54,7 +44,7 @@ func Summarize(groups []report.Group, baseline string) ([]Row, error) {
 		r.Runs = len(g.DoneRuns())
 		r.Unfinished = len(g.Runs) - r.Runs
 		if baseline != "" && g.Arm != baseline {
-			if d, ok := PairedDiffs(groups, g, baseline); ok {
+			if d, ok := report.PairedDiffs(groups, g, baseline); ok {
 				r.Baseline, r.Paired = baseline, len(d)
 				for _, x := range d {
 					if x > 0 {
@@ -71,59 +61,8 @@ func Summarize(groups []report.Group, baseline string) ([]Row, error) {
 	return rows, nil
 }
 
-func containsStr(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func pct(s report.Stat) report.Stat {
 	return report.Stat{Mean: 100 * s.Mean, Std: 100 * s.Std, N: s.N}
-}
-
-// baselineOf finds the group g is compared with.
-func baselineOf(groups []report.Group, g report.Group, baseline string) (report.Group, bool) {
-	var cands []report.Group
-	for _, b := range groups {
-		if b.Arm == baseline && b.Dataset == g.Dataset && b.Model == g.Model && b.Fraction == g.Fraction {
-			cands = append(cands, b)
-		}
-	}
-	for _, b := range cands {
-		if b.LR == g.LR {
-			return b, true
-		}
-	}
-	if len(cands) == 1 {
-		return cands[0], true
-	}
-	return report.Group{}, false
-}
-
-// PairedDiffs is g's final test accuracy minus the baseline's, seed by
-// seed over the finished runs both have, in points (false when no baseline
-// group matches g; see Summarize).
-func PairedDiffs(groups []report.Group, g report.Group, baseline string) ([]float64, bool) {
-	b, ok := baselineOf(groups, g, baseline)
-	if !ok {
-		return nil, false
-	}
-	base := map[int64]float64{}
-	for _, r := range b.DoneRuns() {
-		base[r.Seed] = r.FinalAccuracy()
-	}
-	var d []float64
-	for _, r := range g.DoneRuns() {
-		bv, ok := base[r.Seed]
-		v := r.FinalAccuracy()
-		if ok && !math.IsNaN(v) && !math.IsNaN(bv) {
-			d = append(d, 100*(v-bv))
-		}
-	}
-	return d, true
 }
 
 // Table is the summary as a CSV table (accuracies in percent, the

@@ -361,7 +361,7 @@ func TestSummarizeHandComputed(t *testing.T) {
 	if col, err := tab.Column("wins"); err != nil || col[0] != "1" || col[1] != "" {
 		t.Errorf("csv wins %q %v", col, err)
 	}
-	if _, err := Summarize(report.GroupRuns(runs), "nope"); err == nil || !strings.Contains(err.Error(), `--baseline "nope"`) {
+	if _, err := Summarize(report.GroupRuns(runs), "nope"); !errors.Is(err, report.ErrNoBaseline) || !strings.Contains(err.Error(), `baseline "nope"`) {
 		t.Errorf("unknown baseline: %v", err)
 	}
 }

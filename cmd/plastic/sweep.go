@@ -316,7 +316,7 @@ func summarizeSweep(w io.Writer, dir, baseline string) error {
 	}
 	rows, err := sweep.Summarize(report.GroupRuns(runs), baseline)
 	if err != nil {
-		return err
+		return baselineFlag(err)
 	}
 	if err := plots.WriteCSV(filepath.Join(dir, sweep.SummaryCSV), *sweep.Table(rows)); err != nil {
 		return err
