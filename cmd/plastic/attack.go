@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -279,37 +278,17 @@ func attackCurve(c *cli.Context) error {
 	}
 	secs := time.Since(start).Seconds()
 	acc := res.Accuracy()
-	curve := plots.NewTable("eps", "robust_acc", "broken", "images")
-	broken := make([]int, len(grid))
-	for i := range grid {
-		for _, b := range res.BrokenAt {
-			if b <= i {
-				broken[i]++
-			}
-		}
-		if err := curve.Append(grid[i], acc[i], broken[i], len(images)); err != nil {
-			return err
-		}
-	}
-	per := plots.NewTable("image", "label", "broken_at_eps", "target", "pred")
-	for k, idx := range res.Images {
-		at := "never"
-		if b := res.BrokenAt[k]; b < len(grid) {
-			at = strconv.FormatFloat(grid[b], 'g', -1, 64)
-		}
-		if err := per.Append(idx, res.Labels[k], at, res.Target[k], res.Pred[k]); err != nil {
-			return err
-		}
-	}
-	if err := plots.WriteCSV(r.Path("robustness.csv"), *curve); err != nil {
+	curve, per, err := res.Tables()
+	if err != nil {
 		return err
 	}
-	if err := plots.WriteCSV(r.Path("images.csv"), *per); err != nil {
+	if err := plots.WriteCSV(r.Path(attacks.CurveFile), *curve); err != nil {
 		return err
 	}
-	chart := plots.LineChart{Title: fmt.Sprintf("%s attack, %s", attackName(a), s.label), XLabel: "eps (" + string(a.Norm) + ")",
-		YLabel: "robust accuracy", Series: []plots.Series{{Name: s.label, X: grid, Y: acc}}}
-	if err := plots.Save(r.Path("robustness"), chart); err != nil {
+	if err := plots.WriteCSV(r.Path(attacks.ImagesFile), *per); err != nil {
+		return err
+	}
+	if err := plots.Save(r.Path("robustness"), res.Chart(s.label)); err != nil {
 		return err
 	}
 	accMap := map[string]float64{}
@@ -319,7 +298,7 @@ func attackCurve(c *cli.Context) error {
 	r.Summary["label"] = s.label
 	r.Summary["network"] = map[string]any{"file": s.file, "trainer": s.info.Trainer, "dataset": s.info.Dataset,
 		"rounds": s.net.T, "nodes": s.net.Nodes, "cap": s.net.Cap, "input_ones": s.net.InputOnes, "test_acc": s.info.TestAcc}
-	r.Summary["attack"] = map[string]any{"name": attackName(a), "norm": a.Norm, "targeted": a.Targeted, "steps": a.Steps,
+	r.Summary["attack"] = map[string]any{"name": a.Name(), "norm": a.Norm, "targeted": a.Targeted, "steps": a.Steps,
 		"step_size": a.StepSize, "restarts": a.Restarts}
 	r.Summary["images"] = len(images)
 	r.Summary["robust_acc"] = accMap
@@ -329,23 +308,13 @@ func attackCurve(c *cli.Context) error {
 		return err
 	}
 	out := c.App.Writer
-	fmt.Fprintf(out, "%s attack on %s (%d images, %d evaluations, %.1fs)\n", attackName(a), s.label, len(images), res.Evals, secs)
+	fmt.Fprintf(out, "%s attack on %s (%d images, %d evaluations, %.1fs)\n", a.Name(), s.label, len(images), res.Evals, secs)
 	fmt.Fprintf(out, "%8s  %10s\n", "eps", "robust acc")
 	for i, e := range grid {
 		fmt.Fprintf(out, "%8g  %10.3f\n", e, acc[i])
 	}
-	fmt.Fprintf(out, "wrote %s\n", r.Path("robustness.csv"))
+	fmt.Fprintf(out, "wrote %s\n", r.Path(attacks.CurveFile))
 	return nil
-}
-
-func attackName(a attacks.Attack) string {
-	switch {
-	case a.Norm == attacks.LInf && !a.Targeted && a.Steps == 1 && a.StepSize == 1:
-		return "FGSM"
-	case a.Targeted:
-		return fmt.Sprintf("targeted %s (%d steps)", strings.ToUpper(string(a.Norm)), a.Steps)
-	}
-	return fmt.Sprintf("PGD %s (%d steps)", strings.ToUpper(string(a.Norm)), a.Steps)
 }
 
 // ---- plastic attack examples ----
@@ -409,41 +378,18 @@ func attackExamples(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := attacks.CheckData(m, s.test); err != nil {
-		return err
-	}
-	h, w := 1, s.test.Dim
-	if sh := s.test.Shape; len(sh) >= 2 && sh[len(sh)-1]*sh[len(sh)-2] == s.test.Dim {
-		h, w = sh[len(sh)-2], sh[len(sh)-1]
-	}
 	images := attacks.PickImages(c.Int("images"), s.test.N, c.Int64(flagSeed))
-	var top, bottom []plots.Image
-	tab := plots.NewTable("image", "label", "pred", "target", "broken", "dist")
-	for _, idx := range images {
-		if ctx.Err() != nil {
+	exs, err := attacks.Examples(ctx, m, s.test, images, eps, a)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%w", train.ErrInterrupted)
 		}
-		x := make([]float64, s.test.Dim)
-		for i, v := range s.test.Row(idx) {
-			x[i] = float64(v)
-		}
-		label := s.test.Y[idx]
-		ex, err := attacks.Adversarial(m, x, label, eps, a)
-		if err != nil {
-			return err
-		}
-		d := attacks.Dist(norm, ex.Adversarial, ex.Original)
-		top = append(top, plots.Image{Pixels: ex.Original, H: h, W: w, Caption: fmt.Sprintf("label %d", label)})
-		capt := fmt.Sprintf("robust (%.2f)", d)
-		if ex.Broken {
-			capt = fmt.Sprintf("-> %d (%.2f)", ex.Pred, d)
-		}
-		bottom = append(bottom, plots.Image{Pixels: ex.Adversarial, H: h, W: w, Caption: capt})
-		if err := tab.Append(idx, label, ex.Pred, ex.Target, ex.Broken, d); err != nil {
-			return err
-		}
+		return err
 	}
-	grid := plots.ImageGrid{Title: fmt.Sprintf("%s: eps = %g (%s)", s.label, eps, norm), Images: append(top, bottom...), Cols: len(images)}
+	grid, tab, err := attacks.ExamplesFigure(s.test, images, exs, fmt.Sprintf("%s: eps = %g (%s)", s.label, eps, norm), norm)
+	if err != nil {
+		return err
+	}
 	if err := plots.Save(r.Path("examples"), grid); err != nil {
 		return err
 	}
@@ -475,31 +421,9 @@ func attackPlot(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return errors.New("attack plot: give the attack run folders as arguments")
 	}
-	chart := plots.LineChart{Title: c.String("title"), XLabel: "eps", YLabel: "robust accuracy"}
-	long := plots.NewTable("network", "eps", "robust_acc", "run")
-	for _, dir := range c.Args().Slice() {
-		t, err := plots.ReadCSV(filepath.Join(dir, "robustness.csv"))
-		if err != nil {
-			return fmt.Errorf("%s: not an attack run: %w", dir, err)
-		}
-		eps, err := t.Floats("eps")
-		if err != nil {
-			return fmt.Errorf("%s/robustness.csv: %w", dir, err)
-		}
-		acc, err := t.Floats("robust_acc")
-		if err != nil {
-			return fmt.Errorf("%s/robustness.csv: %w", dir, err)
-		}
-		label := filepath.Base(dir)
-		if sm, err := readSummaryLabel(dir); err == nil && sm != "" {
-			label = sm
-		}
-		chart.Series = append(chart.Series, plots.Series{Name: label, X: eps, Y: acc})
-		for i := range eps {
-			if err := long.Append(label, eps[i], acc[i], filepath.Base(dir)); err != nil {
-				return err
-			}
-		}
+	chart, long, err := attacks.CombineRuns(c.Args().Slice(), c.String("title"))
+	if err != nil {
+		return err
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(c.String("save"), ".png"), ".svg")
 	if err := plots.Save(base, chart); err != nil {
@@ -510,19 +434,4 @@ func attackPlot(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "wrote %s.png, %s.svg, %s.csv\n", base, base, base)
 	return nil
-}
-
-// readSummaryLabel returns the "label" of a finished attack run's summary.
-func readSummaryLabel(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, run.SummaryFile))
-	if err != nil {
-		return "", err
-	}
-	var sm struct {
-		Label string `json:"label"`
-	}
-	if err := json.Unmarshal(b, &sm); err != nil {
-		return "", err
-	}
-	return sm.Label, nil
 }
