@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/plasticity-lab/plastic/plots"
@@ -131,4 +132,26 @@ func statCell(s report.Stat) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f ± %.2f", s.Mean, s.Std)
+}
+
+// Report summarizes the runs found in dir (a sweep folder) against
+// baseline (Summarize), writes the table to dir/SummaryCSV and prints it to
+// w, with the path of the CSV.
+func Report(w io.Writer, dir, baseline string) error {
+	runs, err := report.Find(dir)
+	if err != nil {
+		return err
+	}
+	rows, err := Summarize(report.GroupRuns(runs), baseline)
+	if err != nil {
+		return err
+	}
+	if err := plots.WriteCSV(filepath.Join(dir, SummaryCSV), *Table(rows)); err != nil {
+		return err
+	}
+	if err := Print(w, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "summary: %s\n", filepath.Join(dir, SummaryCSV))
+	return nil
 }

@@ -17,8 +17,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/plasticity-lab/plastic/plots"
-	"github.com/plasticity-lab/plastic/report"
 	"github.com/plasticity-lab/plastic/sweep"
 )
 
@@ -308,22 +306,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // summarizeSweep prints the summary of the runs in dir and writes
-// dir/summary.csv.
+// dir/summary.csv (sweep.Report), naming the --baseline flag in its errors.
 func summarizeSweep(w io.Writer, dir, baseline string) error {
-	runs, err := report.Find(dir)
-	if err != nil {
-		return err
-	}
-	rows, err := sweep.Summarize(report.GroupRuns(runs), baseline)
-	if err != nil {
-		return baselineFlag(err)
-	}
-	if err := plots.WriteCSV(filepath.Join(dir, sweep.SummaryCSV), *sweep.Table(rows)); err != nil {
-		return err
-	}
-	if err := sweep.Print(w, rows); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "summary: %s\n", filepath.Join(dir, sweep.SummaryCSV))
-	return nil
+	return baselineFlag(sweep.Report(w, dir, baseline))
 }

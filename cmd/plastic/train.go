@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -30,12 +29,10 @@ import (
 )
 
 // Data sets of `plastic train`.
-var trainDatasets = []string{"mnist", "fashion-mnist", "cifar10", "synthetic"}
-
 func init() {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "model", Value: "mlp", Usage: "network: " + strings.Join(models.Names(), ", ")},
-		&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data: " + strings.Join(trainDatasets, ", ") + " (synthetic: random data shaped like the model's input, for timing)"},
+		&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "data: " + strings.Join(classify.Datasets, ", ") + " (synthetic: random data shaped like the model's input, for timing)"},
 		&cli.IntFlag{Name: "epochs", Value: 10, Usage: "epochs to train"},
 		&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "mini-batch size"},
 		&cli.IntFlag{Name: "eval-batch", Usage: "batch size of the test-set evaluation (0 = --batch-size)"},
@@ -91,8 +88,8 @@ func jobFromCLI(c *cli.Context) (trainJob, error) {
 	if !slices.Contains(models.Names(), j.model) {
 		return j, fmt.Errorf("--model %q: unknown model (want one of %s)", j.model, strings.Join(models.Names(), ", "))
 	}
-	if !slices.Contains(trainDatasets, j.dataset) {
-		return j, fmt.Errorf("--dataset %q: unknown data set (want one of %s)", j.dataset, strings.Join(trainDatasets, ", "))
+	if !slices.Contains(classify.Datasets, j.dataset) {
+		return j, fmt.Errorf("--dataset %q: unknown data set (want one of %s)", j.dataset, strings.Join(classify.Datasets, ", "))
 	}
 	if !(j.fraction > 0 && j.fraction <= 1) {
 		return j, fmt.Errorf("--train-fraction %v: want a fraction in (0,1]", j.fraction)
@@ -523,75 +520,14 @@ func (h *rateHook) OnEpochEnd(s *train.State) error {
 	return nil
 }
 
-// loadTrainData loads the data sets of a job (see readTrainData) and
+// loadTrainData loads the data sets of a job (classify.LoadData) and
 // says which files it read.
 func loadTrainData(c *cli.Context, j trainJob, seed int64) (trainSets, error) {
-	tr, te, idx, err := readTrainData(j, seed)
+	tr, te, idx, err := classify.LoadData(classify.DataOptions{Dataset: j.dataset, Model: j.model, Dir: j.dataDir,
+		NTrain: j.nTrain, NTest: j.nTest, Fraction: j.fraction, Seed: seed})
 	if err != nil {
 		return trainSets{}, err
 	}
 	logDataFiles(c, tr, te)
 	return trainSets{tr, te, idx}, nil
-}
-
-// readTrainData loads and preprocesses the data set of a job: MNIST and
-// Fashion-MNIST scaled to [0,1] then (x-0.5)/0.5; CIFAR-10 normalised per
-// channel; synthetic random data shaped like the model's input. idx holds
-// the training indices kept by --train-fraction (nil when all are used).
-func readTrainData(j trainJob, seed int64) (trainSet, testSet *data.Set, idx []int, err error) {
-	switch j.dataset {
-	case "synthetic":
-		shape := []int{3, 32, 32}
-		if j.model == "mlp" {
-			shape = []int{1, 28, 28}
-		}
-		nTrain, nTest := j.nTrain, j.nTest
-		if nTrain == 0 {
-			nTrain = 2048
-		}
-		if nTest == 0 {
-			nTest = 512
-		}
-		rng := rand.New(rand.NewSource(seed))
-		trainSet, testSet = syntheticSet(shape, nTrain, rng), syntheticSet(shape, nTest, rng)
-	default:
-		trainSet, testSet, err = data.Load(j.dataset, data.Options{Dir: j.dataDir, Seed: seed, NTrain: j.nTrain, NTest: j.nTest})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		switch j.dataset {
-		case "cifar10":
-			if err := data.NormalizeChannels(trainSet, data.CIFARMean, data.CIFARStd); err != nil {
-				return nil, nil, nil, err
-			}
-			if err := data.NormalizeChannels(testSet, data.CIFARMean, data.CIFARStd); err != nil {
-				return nil, nil, nil, err
-			}
-		default:
-			data.Standardize(trainSet, 0.5, 0.5)
-			data.Standardize(testSet, 0.5, 0.5)
-		}
-	}
-	if j.fraction < 1 {
-		if trainSet, idx, err = data.Fraction(trainSet, j.fraction, rand.New(rand.NewSource(seed))); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	return trainSet, testSet, idx, nil
-}
-
-// syntheticSet is n examples of N(0,1) features with uniform labels in 0..9.
-func syntheticSet(shape []int, n int, rng *rand.Rand) *data.Set {
-	dim := 1
-	for _, d := range shape {
-		dim *= d
-	}
-	s := &data.Set{Name: "synthetic", N: n, Dim: dim, Classes: 10, Shape: slices.Clone(shape), X: make([]float32, n*dim), Y: make([]int, n)}
-	for i := range s.X {
-		s.X[i] = float32(rng.NormFloat64())
-	}
-	for i := range s.Y {
-		s.Y[i] = rng.Intn(10)
-	}
-	return s
 }
