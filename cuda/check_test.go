@@ -118,16 +118,6 @@ func close32[T float](t testing.TB, name string, got []float32, want []T) {
 	}
 }
 
-// sub32 is a - b: optimizer checks compare parameter changes, which are
-// small next to the parameters themselves.
-func sub32(a, b []float32) []float32 {
-	d := make([]float32, len(a))
-	for i := range a {
-		d[i] = a[i] - b[i]
-	}
-	return d
-}
-
 func exactI(t testing.TB, name string, got, want []int32) {
 	t.Helper()
 	for i := range want {
