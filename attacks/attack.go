@@ -67,16 +67,6 @@ const (
 	DefaultStepSize = 0.05
 )
 
-// Paper is the targeted L2 attack of Sec. 4 / App. A.3 with the defaults.
-func Paper() Attack {
-	return Attack{Norm: L2, Targeted: true, Steps: DefaultSteps, StepSize: DefaultStepSize}
-}
-
-// PGD is the untargeted projected gradient attack (Madry et al.).
-func PGD(norm Norm) Attack {
-	return Attack{Norm: norm, Steps: DefaultSteps, StepSize: DefaultStepSize}
-}
-
 // FGSM is the fast gradient sign method (Goodfellow et al.): one
 // L-infinity step of length eps up the true label's loss.
 func FGSM() Attack { return Attack{Norm: LInf, Steps: 1, StepSize: 1} }
@@ -95,15 +85,6 @@ func (a Attack) Validate() error {
 		return fmt.Errorf("--restarts %d: want >= 0", a.Restarts)
 	}
 	return nil
-}
-
-// DefaultGrid is the paper's eps grid: 0, 0.5, ..., 4.0.
-func DefaultGrid() []float64 {
-	g := make([]float64, 9)
-	for i := range g {
-		g[i] = 0.5 * float64(i)
-	}
-	return g
 }
 
 // CheckGrid reports a grid that is empty, negative, not finite or not

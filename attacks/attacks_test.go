@@ -43,7 +43,7 @@ func randomLinear(t *testing.T, n, m int, seed int64, p Precision) (Model, []flo
 	for i := range b {
 		b[i] = 0.1 * rng.NormFloat64()
 	}
-	lm, err := Linear(w, b, n, m, p)
+	lm, err := linearModel(w, b, n, m, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func checkFD(t *testing.T, name string, m Model, lossOf func(x []float64, target
 	const h = 1e-6
 	nonzero := 0
 	for r := 0; r < rows; r++ {
-		sc := GradientScale(logits[r*c:(r+1)*c], targets[r])
+		sc := gradientScale(logits[r*c:(r+1)*c], targets[r])
 		for i := range grad[r*n : (r+1)*n] {
 			grad[r*n+i] *= sc
 		}
@@ -197,7 +197,7 @@ func TestInputGradientMLP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m64, err := MLP(cl, Float64)
+	m64, err := mlpModel(cl, Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestInputGradientMLP(t *testing.T) {
 			t.Fatalf("logit %d: adapter %v, model session %v", i, lg[i], want[i])
 		}
 	}
-	if _, err := MLP(mustModel(t, "cnn"), Float32); err == nil {
+	if _, err := mlpModel(mustModel(t, "cnn"), Float32); err == nil {
 		t.Error("MLP adapter accepted a CNN")
 	}
 }
@@ -278,7 +278,7 @@ func twoClassScaled(t *testing.T, n int, seed int64, scale float64, p Precision)
 	for i := range w {
 		ws[i] = scale * w[i]
 	}
-	m, err := Linear(ws, bs, n, 2, p)
+	m, err := linearModel(ws, bs, n, 2, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestL2AttackReachesMinimalPerturbation(t *testing.T) {
 		for _, c := range []struct {
 			a    Attack
 			dmin float64
-		}{{Paper(), d}, {PGD(L2), d}, {PGD(LInf), dinf}} {
+		}{{paper(), d}, {pgd(L2), d}, {pgd(LInf), dinf}} {
 			above, err := Adversarial(m, x, label, c.dmin*1.001, c.a)
 			if err != nil {
 				t.Fatal(err)
@@ -365,7 +365,7 @@ func TestSaturatedSoftmax(t *testing.T) {
 		for _, c := range []struct {
 			a    Attack
 			dmin float64
-		}{{Paper(), d}, {PGD(L2), d}, {PGD(LInf), dinf}, {FGSM(), dinf}} {
+		}{{paper(), d}, {pgd(L2), d}, {pgd(LInf), dinf}, {FGSM(), dinf}} {
 			above, err := Adversarial(m, x, label, c.dmin*1.01, c.a)
 			if err != nil {
 				t.Fatal(err)
@@ -379,8 +379,8 @@ func TestSaturatedSoftmax(t *testing.T) {
 			}
 		}
 	}
-	if s := GradientScale([]float64{300, 0, 1}, 0); !(s > 0) {
-		t.Errorf("GradientScale of a saturated softmax = %v, want a tiny positive number", s)
+	if s := gradientScale([]float64{300, 0, 1}, 0); !(s > 0) {
+		t.Errorf("gradientScale of a saturated softmax = %v, want a tiny positive number", s)
 	}
 }
 
@@ -420,7 +420,7 @@ func TestRobustnessMatchesAnalytic(t *testing.T) {
 			}
 		}
 	}
-	res, err := Robustness(context.Background(), m, set, PickImages(0, N, 1), grid, Paper(), Options{Workers: 2, Jobs: 3})
+	res, err := Robustness(context.Background(), m, set, PickImages(0, N, 1), grid, paper(), Options{Workers: 2, Jobs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +483,7 @@ func TestIteratesStayInBallAndBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewSource(3))
-	for _, a := range []Attack{Paper(), PGD(LInf), {Norm: L2, Targeted: true, Steps: 7, StepSize: 0.9, Restarts: 2, Seed: 4}} {
+	for _, a := range []Attack{paper(), pgd(LInf), {Norm: L2, Targeted: true, Steps: 7, StepSize: 0.9, Restarts: 2, Seed: 4}} {
 		for _, eps := range []float64{0.3, 2} {
 			x := randomImages(rng, 1, n, 0, 1)
 			x[0], x[1] = 0, 1 // pixels on the box's faces
@@ -579,7 +579,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 			set.Y[k] = (set.Y[k] + 1) % 4
 		}
 	}
-	a := Paper()
+	a := paper()
 	a.Steps, a.Restarts, a.Seed = 10, 1, 3
 	grid := []float64{0, 0.1, 0.3, 0.6}
 	var first *Result
@@ -645,7 +645,7 @@ func TestGraphsBuiltBeforeWorkers(t *testing.T) {
 		p, _ := net.Forward(set.Row(k))
 		set.Y[k] = models.Argmax(p.Logits)
 	}
-	a := Paper()
+	a := paper()
 	a.Steps, a.Restarts, a.Seed = 3, 1, 1
 	if _, err := Robustness(context.Background(), m, set, PickImages(N, N, 1), []float64{0, 0.5, 1}, a, Options{Workers: 4, Jobs: 2}); err != nil {
 		t.Fatal(err)
@@ -665,21 +665,21 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", what, err, want)
 		}
 	}
-	_, err := Robustness(ctx, m, set, []int{0}, []float64{0, -1}, Paper(), Options{})
+	_, err := Robustness(ctx, m, set, []int{0}, []float64{0, -1}, paper(), Options{})
 	errHas("negative eps", err, "--eps-grid")
-	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, 2, 1}, Paper(), Options{})
+	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, 2, 1}, paper(), Options{})
 	errHas("grid out of order", err, "strictly increasing")
-	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, math.NaN()}, Paper(), Options{})
+	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, math.NaN()}, paper(), Options{})
 	errHas("NaN eps", err, "--eps-grid")
-	_, err = Robustness(ctx, m, set, []int{0}, nil, Paper(), Options{})
+	_, err = Robustness(ctx, m, set, []int{0}, nil, paper(), Options{})
 	errHas("empty grid", err, "empty")
-	_, err = Robustness(ctx, m, set, []int{5}, []float64{0}, Paper(), Options{})
+	_, err = Robustness(ctx, m, set, []int{5}, []float64{0}, paper(), Options{})
 	errHas("image index", err, "index 5")
 	wide := &data.Set{Name: "mnist", N: 1, Dim: 784, Classes: 10, X: make([]float32, 784), Y: []int{0}}
-	_, err = Robustness(ctx, m, wide, []int{0}, []float64{0}, Paper(), Options{})
+	_, err = Robustness(ctx, m, wide, []int{0}, []float64{0}, paper(), Options{})
 	errHas("dimension mismatch", err, "784 features")
 	bright := &data.Set{Name: "raw", N: 1, Dim: 4, Classes: 3, X: []float32{0, 255, 0, 0}, Y: []int{0}}
-	_, err = Robustness(ctx, m, bright, []int{0}, []float64{0}, Paper(), Options{})
+	_, err = Robustness(ctx, m, bright, []int{0}, []float64{0}, paper(), Options{})
 	errHas("pixels out of box", err, "[0,1]")
 	for _, c := range []struct {
 		a    Attack
@@ -693,9 +693,9 @@ func TestBadInput(t *testing.T) {
 		_, err := Robustness(ctx, m, set, []int{0}, []float64{0}, c.a, Options{})
 		errHas(c.want, err, c.want)
 	}
-	_, err = Adversarial(m, []float64{0, 0, 0, 0}, 0, -0.5, Paper())
+	_, err = Adversarial(m, []float64{0, 0, 0, 0}, 0, -0.5, paper())
 	errHas("negative eps", err, "--eps")
-	_, err = Adversarial(m, []float64{0, 0, 0}, 0, 1, Paper())
+	_, err = Adversarial(m, []float64{0, 0, 0}, 0, 1, paper())
 	errHas("short image", err, "3 pixels")
 	for _, s := range []string{"0,1,0.5", "0,-1", "a,b", "0:0:4", ""} {
 		_, err := ParseGrid(s)
@@ -710,7 +710,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := ParseNorm("L2"); err != nil {
 		t.Error(err)
 	}
-	if _, err := Linear(make([]float64, 3), make([]float64, 2), 2, 2, Float64); err == nil {
+	if _, err := linearModel(make([]float64, 3), make([]float64, 2), 2, 2, Float64); err == nil {
 		t.Error("Linear accepted 3 weights for 2x2")
 	}
 }
@@ -730,7 +730,7 @@ func TestLargeLogitsAcrossRows(t *testing.T) {
 		w[i] = 1000 // row 0's first logit, about 3000, dwarfs row 2's
 	}
 	for _, p := range []Precision{Float64, Float32} {
-		m, err := Linear(w, b, n, c, p)
+		m, err := linearModel(w, b, n, c, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -813,12 +813,12 @@ func TestForwardMatchesGrader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mlp, err := MLP(cl, p)
+		mlp, err := mlpModel(cl, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w := randomImages(rng, 3, n, -1, 1)
-		lin, err := Linear(w, []float64{0.1, -0.2, 0.3}, n, 3, p)
+		lin, err := linearModel(w, []float64{0.1, -0.2, 0.3}, n, 3, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ func TestAttackNames(t *testing.T) {
 	for _, c := range []struct {
 		a    Attack
 		want string
-	}{{FGSM(), "FGSM"}, {Paper(), "targeted L2 (50 steps)"}, {Attack{Norm: LInf, Steps: 10, StepSize: 0.1}, "PGD LINF (10 steps)"}} {
+	}{{FGSM(), "FGSM"}, {paper(), "targeted L2 (50 steps)"}, {Attack{Norm: LInf, Steps: 10, StepSize: 0.1}, "PGD LINF (10 steps)"}} {
 		if got := c.a.Name(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.a, got, c.want)
 		}
@@ -25,7 +25,7 @@ func TestAttackNames(t *testing.T) {
 
 // TestResultTables: three images broken at eps index 0, 2 and never.
 func TestResultTables(t *testing.T) {
-	r := &Result{Attack: Paper(), Grid: []float64{0, 0.5, 1}, Images: []int{7, 3, 9}, Labels: []int{1, 0, 2},
+	r := &Result{Attack: paper(), Grid: []float64{0, 0.5, 1}, Images: []int{7, 3, 9}, Labels: []int{1, 0, 2},
 		BrokenAt: []int{0, 2, 3}, Target: []int{-1, 2, -1}, Pred: []int{0, 2, 2}}
 	if b := r.Broken(); !slices.Equal(b, []int{1, 1, 2}) {
 		t.Errorf("broken %v, want [1 1 2]", b)
@@ -79,7 +79,7 @@ func TestResultTables(t *testing.T) {
 func TestExamplesFigure(t *testing.T) {
 	m, _, _ := randomLinear(t, 4, 3, 1, Float64)
 	set := &data.Set{N: 2, Dim: 4, Classes: 3, Shape: []int{1, 2, 2}, X: []float32{0.1, 0.2, 0.3, 0.4, 0.9, 0.8, 0.7, 0.6}, Y: []int{0, 2}}
-	exs, err := Examples(context.Background(), m, set, []int{1, 0}, 0.5, Paper())
+	exs, err := Examples(context.Background(), m, set, []int{1, 0}, 0.5, paper())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestExamplesFigure(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Examples(ctx, m, set, []int{0}, 0.5, Paper()); err != context.Canceled {
+	if _, err := Examples(ctx, m, set, []int{0}, 0.5, paper()); err != context.Canceled {
 		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // attacks use (unit L2 steps, sign steps); the true softmax - onehot
 // underflows to zero in float32 once the network is confident (logit gaps
 // beyond about 100), which froze untargeted PGD and FGSM on GD- and
-// rule-trained networks. GradientScale gives the factor 1 - p_t.
+// rule-trained networks.
 func attackLoss(logits, targets *G.Node) (*G.Node, error) {
 	return G.ApplyOp(lossOp{graph.PureOp("AttackLoss", 2)}, logits, targets)
 }
@@ -106,26 +106,6 @@ func scaledGrad(z []float64, t int, g []float64) {
 		g[j] /= s
 	}
 	g[t] = -1
-}
-
-// GradientScale is 1 - softmax(logits)[target], computed without
-// cancellation: Grader.LossGrad's gradient times this factor is the
-// gradient of the cross-entropy itself.
-func GradientScale(logits []float64, target int) float64 {
-	z, t := logits, target
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = max(mx, v)
-	}
-	other, all := 0.0, 0.0
-	for j, v := range z {
-		e := math.Exp(v - mx)
-		all += e
-		if j != t {
-			other += e
-		}
-	}
-	return other / all
 }
 
 func lossInputs(vals []G.Value) (*tensor.Dense, *tensor.Dense, error) {

@@ -3,7 +3,6 @@ package attacks
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -29,7 +28,7 @@ type Grader interface {
 	// and writes, for each row i, the cross-entropy loss of row i against
 	// targets[i] (loss[i]), its logits (logits[i*Classes:]) and the gradient
 	// of that row's loss with respect to that row (grad[i*Inputs:]) divided
-	// by GradientScale(logits of row i, targets[i]) > 0: the attacks need
+	// by 1 - softmax(logits of row i)[targets[i]] > 0: the attacks need
 	// its direction only, which this keeps representable when the softmax
 	// saturates (the gradient itself underflows to zero in float32).
 	LossGrad(x []float64, targets []int, loss, logits, grad []float64) error
@@ -287,92 +286,6 @@ func RNN(net *models.RNN, p Precision) (Model, error) {
 	net = net.Clone()
 	return &graphModel{inputs: net.Inputs, classes: net.Labels, prec: p, build: func(x *G.Node) (*G.Node, error) {
 		return rnnLogits(net, x)
-	}}, nil
-}
-
-// Linear is the softmax classifier logits = W x + b with W (classes x
-// inputs, row-major) and b (classes): a model whose minimal adversarial
-// perturbations are known in closed form (tests).
-func Linear(w, b []float64, inputs, classes int, p Precision) (Model, error) {
-	if inputs < 1 || classes < 2 || len(w) != inputs*classes || len(b) != classes {
-		return nil, fmt.Errorf("attacks: linear model with %d weights and %d biases for %d inputs and %d classes", len(w), len(b), inputs, classes)
-	}
-	w, b = append([]float64(nil), w...), append([]float64(nil), b...)
-	dt := p.dtype()
-	return &graphModel{inputs: inputs, classes: classes, prec: p, build: func(x *G.Node) (*G.Node, error) {
-		g := x.Graph()
-		wn := G.NewMatrix(g, dt, G.WithShape(classes, inputs), G.WithName("W"), G.WithValue(dense(dt, w, classes, inputs)))
-		bn := G.NewMatrix(g, dt, G.WithShape(1, classes), G.WithName("b"), G.WithValue(dense(dt, b, 1, classes)))
-		wt, err := G.Transpose(wn)
-		if err != nil {
-			return nil, err
-		}
-		xw, err := G.Mul(x, wt)
-		if err != nil {
-			return nil, err
-		}
-		return G.BroadcastAdd(xw, bn, nil, []byte{0})
-	}}, nil
-}
-
-// MLP adapts a feed-forward classifier of package models made of dense
-// layers (the "mlp" model: fcK.weight [in, out] and fcK.bias [out] pairs,
-// ReLU between them, dropout off as in evaluation) by rebuilding its
-// forward pass from its parameters with Gorgonia's ops, since the model's
-// own session computes no input gradient. Parameters are copied.
-func MLP(c models.Classifier, p Precision) (Model, error) {
-	ps := c.Params()
-	if c.Name() != "mlp" || len(ps) < 2 || len(ps)%2 != 0 {
-		return nil, fmt.Errorf("attacks: model %q with %d parameters is not a dense-layer MLP", c.Name(), len(ps))
-	}
-	in := c.InputShape()
-	if len(in) != 1 {
-		return nil, fmt.Errorf("attacks: MLP input shape %v, want flat", in)
-	}
-	type layer struct {
-		w, b    []float64
-		in, out int
-	}
-	var layers []layer
-	width := in[0]
-	for i := 0; i < len(ps); i += 2 {
-		w, b := ps[i], ps[i+1]
-		ws, bs := w.Value.Shape(), b.Value.Shape()
-		if !strings.HasSuffix(w.Name, ".weight") || !strings.HasSuffix(b.Name, ".bias") ||
-			len(ws) != 2 || ws[0] != width || len(bs) != 1 || bs[0] != ws[1] {
-			return nil, fmt.Errorf("attacks: MLP parameters %s %v, %s %v do not chain from width %d", w.Name, ws, b.Name, bs, width)
-		}
-		l := layer{in: ws[0], out: ws[1], w: make([]float64, ws[0]*ws[1]), b: make([]float64, ws[1])}
-		copyFloats(l.w, w.Value.Data())
-		copyFloats(l.b, b.Value.Data())
-		layers = append(layers, l)
-		width = ws[1]
-	}
-	if width != c.Classes() {
-		return nil, fmt.Errorf("attacks: MLP ends with width %d, want %d classes", width, c.Classes())
-	}
-	dt := p.dtype()
-	return &graphModel{inputs: in[0], classes: c.Classes(), prec: p, build: func(x *G.Node) (*G.Node, error) {
-		g := x.Graph()
-		h := x
-		for i, l := range layers {
-			wn := G.NewMatrix(g, dt, G.WithShape(l.in, l.out), G.WithName(fmt.Sprintf("fc%d.weight", i+1)), G.WithValue(dense(dt, l.w, l.in, l.out)))
-			bn := G.NewMatrix(g, dt, G.WithShape(1, l.out), G.WithName(fmt.Sprintf("fc%d.bias", i+1)), G.WithValue(dense(dt, l.b, 1, l.out)))
-			z, err := G.Mul(h, wn)
-			if err != nil {
-				return nil, err
-			}
-			if z, err = G.BroadcastAdd(z, bn, nil, []byte{0}); err != nil {
-				return nil, err
-			}
-			if i < len(layers)-1 {
-				if z, err = G.Rectify(z); err != nil {
-					return nil, err
-				}
-			}
-			h = z
-		}
-		return h, nil
 	}}, nil
 }
 

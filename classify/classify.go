@@ -36,7 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
@@ -445,6 +444,3 @@ func (t *Trainer) Close() {
 
 // CheckpointName is the checkpoint's file name inside a run folder.
 const CheckpointName = "checkpoint.bin"
-
-// CheckpointPath is the checkpoint path inside run folder dir.
-func CheckpointPath(dir string) string { return filepath.Join(dir, CheckpointName) }

@@ -520,9 +520,3 @@ func TestDevPlasticTrain(t *testing.T) {
 		ok(t, d.Free())
 	}
 }
-
-// TestGPUMatMulOp runs the Gorgonia MatMul op (values and gradients) on
-// the GPU against Gorgonia's own CPU Mul.
-func TestDevMatMulOp(t *testing.T) {
-	checkMatMulOp(t, gpu(t))
-}

@@ -70,29 +70,3 @@ func RowMajorGemmBatched(transA, transB bool, m, n, k, lda, ldb, ldc int, stride
 	c.StrideA, c.StrideB, c.StrideC, c.Batch = strideB, strideA, strideC, batch
 	return c, nil
 }
-
-// sgemmColMajor is a reference column-major SGEMM with BLAS/cuBLAS
-// semantics (element (i,j) of a matrix X with leading dimension ld is
-// X[i + j*ld]); it checks GemmCall's mapping without a GPU.
-func sgemmColMajor(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for j := 0; j < n; j++ {
-		for i := 0; i < m; i++ {
-			var s float64
-			for l := 0; l < k; l++ {
-				var av, bv float32
-				if transA {
-					av = a[l+i*lda]
-				} else {
-					av = a[i+l*lda]
-				}
-				if transB {
-					bv = b[j+l*ldb]
-				} else {
-					bv = b[l+j*ldb]
-				}
-				s += float64(av) * float64(bv)
-			}
-			c[i+j*ldc] = alpha*float32(s) + beta*c[i+j*ldc]
-		}
-	}
-}

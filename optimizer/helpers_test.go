@@ -49,3 +49,13 @@ func newTestParam64(rng *rand.Rand, name string, shape ...int) *testParam {
 		val:  tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)),
 		grad: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(g))}
 }
+
+// newNP is New for NeuroPlastic whatever cfg.Name says.
+func newNP(cfg Config) (*NeuroPlastic, error) {
+	cfg.Name = NameNeuroPlastic
+	o, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return o.(*NeuroPlastic), nil
+}

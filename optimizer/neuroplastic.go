@@ -54,15 +54,6 @@ func newNeuroPlastic(cfg Config) *NeuroPlastic {
 	return o
 }
 
-// NewNeuroPlastic validates cfg (its Name is ignored) and returns the optimizer.
-func NewNeuroPlastic(cfg Config) (*NeuroPlastic, error) {
-	cfg.Name = NameNeuroPlastic
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return newNeuroPlastic(cfg), nil
-}
-
 func (o *NeuroPlastic) Name() string     { return NameNeuroPlastic }
 func (o *NeuroPlastic) SetLR(lr float64) { o.lr = lr }
 func (o *NeuroPlastic) LR() float64      { return o.lr }

@@ -229,7 +229,7 @@ func TestNeuroPlasticMatchesReference(t *testing.T) {
 func TestFirstStepTrace(t *testing.T) {
 	for _, f64 := range []bool{true, false} {
 		fx := newFixture(3, [][]int{{37}, {3}}, f64)
-		o, err := NewNeuroPlastic(DefaultConfig())
+		o, err := newNP(DefaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +284,7 @@ func TestFirstStepTrace(t *testing.T) {
 func TestWarmupGate(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.NP.WarmupEpochs = 2
-	o, _ := NewNeuroPlastic(cfg)
+	o, _ := newNP(cfg)
 	for e, want := range map[int]float64{1: 0, 2: 0.5, 3: 1, 4: 1, 10: 1} {
 		o.SetEpoch(e)
 		if got := o.warmupGate(); got != want {
@@ -292,13 +292,13 @@ func TestWarmupGate(t *testing.T) {
 		}
 	}
 	cfg.NP.WarmupEpochs = 0
-	o, _ = NewNeuroPlastic(cfg)
+	o, _ = newNP(cfg)
 	o.SetEpoch(1)
 	if o.warmupGate() != 1 {
 		t.Error("warmup 0: gate must be 1")
 	}
 	cfg.NP.Mode = ModeGradOnly
-	o, _ = NewNeuroPlastic(cfg)
+	o, _ = newNP(cfg)
 	o.SetEpoch(5)
 	if o.warmupGate() != 0 {
 		t.Error("ablation_grad_only: gate must be 0")
@@ -471,7 +471,7 @@ func TestLayerGroups(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.NP.HybridBase = BaseAdamW
 		cfg.NP.LayerScope = scope
-		o, err := NewNeuroPlastic(cfg)
+		o, err := newNP(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -486,7 +486,7 @@ func TestLayerGroups(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.NP.TargetRMSEarly, cfg.NP.TargetRMSMiddle, cfg.NP.TargetRMSLate = 1, 2, 3
-	o, _ := NewNeuroPlastic(cfg)
+	o, _ := newNP(cfg)
 	_ = o.Init(fx.vgs)
 	wantScale := []float64{1, 1, 1, 2, 2, 2, 3, 3}
 	wantGroup := []int{0, 0, 0, 1, 1, 1, 2, 2}
@@ -505,7 +505,7 @@ func TestControllerGroups(t *testing.T) {
 		cfg.NP.Controller = mode
 		cfg.NP.ControllerAlpha = 5
 		cfg.NP.PlasticityScale = 2
-		o, _ := NewNeuroPlastic(cfg)
+		o, _ := newNP(cfg)
 		fx := newFixture(2, testShapes, true)
 		fx.setGrads(rand.New(rand.NewSource(4)), 0)
 		if err := o.Step(fx.vgs); err != nil {
