@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -24,7 +25,7 @@ const (
 	LInf Norm = "linf"
 )
 
-// ParseNorm checks a --norm value.
+// ParseNorm reads a norm name: l2 or linf (any case).
 func ParseNorm(s string) (Norm, error) {
 	switch Norm(strings.ToLower(s)) {
 	case L2:
@@ -32,7 +33,7 @@ func ParseNorm(s string) (Norm, error) {
 	case LInf:
 		return LInf, nil
 	}
-	return "", fmt.Errorf("--norm %q: want l2 or linf", s)
+	return "", param.Errorf("norm", "%q: want l2 or linf", s)
 }
 
 // Attack is an iterative gradient attack within the ball of radius eps
@@ -71,18 +72,18 @@ const (
 // L-infinity step of length eps up the true label's loss.
 func FGSM() Attack { return Attack{Norm: LInf, Steps: 1, StepSize: 1} }
 
-// Validate reports the first bad setting, naming its flag.
+// Validate reports the first bad setting (a param.Error naming it).
 func (a Attack) Validate() error {
 	if _, err := ParseNorm(string(a.Norm)); err != nil {
 		return err
 	}
 	switch {
 	case a.Steps < 1:
-		return fmt.Errorf("--steps %d: want >= 1", a.Steps)
+		return param.Errorf("steps", "%d: want >= 1", a.Steps)
 	case !(a.StepSize > 0) || math.IsInf(a.StepSize, 0):
-		return fmt.Errorf("--step-size %v: want a finite fraction of eps > 0", a.StepSize)
+		return param.Errorf("step size", "%v: want a finite fraction of eps > 0", a.StepSize)
 	case a.Restarts < 0:
-		return fmt.Errorf("--restarts %d: want >= 0", a.Restarts)
+		return param.Errorf("restarts", "%d: want >= 0", a.Restarts)
 	}
 	return nil
 }
@@ -91,14 +92,14 @@ func (a Attack) Validate() error {
 // strictly increasing.
 func CheckGrid(grid []float64) error {
 	if len(grid) == 0 {
-		return errors.New("--eps-grid: empty")
+		return param.Errorf("eps grid", "empty")
 	}
 	for i, e := range grid {
 		if math.IsNaN(e) || math.IsInf(e, 0) || e < 0 {
-			return fmt.Errorf("--eps-grid: eps %v at position %d: want a finite value >= 0", e, i+1)
+			return param.Errorf("eps grid", "eps %v at position %d: want a finite value >= 0", e, i+1)
 		}
 		if i > 0 && e <= grid[i-1] {
-			return fmt.Errorf("--eps-grid: %v after %v: the grid must be strictly increasing", e, grid[i-1])
+			return param.Errorf("eps grid", "%v after %v: the grid must be strictly increasing", e, grid[i-1])
 		}
 	}
 	return nil
@@ -114,12 +115,12 @@ func ParseGrid(s string) ([]float64, error) {
 		for i, p := range parts {
 			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
-				return nil, fmt.Errorf("--eps-grid %q: %q is not a number", s, p)
+				return nil, param.Errorf("eps grid", "%q: %q is not a number", s, p)
 			}
 			v[i] = f
 		}
 		if !(v[1] > 0) || v[2] < v[0] || (v[2]-v[0])/v[1] > 10000 {
-			return nil, fmt.Errorf("--eps-grid %q: want lo:step:hi with step > 0 and hi >= lo", s)
+			return nil, param.Errorf("eps grid", "%q: want lo:step:hi with step > 0 and hi >= lo", s)
 		}
 		for k := 0; v[0]+float64(k)*v[1] <= v[2]+1e-9*v[1]; k++ {
 			grid = append(grid, v[0]+float64(k)*v[1])
@@ -128,7 +129,7 @@ func ParseGrid(s string) ([]float64, error) {
 		for _, p := range strings.Split(s, ",") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
-				return nil, fmt.Errorf("--eps-grid %q: %q is not a number", s, p)
+				return nil, param.Errorf("eps grid", "%q: %q is not a number", s, p)
 			}
 			grid = append(grid, f)
 		}
@@ -727,7 +728,7 @@ func Adversarial(m Model, x0 []float64, label int, eps float64, a Attack) (*Exam
 		return nil, err
 	}
 	if math.IsNaN(eps) || math.IsInf(eps, 0) || eps < 0 {
-		return nil, fmt.Errorf("--eps %v: want a finite value >= 0", eps)
+		return nil, param.Errorf("eps", "%v: want a finite value >= 0", eps)
 	}
 	n, c := m.Inputs(), m.Classes()
 	if len(x0) != n {

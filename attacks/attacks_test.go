@@ -2,6 +2,7 @@ package attacks
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -665,12 +667,20 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", what, err, want)
 		}
 	}
+	// paramIs: the error names the parameter (the CLI names its flag).
+	paramIs := func(what string, err error, name string) {
+		t.Helper()
+		var pe *param.Error
+		if !errors.As(err, &pe) || pe.Name != name {
+			t.Errorf("%s: error %v, want a param.Error for %q", what, err, name)
+		}
+	}
 	_, err := Robustness(ctx, m, set, []int{0}, []float64{0, -1}, paper(), Options{})
-	errHas("negative eps", err, "--eps-grid")
+	paramIs("negative eps", err, "eps grid")
 	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, 2, 1}, paper(), Options{})
 	errHas("grid out of order", err, "strictly increasing")
 	_, err = Robustness(ctx, m, set, []int{0}, []float64{0, math.NaN()}, paper(), Options{})
-	errHas("NaN eps", err, "--eps-grid")
+	paramIs("NaN eps", err, "eps grid")
 	_, err = Robustness(ctx, m, set, []int{0}, nil, paper(), Options{})
 	errHas("empty grid", err, "empty")
 	_, err = Robustness(ctx, m, set, []int{5}, []float64{0}, paper(), Options{})
@@ -685,21 +695,21 @@ func TestBadInput(t *testing.T) {
 		a    Attack
 		want string
 	}{
-		{Attack{Norm: "l1", Steps: 1, StepSize: 1}, "--norm"},
-		{Attack{Norm: L2, Steps: 0, StepSize: 1}, "--steps"},
-		{Attack{Norm: L2, Steps: 1, StepSize: 0}, "--step-size"},
-		{Attack{Norm: L2, Steps: 1, StepSize: 1, Restarts: -1}, "--restarts"},
+		{Attack{Norm: "l1", Steps: 1, StepSize: 1}, "norm"},
+		{Attack{Norm: L2, Steps: 0, StepSize: 1}, "steps"},
+		{Attack{Norm: L2, Steps: 1, StepSize: 0}, "step size"},
+		{Attack{Norm: L2, Steps: 1, StepSize: 1, Restarts: -1}, "restarts"},
 	} {
 		_, err := Robustness(ctx, m, set, []int{0}, []float64{0}, c.a, Options{})
-		errHas(c.want, err, c.want)
+		paramIs(c.want, err, c.want)
 	}
 	_, err = Adversarial(m, []float64{0, 0, 0, 0}, 0, -0.5, paper())
-	errHas("negative eps", err, "--eps")
+	paramIs("negative eps", err, "eps")
 	_, err = Adversarial(m, []float64{0, 0, 0}, 0, 1, paper())
 	errHas("short image", err, "3 pixels")
 	for _, s := range []string{"0,1,0.5", "0,-1", "a,b", "0:0:4", ""} {
 		_, err := ParseGrid(s)
-		errHas("grid "+s, err, "--eps-grid")
+		paramIs("grid "+s, err, "eps grid")
 	}
 	if g, err := ParseGrid("0:0.5:4"); err != nil || len(g) != 9 || g[8] != 4 {
 		t.Errorf("ParseGrid(0:0.5:4) = %v, %v", g, err)

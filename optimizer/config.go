@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	paramerr "github.com/plasticity-lab/plastic/internal/param"
 )
 
 // Optimizer names accepted in Config.Name (flag --optimizer).
@@ -211,18 +213,24 @@ func DefaultConfig() Config {
 	}
 }
 
+// invalid is the error of a bad option, named as its flag in flags.go
+// (the command line shows it as --name).
+func invalid(name, format string, a ...any) error {
+	return fmt.Errorf("invalid %w", paramerr.Errorf(name, format, a...))
+}
+
 func oneOf(flag, v string, allowed ...string) error {
 	for _, a := range allowed {
 		if v == a {
 			return nil
 		}
 	}
-	return fmt.Errorf("invalid --%s %q: want one of %s", flag, v, strings.Join(allowed, ", "))
+	return invalid(flag, "%q: want one of %s", v, strings.Join(allowed, ", "))
 }
 
 func finite(flag string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("invalid --%s %v: must be finite", flag, v)
+		return invalid(flag, "%v: must be finite", v)
 	}
 	return nil
 }
@@ -232,7 +240,7 @@ func nonNeg(flag string, v float64) error {
 		return err
 	}
 	if v < 0 {
-		return fmt.Errorf("invalid --%s %v: must be >= 0", flag, v)
+		return invalid(flag, "%v: must be >= 0", v)
 	}
 	return nil
 }
@@ -242,7 +250,7 @@ func positive(flag string, v float64) error {
 		return err
 	}
 	if v <= 0 {
-		return fmt.Errorf("invalid --%s %v: must be > 0", flag, v)
+		return invalid(flag, "%v: must be > 0", v)
 	}
 	return nil
 }
@@ -253,13 +261,13 @@ func unitOpen(flag string, v float64) error {
 		return err
 	}
 	if v < 0 || v >= 1 {
-		return fmt.Errorf("invalid --%s %v: must be in [0, 1)", flag, v)
+		return invalid(flag, "%v: must be in [0, 1)", v)
 	}
 	return nil
 }
 
-// Validate checks every option and returns an error naming the flag of the
-// first bad one. It also normalises the aliases of the NeuroPlastic scopes.
+// Validate checks every option and returns an error naming the first bad
+// one (a param.Error with the option's flag name, e.g. "np-min-alpha"). It also normalises the aliases of the NeuroPlastic scopes.
 func (c *Config) Validate() error {
 	if err := oneOf("optimizer", c.Name, NameNeuroPlastic, NameSGD, NameAdam, NameAdamW); err != nil {
 		return err
@@ -322,16 +330,16 @@ func (n *NPConfig) validate() error {
 		}
 	}
 	if n.MinAlpha >= n.MaxAlpha {
-		return fmt.Errorf("invalid --np-min-alpha %v: must be below --np-max-alpha %v", n.MinAlpha, n.MaxAlpha)
+		return invalid("np-min-alpha", "%v: must be below np-max-alpha %v", n.MinAlpha, n.MaxAlpha)
 	}
 	if n.ControllerMin > n.ControllerMax {
-		return fmt.Errorf("invalid --np-controller-min %v: must not exceed --np-controller-max %v", n.ControllerMin, n.ControllerMax)
+		return invalid("np-controller-min", "%v: must not exceed np-controller-max %v", n.ControllerMin, n.ControllerMax)
 	}
 	if n.WarmupEpochs < 0 {
-		return fmt.Errorf("invalid --np-warmup-epochs %d: must be >= 0", n.WarmupEpochs)
+		return invalid("np-warmup-epochs", "%d: must be >= 0", n.WarmupEpochs)
 	}
 	if n.TotalEpochs < 0 {
-		return fmt.Errorf("invalid --np-total-epochs %d: must be >= 0 (0 = the trainer's epochs)", n.TotalEpochs)
+		return invalid("np-total-epochs", "%d: must be >= 0 (0 = the trainer's epochs)", n.TotalEpochs)
 	}
 	if err := oneOf("np-lr-controller", n.Controller, ControllerOff, ControllerGlobal, ControllerPerGroup, ControllerClassifierOnly); err != nil {
 		return err
@@ -365,7 +373,7 @@ func (n *NPConfig) validate() error {
 		return err
 	}
 	if n.Residual != ResidualNone && n.HybridBase != BaseClassic {
-		return fmt.Errorf("invalid --np-residual %q: residual branches apply to --np-hybrid-base=classic only, not %q", n.Residual, n.HybridBase)
+		return invalid("np-residual", "%q: residual branches apply to np-hybrid-base classic only, not %q", n.Residual, n.HybridBase)
 	}
 	// Aliases of the reference.
 	n.LayerScope = canonicalScope(n.LayerScope)

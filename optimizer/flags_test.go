@@ -122,8 +122,8 @@ func TestFlagsDefaultsAndErrors(t *testing.T) {
 		{"--optimizer=lamb", "--optimizer"},
 	} {
 		_, err := parseWithFlags(t, []string{tc.arg})
-		if err == nil || !strings.Contains(err.Error(), tc.flag) {
-			t.Errorf("%s: error %v", tc.arg, err)
+		if got := badOption(err); "--"+got != tc.flag {
+			t.Errorf("%s: error %v names option %q, want %s", tc.arg, err, got, tc.flag)
 		}
 	}
 	seen := map[string]bool{}

@@ -1,6 +1,9 @@
 package optimizer
 
 import (
+	"errors"
+
+	paramerr "github.com/plasticity-lab/plastic/internal/param"
 	"math/rand"
 
 	"gorgonia.org/gorgonia"
@@ -58,4 +61,13 @@ func newNP(cfg Config) (*NeuroPlastic, error) {
 		return nil, err
 	}
 	return o.(*NeuroPlastic), nil
+}
+
+// badOption is the option a Validate error names ("" for none).
+func badOption(err error) string {
+	var pe *paramerr.Error
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	return pe.Name
 }

@@ -789,8 +789,8 @@ func TestConfigErrors(t *testing.T) {
 		cfg := DefaultConfig()
 		tc.mod(&cfg)
 		_, err := New(cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.flag+" ") {
-			t.Errorf("%s: error %v", tc.flag, err)
+		if got := badOption(err); "--"+got != tc.flag {
+			t.Errorf("%s: error %v names option %q", tc.flag, err, got)
 		}
 	}
 }

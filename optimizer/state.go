@@ -220,7 +220,7 @@ func checkState(st *stateFile, name string, params []param, nbuf int) error {
 			return fmt.Errorf("optimizer state: parameter %d (%s) has shape %v in the state, %v in the model", i, pr.name, sp.shape, pr.shape)
 		}
 		if len(sp.bufs) != nbuf {
-			return fmt.Errorf("optimizer state: parameter %d (%s) has %d buffers, this configuration needs %d (different --np-hybrid-base?)", i, pr.name, len(sp.bufs), nbuf)
+			return fmt.Errorf("optimizer state: parameter %d (%s) has %d buffers, this configuration needs %d (a different np-hybrid-base?)", i, pr.name, len(sp.bufs), nbuf)
 		}
 	}
 	return nil

@@ -105,7 +105,7 @@ func Create(root string, m Manifest) (*Run, error) {
 	dir := filepath.Join(root, m.ID)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("run folder %s already exists (choose another --name)", dir)
+			return nil, fmt.Errorf("run folder %s: %w (choose another id)", dir, os.ErrExist)
 		}
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plasticity-lab/plastic/classify"
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/report"
 	"github.com/plasticity-lab/plastic/run"
 	"github.com/plasticity-lab/plastic/train"
@@ -78,7 +79,7 @@ type spec struct {
 // folder). The error joins every failure; diverged cells are no error.
 func Execute(ctx context.Context, g Grid, cells []Cell, opt Options) ([]Outcome, error) {
 	if opt.Jobs < 1 {
-		return nil, fmt.Errorf("--jobs %d: want >= 1", opt.Jobs)
+		return nil, param.Errorf("jobs", "%d: want >= 1", opt.Jobs)
 	}
 	if opt.Run == nil {
 		return nil, errors.New("sweep: no runner")
@@ -286,7 +287,7 @@ func writeSpec(dir string, g Grid, cells []Cell) error {
 	for _, c := range cells {
 		if i, ok := idx[c.ID]; ok {
 			if o := merged[i]; !slices.Equal(o.Args, c.Args) || o.Seed != c.Seed || o.Arm != c.Arm {
-				return fmt.Errorf("sweep folder %s: cell %s was recorded with flags %q, now %q; use another sweep folder (--name) for other settings",
+				return fmt.Errorf("sweep folder %s: cell %s was recorded with flags %q, now %q; use another sweep folder for other settings",
 					dir, c.ID, strings.Join(o.Args, " "), strings.Join(c.Args, " "))
 			}
 			continue

@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/plasticity-lab/plastic/internal/param"
 )
 
 // Variant is a named set of optimizer (or other training) flags, e.g.
@@ -78,15 +80,15 @@ func ParseVariant(s string) (Variant, error) {
 	name, rest, ok := strings.Cut(s, ":")
 	name = strings.TrimSpace(name)
 	if !ok {
-		return Variant{}, fmt.Errorf("--variant %q: want NAME:--flag=value,--flag=value", s)
+		return Variant{}, param.Errorf("variant", "%q: want NAME:--flag=value,--flag=value", s)
 	}
 	if !validName.MatchString(name) {
-		return Variant{}, fmt.Errorf("--variant %q: name %q must be letters, digits, '.', '_' or '-'", s, name)
+		return Variant{}, param.Errorf("variant", "%q: name %q must be letters, digits, '.', '_' or '-'", s, name)
 	}
 	v := Variant{Name: name}
 	for _, f := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		if !strings.HasPrefix(f, "--") || len(f) < 3 {
-			return Variant{}, fmt.Errorf("--variant %q: %q is not a --flag=value", s, f)
+			return Variant{}, param.Errorf("variant", "%q: %q is not a --flag=value", s, f)
 		}
 		v.Flags = append(v.Flags, f)
 	}
@@ -105,7 +107,7 @@ func JoinVariantArgs(parts []string) ([]string, error) {
 		}
 		if strings.HasPrefix(p, "--") || strings.HasPrefix(p, "@") {
 			if len(out) == 0 {
-				return nil, fmt.Errorf("--variant %q: want NAME:--flag=value,... (no name before the flags)", p)
+				return nil, param.Errorf("variant", "%q: want NAME:--flag=value,... (no name before the flags)", p)
 			}
 			out[len(out)-1] += "," + p
 			continue
@@ -123,10 +125,10 @@ func JoinVariantArgs(parts []string) ([]string, error) {
 // sets.
 func (g Grid) Expand() ([]Cell, error) {
 	if len(g.Optimizers) == 0 && len(g.Variants) == 0 {
-		return nil, errors.New("empty grid: give at least one optimizer (--optimizers) or variant (--variant)")
+		return nil, errors.New("empty grid: give at least one optimizer or variant")
 	}
 	if len(g.Seeds) == 0 {
-		return nil, errors.New("empty grid: no seeds (--seeds must be >= 1)")
+		return nil, errors.New("empty grid: no seeds")
 	}
 	if err := uniqueNames("optimizer", g.Optimizers); err != nil {
 		return nil, err
@@ -140,19 +142,19 @@ func (g Grid) Expand() ([]Cell, error) {
 	}
 	for _, lr := range g.LRs {
 		if !(lr > 0) || math.IsInf(lr, 0) {
-			return nil, fmt.Errorf("--lrs: learning rate %v, want > 0", lr)
+			return nil, param.Errorf("lrs", "learning rate %v: want > 0", lr)
 		}
 	}
 	if hasDup(g.LRs) {
-		return nil, fmt.Errorf("--lrs %v: a learning rate appears twice", g.LRs)
+		return nil, param.Errorf("lrs", "%v: a learning rate appears twice", g.LRs)
 	}
 	for _, f := range g.Fractions {
 		if !(f > 0 && f <= 1) {
-			return nil, fmt.Errorf("--fractions: %v, want a fraction in (0,1]", f)
+			return nil, param.Errorf("fractions", "%v: want a fraction in (0,1]", f)
 		}
 	}
 	if hasDup(g.Fractions) {
-		return nil, fmt.Errorf("--fractions %v: a fraction appears twice", g.Fractions)
+		return nil, param.Errorf("fractions", "%v: a fraction appears twice", g.Fractions)
 	}
 	if hasDup(g.Seeds) {
 		return nil, fmt.Errorf("seeds %v: a seed appears twice", g.Seeds)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/run"
 )
 
@@ -48,28 +49,31 @@ type SlurmOptions struct {
 	// Requeue lets Slurm requeue a preempted or failed-node task (the
 	// requeued task resumes the cell from its checkpoint).
 	Requeue bool `json:"requeue,omitempty"`
-	// Extra are more sbatch options, each "--option=value" (--sbatch-arg).
+	// Extra are more sbatch options, each "--option=value".
 	Extra []string `json:"extra,omitempty"`
 }
 
 // Check refuses options sbatch would misread in a script.
 func (o SlurmOptions) Check() error {
-	for _, s := range []struct{ flag, v string }{{"--partition", o.Partition}, {"--time", o.Time}, {"--mem", o.Mem},
-		{"--gres", o.Gres}, {"--account", o.Account}, {"--qos", o.QOS}, {"--signal", o.Signal}} {
+	for _, s := range []struct{ name, v string }{{"partition", o.Partition}, {"time", o.Time}, {"mem", o.Mem},
+		{"gres", o.Gres}, {"account", o.Account}, {"qos", o.QOS}, {"signal", o.Signal}} {
 		if strings.ContainsAny(s.v, " \t\n\"'") {
-			return fmt.Errorf("%s %q: no blanks or quotes", s.flag, s.v)
+			return param.Errorf(s.name, "%q: no blanks or quotes", s.v)
 		}
 	}
-	if o.CPUsPerTask < 0 || o.MaxParallel < 0 {
-		return fmt.Errorf("--cpus-per-task %d / --max-parallel %d: want >= 0", o.CPUsPerTask, o.MaxParallel)
+	if o.CPUsPerTask < 0 {
+		return param.Errorf("cpus per task", "%d: want >= 0", o.CPUsPerTask)
+	}
+	if o.MaxParallel < 0 {
+		return param.Errorf("max parallel", "%d: want >= 0", o.MaxParallel)
 	}
 	for _, e := range o.Extra {
 		if !strings.HasPrefix(e, "--") || strings.ContainsAny(e, "\n\"'") {
-			return fmt.Errorf("--sbatch-arg %q: want one --option or --option=value", e)
+			return param.Errorf("sbatch arg", "%q: want one sbatch option, --option or --option=value", e)
 		}
 		switch n, _, _ := strings.Cut(strings.TrimPrefix(e, "--"), "="); n {
 		case "array", "dependency", "output", "error", "job-name", "parsable", "wrap":
-			return fmt.Errorf("--sbatch-arg %q: the sweep sets --%s itself", e, n)
+			return param.Errorf("sbatch arg", "%q: the sweep sets --%s itself", e, n)
 		}
 	}
 	return nil

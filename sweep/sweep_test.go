@@ -290,7 +290,7 @@ func TestExecuteDivergedAndFailed(t *testing.T) {
 	if _, err := Execute(context.Background(), g, nil, Options{Dir: dir, Jobs: 1, Run: f.run}); err == nil || !strings.Contains(err.Error(), "empty grid") {
 		t.Errorf("no cells: %v", err)
 	}
-	if _, err := Execute(context.Background(), g, cells, Options{Dir: dir, Jobs: 0, Run: f.run}); err == nil || !strings.Contains(err.Error(), "--jobs 0") {
+	if _, err := Execute(context.Background(), g, cells, Options{Dir: dir, Jobs: 0, Run: f.run}); err == nil || !strings.Contains(err.Error(), "jobs 0") {
 		t.Errorf("jobs 0: %v", err)
 	}
 }

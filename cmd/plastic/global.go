@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/internal/param"
 )
 
 // Global flags, shared by every command. They go before the command name
@@ -182,7 +184,7 @@ func applyConfigs(c *cli.Context) error {
 	}
 	dev, note, err := cuda.Resolve(c.String(flagDevice))
 	if err != nil {
-		return err
+		return nameFlag(err, c.App.Flags)
 	}
 	c.App.Metadata[metaDevice] = resolvedDevice{dev, note}
 	return nil
@@ -378,7 +380,7 @@ func wrapCommand(cmd *cli.Command) {
 		}
 		if action := cmd.Action; action != nil {
 			cmd.Action = func(cc *cli.Context) error {
-				return finishRun(cc, action(cc))
+				return finishRun(cc, namedByFlag(cc, action(cc)))
 			}
 		}
 	}
@@ -386,6 +388,43 @@ func wrapCommand(cmd *cli.Command) {
 		wrapCommand(sub)
 	}
 }
+
+// namedByFlag rewrites the message of a library error about a parameter
+// (a param.Error: "eps grid ...") to name the flag that sets it
+// ("--eps-grid ...") when the command or the app has a flag of that name
+// (spaces as dashes); the error still wraps the original.
+func namedByFlag(cc *cli.Context, err error) error {
+	return nameFlag(err, cc.Command.Flags, cc.App.Flags)
+}
+
+// nameFlag is namedByFlag for the flags in flagSets.
+func nameFlag(err error, flagSets ...[]cli.Flag) error {
+	var pe *param.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	flag := strings.ReplaceAll(pe.Name, " ", "-")
+	known := false
+	for _, fs := range flagSets {
+		for _, f := range fs {
+			known = known || slices.Contains(f.Names(), flag)
+		}
+	}
+	if !known {
+		return err
+	}
+	return flagError{error: err, msg: strings.Replace(err.Error(), pe.Error(), "--"+flag+" "+pe.Err.Error(), 1)}
+}
+
+// flagError is an error whose message names a flag where the library named
+// the parameter.
+type flagError struct {
+	error
+	msg string
+}
+
+func (e flagError) Error() string { return e.msg }
+func (e flagError) Unwrap() error { return e.error }
 
 var (
 	wrappedMu sync.Mutex

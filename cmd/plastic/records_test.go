@@ -468,8 +468,8 @@ func TestDataDirNamedMustHoldMNIST(t *testing.T) {
 	empty := t.TempDir()
 	out := t.TempDir()
 	_, err := runTrain(t, out, "--data-dir", empty, "train", "--dataset", "mnist", "--epochs", "1", "--n-train", "64", "--n-test", "64")
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "mnist")) {
-		t.Errorf("empty --data-dir: %v", err)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "mnist")) || !strings.Contains(err.Error(), "--data-dir "+empty) {
+		t.Errorf("empty --data-dir: %v (want the flag and the folder named)", err)
 	}
 	part := t.TempDir()
 	os.MkdirAll(filepath.Join(part, "mnist"), 0o755)

@@ -79,6 +79,9 @@ func startRun(c *cli.Context, command string) (r *run.Run, ctx context.Context, 
 	r, err = run.Create(c.String(flagOut), run.Manifest{
 		ID: id, Command: command, Args: os.Args, Flags: resolvedFlags(c), Seed: seed, Device: string(dev),
 	})
+	if errors.Is(err, os.ErrExist) {
+		return nil, nil, nil, fmt.Errorf("%w: --name", err)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -173,7 +176,7 @@ func deviceOf(c *cli.Context) (cuda.Device, error) {
 	} else {
 		dev, note, err := cuda.Resolve(c.String(flagDevice))
 		if err != nil {
-			return "", err
+			return "", nameFlag(err, c.App.Flags)
 		}
 		rd = resolvedDevice{dev, note}
 	}

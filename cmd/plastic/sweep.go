@@ -257,7 +257,7 @@ func validateTrainArgs(args []string) error {
 		return fmt.Errorf("unexpected argument %q (train flags only)", fs.Arg(0))
 	}
 	_, err := jobFromCLI(cli.NewContext(newApp(), fs, nil))
-	return err
+	return nameFlag(err, cmd.Flags)
 }
 
 // dataDirIfSet is --data-dir when the user named it, else "" (the cells
