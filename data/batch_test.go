@@ -1,6 +1,7 @@
 package data
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -39,12 +40,12 @@ func TestBatcher(t *testing.T) {
 		}
 		orders[epoch] = order
 	}
-	if equalInts(orders[1], orders[2]) {
+	if slices.Equal(orders[1], orders[2]) {
 		t.Fatal("epochs 1 and 2 have the same order")
 	}
 	// Same seed, same order, also when starting at epoch 2 (resume).
 	b2 := NewBatcher(s, 10, 42)
-	if !equalInts(append([]int{}, b2.Order(2)...), orders[2]) || !equalInts(append([]int{}, b2.Order(1)...), orders[1]) {
+	if !slices.Equal(append([]int{}, b2.Order(2)...), orders[2]) || !slices.Equal(append([]int{}, b2.Order(1)...), orders[1]) {
 		t.Fatal("same seed gave another order")
 	}
 	if b.Batch(1, 11, x, y) != 0 || b.Batch(1, -1, x, y) != 0 {
@@ -54,16 +55,4 @@ func TestBatcher(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("Batch allocates %v times", allocs)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 	"golang.org/x/term"
 )
 
@@ -241,32 +242,22 @@ func checkFile(path string, f RemoteFile) error {
 // writeVerified streams r into dest through a temporary file in dest's
 // folder, checks the checksums, syncs and renames; on any failure the
 // temporary file is removed.
-func writeVerified(r io.Reader, dest string, f RemoteFile, what string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-*")
+func writeVerified(r io.Reader, dest string, f RemoteFile, what string) error {
+	tmp, err := atomicfile.Create(dest)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	d := newDigests()
 	n, err := io.Copy(io.MultiWriter(tmp, d), r)
 	if err != nil {
+		tmp.Abort()
 		return fmt.Errorf("%s: %w after %d bytes (connection dropped?)", what, err, n)
 	}
 	if err := d.check(f, n, what); err != nil {
+		tmp.Abort()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dest)
+	return tmp.Commit()
 }
 
 func copyVerified(src, dest string, f RemoteFile) error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	// Imported for its files, not its code: building anything that uses
@@ -143,24 +144,12 @@ func loadIDXDir(name, dir string) (train, test *Set, err error) {
 	if testErr != nil {
 		return nil, nil, testErr
 	}
-	if !equalShape(train.Shape, test.Shape) {
+	if !slices.Equal(train.Shape, test.Shape) {
 		return nil, nil, fmt.Errorf("%s: the test images (%s) are %v, the training images (%s) %v: not the same data set",
 			name, paths[2], test.Shape[1:], paths[0], train.Shape[1:])
 	}
 	train.Files, test.Files = paths[:2], paths[2:]
 	return train, test, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func missingFileError(name, path string) error {

@@ -148,19 +148,32 @@ func kthLargest[F Float](z []F, k int, s []F) F {
 // Cap returns the k-cap of x applied along its last axis (each row of a
 // matrix, or the whole vector). Its gradient passes to the kept entries
 // only: d cap(x)/dx is the 0/1 selection of the forward pass.
-func Cap(x *G.Node, k int) (*G.Node, error) {
+func Cap(x *G.Node, k int) (*G.Node, error) { return applyCap(x, k, false) }
+
+// CapReLU returns cap_k(relu(x)) along the last axis in one op: the
+// simple RNN's activation. Its gradient passes exactly where the output is
+// non-zero (ReLU's derivative at 0 taken as 0, the usual convention).
+func CapReLU(x *G.Node, k int) (*G.Node, error) { return applyCap(x, k, true) }
+
+func applyCap(x *G.Node, k int, relu bool) (*G.Node, error) {
+	name := "Cap"
+	if relu {
+		name = "CapReLU"
+	}
 	if k < 1 {
-		return nil, fmt.Errorf("graph.Cap: k must be >= 1, got %d", k)
+		return nil, fmt.Errorf("graph.%s: k must be >= 1, got %d", name, k)
 	}
 	if x.Dims() != 1 && x.Dims() != 2 {
-		return nil, fmt.Errorf("graph.Cap: want a vector or matrix, got shape %v", x.Shape())
+		return nil, fmt.Errorf("graph.%s: want a vector or matrix, got shape %v", name, x.Shape())
 	}
-	return G.ApplyOp(capOp{OpBase: PureOp(fmt.Sprintf("Cap{%d}", k), 1), k: k}, x)
+	return G.ApplyOp(capOp{OpBase: PureOp(fmt.Sprintf("%s{%d}", name, k), 1), k: k, relu: relu}, x)
 }
 
+// capOp is the k-cap of each row, of relu(x) when relu is set.
 type capOp struct {
 	OpBase
-	k int
+	k    int
+	relu bool
 }
 
 func (op capOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
@@ -174,18 +187,36 @@ func (op capOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	out := outFor(prealloc, x)
 	switch d := out.Data().(type) {
 	case []float64:
-		capRows(d, rowLen(out), op.k)
+		capRowsOf(d, rowLen(out), op.k, op.relu)
 	case []float32:
-		capRows(d, rowLen(out), op.k)
+		capRowsOf(d, rowLen(out), op.k, op.relu)
 	default:
-		return nil, fmt.Errorf("cap: unsupported dtype %v", out.Dtype())
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, out.Dtype())
 	}
 	return out, nil
 }
 
+// capRowsOf caps the rows of d, after a ReLU when relu is set.
+func capRowsOf[F Float](d []F, n, k int, relu bool) {
+	if relu {
+		reluCapRows(d, n, k)
+		return
+	}
+	capRows(d, n, k)
+}
+
 func (op capOp) DiffWRT(n int) []bool { return []bool{true} }
+
+// SymDiff: the cap's gradient masks by the selection (capDiffOp); after
+// the ReLU it passes where the output is non-zero (nonzeroMaskOp).
 func (op capOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(newCapDiffOp(op.k), inputs[0], output, grad)
+	var d *G.Node
+	var err error
+	if op.relu {
+		d, err = G.ApplyOp(nonzeroMaskOp{PureOp("NonzeroMask", 2)}, output, grad)
+	} else {
+		d, err = G.ApplyOp(newCapDiffOp(op.k), inputs[0], output, grad)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +242,7 @@ func (op capDiffOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePrealloc
 
 // UsePreallocDo writes into prealloc when it fits.
 func (op capDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseOf(vals[0])
-	if err != nil {
-		return nil, err
-	}
-	y, err := denseOf(vals[1])
+	x, y, err := denseOf2(vals)
 	if err != nil {
 		return nil, err
 	}
@@ -291,58 +318,23 @@ func rowLen(t *tensor.Dense) int {
 	return s[len(s)-1]
 }
 
+// denseOf2 is denseOf of the first two values.
+func denseOf2(vals []G.Value) (a, b *tensor.Dense, err error) {
+	if a, err = denseOf(vals[0]); err != nil {
+		return nil, nil, err
+	}
+	if b, err = denseOf(vals[1]); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
 func denseOf(v G.Value) (*tensor.Dense, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("graph: want a *tensor.Dense value, got %T", v)
 	}
 	return d, nil
-}
-
-// CapReLU returns cap_k(relu(x)) along the last axis in one op: the
-// simple RNN's activation. Its gradient passes exactly where the output is
-// non-zero (ReLU's derivative at 0 taken as 0, the usual convention).
-func CapReLU(x *G.Node, k int) (*G.Node, error) {
-	if k < 1 {
-		return nil, fmt.Errorf("graph.CapReLU: k must be >= 1, got %d", k)
-	}
-	if x.Dims() != 1 && x.Dims() != 2 {
-		return nil, fmt.Errorf("graph.CapReLU: want a vector or matrix, got shape %v", x.Shape())
-	}
-	return G.ApplyOp(capReLUOp{OpBase: PureOp(fmt.Sprintf("CapReLU{%d}", k), 1), k: k}, x)
-}
-
-type capReLUOp struct {
-	OpBase
-	k int
-}
-
-func (op capReLUOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
-
-// UsePreallocDo writes into prealloc when it fits.
-func (op capReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseOf(vals[0])
-	if err != nil {
-		return nil, err
-	}
-	out := outFor(prealloc, x)
-	switch d := out.Data().(type) {
-	case []float64:
-		reluCapRows(d, rowLen(out), op.k)
-	case []float32:
-		reluCapRows(d, rowLen(out), op.k)
-	default:
-		return nil, fmt.Errorf("cap-relu: unsupported dtype %v", out.Dtype())
-	}
-	return out, nil
-}
-func (op capReLUOp) DiffWRT(int) []bool { return []bool{true} }
-func (op capReLUOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(nonzeroMaskOp{PureOp("NonzeroMask", 2)}, output, grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{d}, nil
 }
 
 func reluCapRows[F Float](d []F, n, k int) {
@@ -361,11 +353,7 @@ func (op nonzeroMaskOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePrea
 
 // UsePreallocDo writes into prealloc when it fits.
 func (op nonzeroMaskOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	y, err := denseOf(vals[0])
-	if err != nil {
-		return nil, err
-	}
-	g, err := denseOf(vals[1])
+	y, g, err := denseOf2(vals)
 	if err != nil {
 		return nil, err
 	}

@@ -252,11 +252,7 @@ func actGrad(y, dy *G.Node, relu bool, scale float64) (*G.Node, error) {
 }
 
 func (op *actGradOp) Do(vs ...G.Value) (G.Value, error) {
-	y, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	dy, err := denseOf(vs[1])
+	y, dy, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -344,11 +340,7 @@ func (op *addOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return a.Clone(), nil
 }
 func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
-	a, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	b, err := denseOf(vs[1])
+	a, b, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -409,11 +401,7 @@ func (op *matMulOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{m, n}, err
 }
 func (op *matMulOp) Do(vs ...G.Value) (G.Value, error) {
-	a, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	b, err := denseOf(vs[1])
+	a, b, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -493,11 +481,7 @@ func (op *xentOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 func (op *xentOp) Do(vs ...G.Value) (G.Value, error) {
-	z, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	l, err := denseOf(vs[1])
+	z, l, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -559,11 +543,7 @@ func (op *xentGradOp) Type() hm.Type {
 	return hm.NewFnType(TensorT(2), TensorT(1), hm.TypeVariable('a'), TensorT(2))
 }
 func (op *xentGradOp) Do(vs ...G.Value) (G.Value, error) {
-	z, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	l, err := denseOf(vs[1])
+	z, l, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}

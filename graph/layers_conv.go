@@ -186,11 +186,7 @@ func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{xs[0], g.Co, g.Ho, g.Wo}, nil
 }
 func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := denseOf(vs[1])
+	x, w, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -351,11 +347,7 @@ func (op *convDWOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{g.Co, g.C, g.K, g.K}, nil
 }
 func (op *convDWOp) Do(vs ...G.Value) (G.Value, error) {
-	x, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	dy, err := denseOf(vs[1])
+	x, dy, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}
@@ -408,11 +400,7 @@ func (op *convDXOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[1].(tensor.Shape)[0], g.C, g.H, g.W}, nil
 }
 func (op *convDXOp) Do(vs ...G.Value) (G.Value, error) {
-	w, err := denseOf(vs[0])
-	if err != nil {
-		return nil, err
-	}
-	dy, err := denseOf(vs[1])
+	w, dy, err := denseOf2(vs)
 	if err != nil {
 		return nil, err
 	}

@@ -77,11 +77,7 @@ func (op logSoftmaxDiffOp) Do(vals ...G.Value) (G.Value, error) {
 
 // UsePreallocDo writes into prealloc when it fits.
 func (op logSoftmaxDiffOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	y, err := denseOf(vals[0])
-	if err != nil {
-		return nil, err
-	}
-	g, err := denseOf(vals[1])
+	y, g, err := denseOf2(vals)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 
 	"gorgonia.org/tensor"
 
@@ -163,7 +164,7 @@ func DecodeCheckpoint(raw []byte, path string, m Classifier, trainer any, opt St
 	if err := json.Unmarshal(f.Meta, &meta); err != nil {
 		return bad("meta block: %v", err)
 	}
-	if meta.Model != m.Name() || meta.Classes != m.Classes() || !equalInts(meta.InputShape, m.InputShape()) {
+	if meta.Model != m.Name() || meta.Classes != m.Classes() || !slices.Equal(meta.InputShape, m.InputShape()) {
 		return bad("holds %s %v -> %d classes, not %s %v -> %d", meta.Model, meta.InputShape, meta.Classes, m.Name(), m.InputShape(), m.Classes())
 	}
 	r := f.Body
@@ -215,16 +216,4 @@ func DecodeCheckpoint(raw []byte, path string, m Classifier, trainer any, opt St
 		}
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

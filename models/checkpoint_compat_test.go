@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -61,7 +62,7 @@ func TestReadsVersion1Checkpoints(t *testing.T) {
 	}
 	for i, p := range append(got.Params(), got.Buffers()...) {
 		w := append(want.Params(), want.Buffers()...)[i]
-		if !equalF32(p.Value.Float32s(), w.Value.Float32s()) {
+		if !slices.Equal(p.Value.Float32s(), w.Value.Float32s()) {
 			t.Fatalf("%s: %v, want %v", p.Name, p.Value.Float32s(), w.Value.Float32s())
 		}
 	}

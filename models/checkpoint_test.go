@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("trainer state %+v, optimizer blob %q", got, ob)
 	}
 	for i, p := range a.Params() {
-		if !equalF32(p.Value.Float32s(), b.Params()[i].Value.Float32s()) {
+		if !slices.Equal(p.Value.Float32s(), b.Params()[i].Value.Float32s()) {
 			t.Fatalf("tensor %s differs after load", p.Name)
 		}
 	}
@@ -68,18 +69,6 @@ func (o *optBlob) LoadState(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	*o = optBlob(b)
 	return err
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func nan() float64 { var z float64; return z / z }

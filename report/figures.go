@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -117,7 +118,7 @@ func DrawFigures(dir string, runs []Run, baseline, title string) ([]string, erro
 			for i := range idx {
 				idx[i] = i
 			}
-			slices.SortFunc(idx, func(a, b int) int { return cmpFloat(l.x[a], l.x[b]) })
+			slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(l.x[a], l.x[b]) })
 			x, gs := make([]float64, len(idx)), make([]Group, len(idx))
 			for i, j := range idx {
 				x[i], gs[i] = l.x[j], l.groups[j]
@@ -209,16 +210,6 @@ func DrawFigures(dir string, runs []Run, baseline, title string) ([]string, erro
 
 func isNeuroPlastic(g Group) bool {
 	return len(g.Runs) > 0 && g.Runs[0].Optimizer == "neuroplastic"
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // labeller names a group by its configuration, adding what tells it apart

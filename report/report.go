@@ -14,6 +14,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -242,7 +243,7 @@ func Find(paths ...string) ([]Run, error) {
 		}
 		slices.SortStableFunc(dirs, func(a, b string) int {
 			if oa, ob := order(a), order(b); oa != ob {
-				return cmpInt(int64(oa), int64(ob))
+				return cmp.Compare(int64(oa), int64(ob))
 			}
 			return strings.Compare(a, b)
 		})
@@ -317,19 +318,9 @@ func GroupRuns(runs []Run) []Group {
 		out[i].Runs = append(out[i].Runs, r)
 	}
 	for i := range out {
-		slices.SortStableFunc(out[i].Runs, func(a, b Run) int { return cmpInt(a.Seed, b.Seed) })
+		slices.SortStableFunc(out[i].Runs, func(a, b Run) int { return cmp.Compare(a.Seed, b.Seed) })
 	}
 	return out
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Flags is the configuration the group's runs share (see Run.Config).

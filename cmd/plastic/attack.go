@@ -233,6 +233,27 @@ func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubj
 	return baseline.SaveRNN(r.Path(networkFile), s.net, s.info)
 }
 
+// startAttack checks the model flags, starts the run of command, and
+// loads (or trains) the network under attack and the data.
+func startAttack(c *cli.Context, command string) (*run.Run, context.Context, *attackSubject, attacks.Model, error) {
+	if err := checkSubjectFlags(c); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	r, ctx, _, err := startRun(c, command)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	s, err := loadSubject(c, r, ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	m, err := attacks.RNN(s.net, attacks.Float32)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return r, ctx, s, m, nil
+}
+
 func attackCurve(c *cli.Context) error {
 	a, err := attackOf(c)
 	if err != nil {
@@ -245,18 +266,7 @@ func attackCurve(c *cli.Context) error {
 	if c.Int("workers") < 0 {
 		return fmt.Errorf("--workers=%d: want >= 0", c.Int("workers"))
 	}
-	if err := checkSubjectFlags(c); err != nil {
-		return err
-	}
-	r, ctx, _, err := startRun(c, "attack")
-	if err != nil {
-		return err
-	}
-	s, err := loadSubject(c, r, ctx)
-	if err != nil {
-		return err
-	}
-	m, err := attacks.RNN(s.net, attacks.Float32)
+	r, ctx, s, m, err := startAttack(c, "attack")
 	if err != nil {
 		return err
 	}
@@ -363,18 +373,7 @@ func attackExamples(c *cli.Context) error {
 	if c.Int("images") < 1 || c.Int("images") > 50 {
 		return fmt.Errorf("--images=%d: want 1..50 for a figure", c.Int("images"))
 	}
-	if err := checkSubjectFlags(c); err != nil {
-		return err
-	}
-	r, ctx, _, err := startRun(c, "attack-examples")
-	if err != nil {
-		return err
-	}
-	s, err := loadSubject(c, r, ctx)
-	if err != nil {
-		return err
-	}
-	m, err := attacks.RNN(s.net, attacks.Float32)
+	r, ctx, s, m, err := startAttack(c, "attack-examples")
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,9 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime/pprof"
 
+	"github.com/plasticity-lab/plastic/internal/atomicfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,7 +20,7 @@ const metaProfile = "plastic.cpuprofile"
 // its target; stop renames it over the target, so the file a user finds is
 // always a whole profile.
 type cpuProfile struct {
-	tmp  *os.File
+	tmp  *atomicfile.File
 	path string
 }
 
@@ -32,13 +31,12 @@ func startCPUProfile(c *cli.Context) error {
 	if path == "" {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("--%s %s: %w", flagCPUProfile, path, err)
 	}
 	if err := pprof.StartCPUProfile(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+		tmp.Abort()
 		return fmt.Errorf("--%s %s: %w", flagCPUProfile, path, err)
 	}
 	c.App.Metadata = ensureMeta(c.App.Metadata)
@@ -55,15 +53,7 @@ func stopCPUProfile(c *cli.Context) error {
 	}
 	delete(c.App.Metadata, metaProfile)
 	pprof.StopCPUProfile()
-	err := p.tmp.Sync()
-	if cerr := p.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(p.tmp.Name(), p.path)
-	}
-	if err != nil {
-		os.Remove(p.tmp.Name())
+	if err := p.tmp.Commit(); err != nil {
 		return fmt.Errorf("--%s %s: %w", flagCPUProfile, p.path, err)
 	}
 	return nil

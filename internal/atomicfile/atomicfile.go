@@ -11,35 +11,75 @@ import (
 )
 
 // Write writes data to path atomically (mode 0644).
-func Write(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func Write(path string, data []byte) error {
+	f, err := Create(path)
 	if err != nil {
 		return err
 	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// File is a file being written under a temporary name in its target's
+// folder: write to it, then Commit moves it over the target, or Abort
+// removes it. Either leaves the target whole (old or new).
+type File struct {
+	*os.File
+	path string
+	done bool
+}
+
+// Create starts writing path atomically.
+func Create(path string) (*File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &File{File: tmp, path: path}, nil
+}
+
+// Commit syncs the file, gives it mode 0644 and renames it over the target
+// (syncing the folder); on failure the temporary file is removed and the
+// target is untouched.
+func (f *File) Commit() (err error) {
+	if f.done {
+		return os.ErrClosed
+	}
+	f.done = true
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			f.File.Close()
+			os.Remove(f.Name())
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
+	if err = f.Sync(); err != nil {
 		return err
 	}
-	if err = tmp.Sync(); err != nil {
+	if err = f.Chmod(0o644); err != nil {
 		return err
 	}
-	if err = tmp.Chmod(0o644); err != nil {
+	if err = f.File.Close(); err != nil {
 		return err
 	}
-	if err = tmp.Close(); err != nil {
+	if err = os.Rename(f.Name(), f.path); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+	if d, derr := os.Open(filepath.Dir(f.path)); derr == nil {
 		d.Sync()
 		d.Close()
 	}
 	return nil
+}
+
+// Abort closes and removes the temporary file (nothing after Commit).
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.Name())
 }
