@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
 )
@@ -396,46 +397,55 @@ func TestSubSeedIndependent(t *testing.T) {
 	}
 }
 
-// TestT3FiringAndTargetSelection checks that Net hands its firing
-// definition to the network, that Table 2's T=3 rule is learned with the
-// T=3 rows' firing definition, and that its model selection trains a
-// network of the Table 2 size (the provenance names the scoring network).
-func TestT3FiringAndTargetSelection(t *testing.T) {
+// TestFiringAndTargetSelection checks that Net hands its firing definition
+// to the network, that top-k firing is every experiment's default, that
+// Table 2's T=3 rule is learned with the experiment's firing definition
+// (recorded in the rule file's provenance) and that its model selection
+// trains a network of the Table 2 size (the provenance names it).
+func TestFiringAndTargetSelection(t *testing.T) {
 	set, _, err := loadSet("halfspace", "", 50, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, topk := range []bool{false, true} {
-		n := Net{Nodes: 10, Cap: 5, T: 3, TopKFiring: topk}
+	for _, f := range []models.Firing{models.FiringTopK, models.FiringNonzero} {
+		n := Net{Nodes: 10, Cap: 5, T: 3, Firing: f}
 		net, err := n.build(set, false, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if net.TopKFiring != topk || strings.Contains(n.String(), "top-k") != topk {
-			t.Fatalf("%s: network TopKFiring %v, want %v", n, net.TopKFiring, topk)
+		if net.Firing != f || strings.Contains(n.String(), "nonzero firing") != (f == models.FiringNonzero) {
+			t.Fatalf("%s: network firing %v, want %v", n, net.Firing, f)
 		}
 	}
-	if !DefaultT3Learning().Net.TopKFiring || !DefaultFig6().Net.TopKFiring || !DefaultFig3().RNNLearn.Net.TopKFiring {
-		t.Fatal("the T=3 defaults of Table 2, Fig. 6 and Fig. 3 should use top-k firing")
+	if DefaultTable2().Net.Firing != models.FiringTopK || DefaultFig6().Net.Firing != models.FiringTopK ||
+		DefaultFig3().Firing != models.FiringTopK || DefaultFig2().Net.Firing != models.FiringTopK ||
+		DefaultOptimal().Net.Firing != models.FiringTopK || DefaultClassic().Firing != models.FiringTopK {
+		t.Fatal("every experiment should default to top-k firing")
 	}
-	c := DefaultTable2()
-	c.Data = []string{"halfspace"}
-	c.Seeds, c.NTrain, c.Net = 1, 300, Net{Nodes: 30, Cap: 15}
-	c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3, TopKFiring: true}, NTrain: 200, Epochs: 1, Hidden: 4}
-	env := testEnv(t)
-	if _, err := Table2(context.Background(), env, c); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := plasticity.LoadRules(env.path("table2_rules_T3.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rs.Provenance == nil {
-		t.Fatal("T=3 rule file has no provenance")
-	}
-	for _, want := range []string{"learned on halfspace, |V|=12 k=6 T=3 top-k firing", "one pass over the others, |V|=30 k=15 T=3 top-k firing"} {
-		if !strings.Contains(rs.Provenance.Note, want) {
-			t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
+	for _, f := range []models.Firing{models.FiringTopK, models.FiringNonzero} {
+		c := DefaultTable2()
+		c.Data = []string{"halfspace"}
+		c.Seeds, c.NTrain, c.Net = 1, 300, Net{Nodes: 30, Cap: 15, Firing: f}
+		c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3}, NTrain: 200, Epochs: 1, Hidden: 4}
+		env := testEnv(t)
+		if _, err := Table2(context.Background(), env, c); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := plasticity.LoadRules(env.path("table2_rules_T3.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Provenance == nil || rs.Provenance.Firing != f.String() {
+			t.Fatalf("T=3 rule file provenance %+v, want firing %s", rs.Provenance, f)
+		}
+		suffix := ""
+		if f == models.FiringNonzero {
+			suffix = " nonzero firing"
+		}
+		for _, want := range []string{"learned on halfspace, |V|=12 k=6 T=3" + suffix + ",", "one pass over the others, |V|=30 k=15 T=3" + suffix + ")"} {
+			if !strings.Contains(rs.Provenance.Note, want) {
+				t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
+			}
 		}
 	}
 }

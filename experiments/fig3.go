@@ -39,7 +39,10 @@ type Fig3Config struct {
 	// networks use RNNLearn.Net's firing definition either way.
 	RNNLearn RuleLearning
 	RNNRules string
-	Seed     int64
+	// Firing is the firing definition of every network: the four trained
+	// ones and both learning networks (their own Net.Firing is ignored).
+	Firing models.Firing
+	Seed   int64
 }
 
 // Fig3Data are the paper's six data sets.
@@ -52,7 +55,7 @@ func DefaultFig3() Fig3Config {
 		Data: append([]string(nil), Fig3Data...), Repeats: 10, NTrain: PaperTrainSize, Passes: 1,
 		Small: small, Large: Net{Nodes: 1000, Cap: 500},
 		OutputLearn: RuleLearning{Data: "halfspace", Net: Net{Nodes: 100, Cap: 50, T: 1}, Epochs: 3},
-		RNNLearn:    RuleLearning{Data: "relu1", Net: Net{Nodes: 100, Cap: 50, T: 3, TopKFiring: true}, Epochs: 3},
+		RNNLearn:    RuleLearning{Data: "relu1", Net: Net{Nodes: 100, Cap: 50, T: 3}, Epochs: 3},
 		Seed:        1,
 	}
 }
@@ -72,10 +75,7 @@ func (c Fig3Config) Models() []Fig3Model {
 	}{{"small", c.Small}, {"large", c.Large}} {
 		for _, t := range []int{1, 3} {
 			n := size.n
-			n.T = t
-			if t == 3 {
-				n.TopKFiring = c.RNNLearn.Net.TopKFiring
-			}
+			n.T, n.Firing = t, c.Firing
 			ms = append(ms, Fig3Model{Name: fmt.Sprintf("%s T=%d (|V|=%d)", size.name, t, n.Nodes), Net: n})
 		}
 	}
@@ -149,6 +149,7 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 	if len(res.Data) == 0 {
 		return nil, errors.New("fig3: no data set could be loaded")
 	}
+	c.OutputLearn.Net.Firing, c.RNNLearn.Net.Firing = c.Firing, c.Firing
 	out1, err := fig3Rules(ctx, env, c.OutputRules, 1, func() (*plasticity.RuleSet, error) {
 		return LearnOutputRule(ctx, env, c.OutputLearn, subSeed(c.Seed, "fig3 output rule"))
 	})

@@ -30,7 +30,7 @@ type Fig6Config struct {
 
 // DefaultFig6 is the paper's setting.
 func DefaultFig6() Fig6Config {
-	return Fig6Config{Data: "mnist", Net: Net{Nodes: 1000, Cap: 500, T: 3, TopKFiring: true}, NTrain: PaperTrainSize, Passes: 1,
+	return Fig6Config{Data: "mnist", Net: Net{Nodes: 1000, Cap: 500, T: 3}, NTrain: PaperTrainSize, Passes: 1,
 		Every: 500, EvalN: 2000, Learn: DefaultT3Learning(), Seed: 1}
 }
 
@@ -82,7 +82,7 @@ func Fig6(ctx context.Context, env Env, c Fig6Config) (*Fig6Result, error) {
 		var p *plasticity.RuleSet
 		if p, err = perceptron(1); err == nil {
 			l := c.Learn
-			l.Net.T, l.Net.TopKFiring = c.Net.T, c.Net.TopKFiring
+			l.Net.T, l.Net.Firing = c.Net.T, c.Net.Firing
 			if l.Select.Nodes == 0 {
 				l.Select = c.Net
 			}

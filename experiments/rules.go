@@ -184,7 +184,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	}
 	env.logf("%s: kept the rules after epoch %d of %d (validation accuracy %.4f)", label, bestEpoch, l.Epochs, best)
 	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
-		FinalLoss: task.LastLoss, Epochs: bestEpoch,
+		FinalLoss: task.LastLoss, Epochs: bestEpoch, Firing: l.Net.Firing.String(), Scheme: cfg.Scheme.String(),
 		Note: fmt.Sprintf("learned on %s, %s, %d examples (%d held out), loss %s; validation accuracy (one pass over the others, %s) by epoch %.4v, kept epoch %d",
 			l.Data, l.Net, metaSet.N, nVal, l.Loss, sel, scores, bestEpoch)}
 	return rs, nil

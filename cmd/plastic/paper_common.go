@@ -75,13 +75,6 @@ func learnFlags(prefix, what string, d experiments.RuleLearning) []cli.Flag {
 	}
 }
 
-// topKFlag is the firing definition of an experiment's T=3 networks, used
-// both to learn their rule and to train with it (true: every node the cap
-// picked fired, as in the authors' code; false: non-zero after the cap).
-func topKFlag(name string, d bool) cli.Flag {
-	return &cli.BoolFlag{Name: name, Value: d, Usage: "T=3 networks (rule learning and training) count every node the cap picked as fired (the authors' code); =false: non-zero after the cap (the paper)"}
-}
-
 func learnFrom(c *cli.Context, prefix string, d experiments.RuleLearning) experiments.RuleLearning {
 	d.Data = c.String(prefix + "learn-data")
 	d.Net.Nodes, d.Net.Cap = c.Int(prefix+"learn-nodes"), c.Int(prefix+"learn-cap")

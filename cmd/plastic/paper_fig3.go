@@ -27,7 +27,7 @@ func init() {
 	}
 	flags = append(flags, learnFlags("output-", "T=1 output rule", d.OutputLearn)...)
 	flags = append(flags, learnFlags("rnn-", "T=3 RNN (small NN) and output rules", d.RNNLearn)...)
-	flags = append(flags, topKFlag("rnn-topk-firing", d.RNNLearn.Net.TopKFiring))
+	flags = append(flags, firingFlag())
 	registerPaper(&cli.Command{
 		Name:  "fig3",
 		Usage: "Fig. 3: rules learned on Halfspace / ReLU1 re-train small and large, T=1 and T=3 networks on six data sets",
@@ -40,8 +40,8 @@ func init() {
 			"every data set (10,000 training examples; a random 10,000 of MNIST/Fashion-MNIST), --repeats times in a\n" +
 			"freshly shuffled order, one pass, updates on misclassified examples. Writes fig3_runs.csv (every\n" +
 			"re-training), fig3.csv (mean and sd of train/test accuracy, chance = majority rate), fig3_test and\n" +
-			"fig3_train bar charts and both rule files. The T=3 networks and the ReLU1 rule learning use top-k firing\n" +
-			"(--rnn-topk-firing); the ReLU1 rules kept are scored by one pass of a large network.",
+			"fig3_train bar charts and both rule files. --firing for every network (rule learning included); the\n" +
+			"ReLU1 rules kept are scored by one pass of a large network.",
 		Flags: append(flags, runFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultFig3()
@@ -52,7 +52,11 @@ func init() {
 			cfg.OutputRules, cfg.RNNRules = c.String("output-rules"), c.String("rnn-rules")
 			cfg.OutputLearn = learnFrom(c, "output-", cfg.OutputLearn)
 			cfg.RNNLearn = learnFrom(c, "rnn-", cfg.RNNLearn)
-			cfg.RNNLearn.Net.TopKFiring = c.Bool("rnn-topk-firing")
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Firing = firing
 			cfg.Seed = c.Int64(flagSeed)
 			return runExperiment(c, "paper-fig3", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
 				res, err := experiments.Fig3(ctx, env, cfg)
