@@ -101,6 +101,13 @@ func TestFig3TinyDeterministicAcrossJobs(t *testing.T) {
 		if len(tab.Rows) != 8*c.Repeats {
 			t.Fatalf("fig3_runs.csv has %d rows, want %d", len(tab.Rows), 8*c.Repeats)
 		}
+		rc := res.RuleCheck
+		if rc == nil || rc.Data != "relu1" || len(rc.Initial) != c.Repeats || len(rc.Learned) != c.Repeats || rc.Net.T != 3 || rc.Net.Nodes != 12 {
+			t.Fatalf("rule check %+v: want the small T=3 network on relu1, %d re-trainings each", rc, c.Repeats)
+		}
+		if len(readCSV(t, env, "fig3_rulecheck.csv").Rows) != 2*c.Repeats {
+			t.Fatal("fig3_rulecheck.csv: want a row per re-training and rule set")
+		}
 		out[i] = fileBytes(t, env, "fig3_runs.csv")
 	}
 	if out[0] != out[1] {
@@ -198,10 +205,11 @@ func TestFig6Tiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFiles(t, env, res.Output)
-	if len(res.Every) != 4 || len(res.Misclassified) != 4 {
-		t.Fatalf("curves of %d / %d points, want 4", len(res.Every), len(res.Misclassified))
+	if len(res.Every) != 4 || len(res.Misclassified) != 4 || len(res.EveryBoth) != 4 {
+		t.Fatalf("curves of %d / %d / %d points, want 4", len(res.Every), len(res.Misclassified), len(res.EveryBoth))
 	}
 	inUnit(t, "every final", res.EveryFinal)
+	inUnit(t, "every, both columns, final", res.EveryBothFinal)
 	inUnit(t, "misclassified final", res.MisclassifiedFinal)
 }
 
@@ -447,5 +455,40 @@ func TestFiringAndTargetSelection(t *testing.T) {
 				t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
 			}
 		}
+	}
+}
+
+// TestInitialRNNRules: the RNN rule is a small NN or an N(0,1) table as
+// RuleLearning.Param says, the output rule zeros or the given one widened to
+// T rounds, and a bad parameterization is refused.
+func TestInitialRNNRules(t *testing.T) {
+	l := RuleLearning{Data: "relu1", Net: Net{Nodes: 12, Cap: 6, T: 3}, Epochs: 1, Hidden: 4}
+	rs, learn, err := InitialRNNRules(l, nil, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.RNN.Kind() != "nn" || len(learn) != 2 {
+		t.Fatalf("default: %s rule, learning %v; want a small NN and both rules", rs.RNN.Kind(), learn)
+	}
+	for _, v := range rs.Output.Table() {
+		if v != 0 {
+			t.Fatalf("output rule %v, want zeros", rs.Output.Table())
+		}
+	}
+	l.Param = ParamTable
+	p, _ := perceptron(1)
+	rs, learn, err = InitialRNNRules(l, p, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.RNN.Kind() != "table" || len(rs.RNN.Table()) != 64 || len(learn) != 1 || learn[0] != plasticity.TargetRNN {
+		t.Fatalf("table: %s rule of %d entries, learning %v", rs.RNN.Kind(), len(rs.RNN.Table()), learn)
+	}
+	if o := rs.Output.Table(); o[0] != -1 || o[1] != 1 || o[2] != 1 || o[3] != -1 {
+		t.Fatalf("output rule %v, want the perceptron widened to T=3", o)
+	}
+	l.Param = "mlp"
+	if _, _, err := InitialRNNRules(l, nil, true, 3); err == nil || !strings.Contains(err.Error(), "mlp") {
+		t.Fatalf("bad parameterization: %v", err)
 	}
 }

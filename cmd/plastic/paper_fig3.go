@@ -24,6 +24,8 @@ func init() {
 		&cli.IntFlag{Name: "large-cap", Value: d.Large.Cap, Usage: "k of the large networks"},
 		&cli.StringFlag{Name: "output-rules", Usage: "use this T=1 rule file instead of learning the Halfspace output rule"},
 		&cli.StringFlag{Name: "rnn-rules", Usage: "use this T=3 rule file instead of learning the ReLU1 rules"},
+		&cli.StringFlag{Name: "rnn-output-init", Value: d.RNNOutputInit, Usage: "T=3 output rule (where its learning starts with --rnn-learn-output): halfspace (the learned T=1 rule), zeros (the authors' code) or perceptron"},
+		&cli.BoolFlag{Name: "rnn-learn-output", Value: d.RNNLearnOutput, Usage: "learn the T=3 output rule next to the RNN rule (default: keep --rnn-output-init's)"},
 	}
 	flags = append(flags, learnFlags("output-", "T=1 output rule", d.OutputLearn)...)
 	flags = append(flags, learnFlags("rnn-", "T=3 RNN (small NN) and output rules", d.RNNLearn)...)
@@ -52,6 +54,7 @@ func init() {
 			cfg.OutputRules, cfg.RNNRules = c.String("output-rules"), c.String("rnn-rules")
 			cfg.OutputLearn = learnFrom(c, "output-", cfg.OutputLearn)
 			cfg.RNNLearn = learnFrom(c, "rnn-", cfg.RNNLearn)
+			cfg.RNNOutputInit, cfg.RNNLearnOutput = c.String("rnn-output-init"), c.Bool("rnn-learn-output")
 			firing, err := firingOf(c)
 			if err != nil {
 				return err
@@ -72,10 +75,17 @@ func init() {
 						"test_mean": cell.TestMean, "test_sd": cell.TestSD, "chance": cell.Chance, "train": cell.Train, "test": cell.Test}
 				}
 				fmt.Fprintf(w, "large T=3 beats large T=1 (mean test accuracy): %v\n", res.LargeT3BeatsT1)
+				sum := map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}
+				if rc := res.RuleCheck; rc != nil {
+					fmt.Fprintf(w, "T=3 rules on %s, %s: initial %.4f, learned %.4f, majority %.4f (mean test accuracy of %d re-trainings)\n",
+						rc.Data, rc.Net, rc.InitialMean, rc.LearnedMean, rc.Chance, len(rc.Learned))
+					sum["rule_check"] = map[string]any{"data": rc.Data, "net": rc.Net.String(), "initial": rc.Initial, "learned": rc.Learned,
+						"initial_mean": rc.InitialMean, "learned_mean": rc.LearnedMean, "chance": rc.Chance}
+				}
 				if len(res.BelowChance) > 0 {
 					fmt.Fprintf(w, "not above chance: %v\n", res.BelowChance)
 				}
-				return map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}, &res.Output, nil
+				return sum, &res.Output, nil
 			})
 		},
 	})
