@@ -1,6 +1,6 @@
 // Package baseline owns training the simple RNN of the plasticity paper by
 // gradient descent, the baselines that rule-based training is compared with
-// (shared/spec/plasticity-rules.md, "Baselines trained by GD"):
+// (docs/plasticity-rules.md):
 //
 //   - ModeOutput: only the output layer (U and c) is trained, by Adam with
 //     lr 1e-2 (Fig. 2); A keeps the network's own draw (N(0,1) or all ones),

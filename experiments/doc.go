@@ -1,5 +1,5 @@
 // Package experiments owns the plasticity paper's experiments ("Learning
-// with Plasticity Rules", shared/spec/plasticity-rules.md): each one is a
+// with Plasticity Rules", docs/plasticity-rules.md): each one is a
 // function from a config to results tables (CSV) and figures (PNG + SVG,
 // package plots), written into Env.Dir, with one metrics line per
 // measurement through Env.Metrics. The `plastic paper` commands

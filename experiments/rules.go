@@ -8,6 +8,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/train"
 )
@@ -36,6 +37,9 @@ type RuleLearning struct {
 	// rules are scored on for model selection, the size they will be used
 	// at; T and the firing definition are Net's. Zero Nodes: Net itself.
 	Select Net
+	// SelectAlso are further sizes scored the same way (each a network of
+	// its own draw); the score is the mean accuracy over Select and these.
+	SelectAlso []Net
 }
 
 // selectNet is the network model selection trains: Select's size with
@@ -135,21 +139,42 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	}
 	defer ml.Close()
 	sel := l.selectNet()
+	selNames := sel.String()
 	selNet, err := sel.build(trainSet, rs.Multiplicative, seed)
 	if err != nil {
 		return nil, err
 	}
+	selNets := []*models.RNN{selNet}
+	for i, s := range l.SelectAlso {
+		n := l.Net
+		n.Nodes, n.Cap, n.P = s.Nodes, s.Cap, s.P
+		sn, err := n.build(trainSet, rs.Multiplicative, subSeed(seed, "select", i))
+		if err != nil {
+			return nil, err
+		}
+		selNets = append(selNets, sn)
+		selNames += " and " + n.String()
+	}
 	evalPass := metaSet
 	score := func() (float64, error) {
-		tr, err := plasticity.NewTrainer(selNet, rs, cfg.Scheme)
-		if err != nil {
-			return 0, err
+		sum := 0.0
+		for _, sn := range selNets {
+			tr, err := plasticity.NewTrainer(sn, rs, cfg.Scheme)
+			if err != nil {
+				return 0, err
+			}
+			err = tr.Pass(evalPass, nil)
+			var acc float64
+			if err == nil {
+				acc, err = tr.Accuracy(valSet)
+			}
+			tr.Close()
+			if err != nil {
+				return 0, err
+			}
+			sum += acc
 		}
-		defer tr.Close()
-		if err := tr.Pass(evalPass, nil); err != nil {
-			return 0, err
-		}
-		return tr.Accuracy(valSet)
+		return sum / float64(len(selNets)), nil
 	}
 	var params [][]float64
 	for _, t := range learn {
@@ -173,7 +198,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	bestParams, bestEpoch := snapshot(), 0
 	var scores []float64
 	scores = append(scores, best)
-	env.logf("%s: initial rules, validation accuracy %.4f (one pass over %d examples, %s)", label, best, evalPass.N, sel)
+	env.logf("%s: initial rules, validation accuracy %.4f (one pass over %d examples, %s)", label, best, evalPass.N, selNames)
 	task, err := plasticity.NewMetaTask(ml, net, metaSet, nil, l.Epochs, nVal, seed)
 	if err != nil {
 		return nil, err
@@ -201,7 +226,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
 		FinalLoss: task.LastLoss, Epochs: bestEpoch, Firing: l.Net.Firing.String(), Scheme: cfg.Scheme.String(),
 		Note: fmt.Sprintf("learned on %s, %s, %d examples (%d held out), loss %s; validation accuracy (one pass over the others, %s) by epoch %.4v, kept epoch %d",
-			l.Data, l.Net, metaSet.N, nVal, l.Loss, sel, scores, bestEpoch)}
+			l.Data, l.Net, metaSet.N, nVal, l.Loss, selNames, scores, bestEpoch)}
 	return rs, nil
 }
 
