@@ -101,11 +101,15 @@ func TestFig3TinyDeterministicAcrossJobs(t *testing.T) {
 		if len(tab.Rows) != 8*c.Repeats {
 			t.Fatalf("fig3_runs.csv has %d rows, want %d", len(tab.Rows), 8*c.Repeats)
 		}
-		rc := res.RuleCheck
-		if rc == nil || rc.Data != "relu1" || len(rc.Initial) != c.Repeats || len(rc.Learned) != c.Repeats || rc.Net.T != 3 || rc.Net.Nodes != 12 {
-			t.Fatalf("rule check %+v: want the small T=3 network on relu1, %d re-trainings each", rc, c.Repeats)
+		if len(res.RuleCheck) != 2 {
+			t.Fatalf("%d rule checks, want the small and the large network", len(res.RuleCheck))
 		}
-		if len(readCSV(t, env, "fig3_rulecheck.csv").Rows) != 2*c.Repeats {
+		for k, rc := range res.RuleCheck {
+			if rc.Data != "relu1" || len(rc.Initial) != c.Repeats || len(rc.Learned) != c.Repeats || rc.Net.T != 3 || rc.Net.Nodes != []int{12, 24}[k] {
+				t.Fatalf("rule check %+v: want T=3 networks on relu1, %d re-trainings each", rc, c.Repeats)
+			}
+		}
+		if len(readCSV(t, env, "fig3_rulecheck.csv").Rows) != 4*c.Repeats {
 			t.Fatal("fig3_rulecheck.csv: want a row per re-training and rule set")
 		}
 		out[i] = fileBytes(t, env, "fig3_runs.csv")

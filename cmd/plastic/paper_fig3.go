@@ -76,11 +76,15 @@ func init() {
 				}
 				fmt.Fprintf(w, "large T=3 beats large T=1 (mean test accuracy): %v\n", res.LargeT3BeatsT1)
 				sum := map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}
-				if rc := res.RuleCheck; rc != nil {
+				var checks []any
+				for _, rc := range res.RuleCheck {
 					fmt.Fprintf(w, "T=3 rules on %s, %s: initial %.4f, learned %.4f, majority %.4f (mean test accuracy of %d re-trainings)\n",
 						rc.Data, rc.Net, rc.InitialMean, rc.LearnedMean, rc.Chance, len(rc.Learned))
-					sum["rule_check"] = map[string]any{"data": rc.Data, "net": rc.Net.String(), "initial": rc.Initial, "learned": rc.Learned,
-						"initial_mean": rc.InitialMean, "learned_mean": rc.LearnedMean, "chance": rc.Chance}
+					checks = append(checks, map[string]any{"data": rc.Data, "net": rc.Net.String(), "initial": rc.Initial, "learned": rc.Learned,
+						"initial_mean": rc.InitialMean, "learned_mean": rc.LearnedMean, "chance": rc.Chance})
+				}
+				if checks != nil {
+					sum["rule_check"] = checks
 				}
 				if len(res.BelowChance) > 0 {
 					fmt.Fprintf(w, "not above chance: %v\n", res.BelowChance)
