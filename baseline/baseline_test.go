@@ -3,6 +3,8 @@ package baseline
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand"
 	"os"
@@ -372,5 +374,80 @@ func TestLargeLogitsFinite(t *testing.T) {
 	}
 	if ref := refLoss(t, net, x, y); math.Abs(loss-ref) > 1e-3*ref {
 		t.Errorf("loss %v, reference %v", loss, ref)
+	}
+}
+
+// withMeta rebuilds a network file with its meta block edited by f (length
+// and checksum recomputed), as files written by earlier versions look.
+func withMeta(t *testing.T, raw []byte, f func(string) string) []byte {
+	t.Helper()
+	ml := binary.LittleEndian.Uint32(raw[12:16])
+	meta := f(string(raw[16 : 16+ml]))
+	var b bytes.Buffer
+	b.Write(raw[:12])
+	binary.Write(&b, binary.LittleEndian, uint32(len(meta)))
+	b.WriteString(meta)
+	b.Write(raw[16+ml : len(raw)-4])
+	binary.Write(&b, binary.LittleEndian, crc32.ChecksumIEEE(b.Bytes()))
+	return b.Bytes()
+}
+
+// TestNetworkFileFiring: the firing definition is stored as "firing";
+// files written before that field hold "topk_firing" (false = the paper's
+// definition, then the default) or nothing (the paper's definition, the
+// only one then) and load as what they were trained with; a file whose
+// two fields disagree is refused with a clear message.
+func TestNetworkFileFiring(t *testing.T) {
+	for _, f := range []models.Firing{models.FiringTopK, models.FiringNonzero} {
+		net := tinyNet(t, 3, 9)
+		net.Firing = f
+		var buf bytes.Buffer
+		if err := WriteRNN(&buf, net, NetInfo{}); err != nil {
+			t.Fatal(err)
+		}
+		raw := buf.Bytes()
+		if want := `"firing":"` + f.String() + `"`; !strings.Contains(string(raw), want) || strings.Contains(string(raw), "topk_firing") {
+			t.Fatalf("meta block lacks %s or still writes topk_firing", want)
+		}
+		got, _, err := ReadRNN(bytes.NewReader(raw), "net.rnn")
+		if err != nil || got.Firing != f {
+			t.Fatalf("%s: read back %v, %v", f, got, err)
+		}
+	}
+	net := tinyNet(t, 3, 9)
+	var buf bytes.Buffer
+	if err := WriteRNN(&buf, net, NetInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	for _, c := range []struct {
+		name, replace string
+		want          models.Firing
+		err           string
+	}{
+		{"legacy topk_firing true", `"topk_firing":true`, models.FiringTopK, ""},
+		{"legacy topk_firing false", `"topk_firing":false`, models.FiringNonzero, ""},
+		{"no firing field", `"input_ones":false`, models.FiringNonzero, ""},
+		{"both, agreeing", `"firing":"nonzero","topk_firing":false`, models.FiringNonzero, ""},
+		{"both, disagreeing", `"firing":"topk","topk_firing":false`, 0, "disagree"},
+		{"unknown name", `"firing":"positive"`, 0, "want topk"},
+	} {
+		b := withMeta(t, raw, func(m string) string {
+			m = strings.Replace(m, `,"firing":"topk"`, "", 1)
+			if c.replace == `"input_ones":false` {
+				return m
+			}
+			return strings.Replace(m, `"input_ones":false`, `"input_ones":false,`+c.replace, 1)
+		})
+		got, _, err := ReadRNN(bytes.NewReader(b), "old.rnn")
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "old.rnn") {
+				t.Errorf("%s: error %v, want one naming the file and containing %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got.Firing != c.want {
+			t.Errorf("%s: firing %v (%v), want %s", c.name, got, err, c.want)
+		}
 	}
 }

@@ -18,8 +18,12 @@ package baseline
 //	crc        uint32   CRC-32 (IEEE) of every byte before it
 //
 // The sizes come from the meta block's config (inputs n, labels m, nodes
-// |V|, p, cap k, rounds T, multiplicative, input_ones, topk_firing), so a
-// reader knows every array's length before reading it. Any simple RNN can
+// |V|, p, cap k, rounds T, multiplicative, input_ones, firing), so a
+// reader knows every array's length before reading it. "firing" is "topk"
+// or "nonzero" (models.Firing). Files written before it have
+// "topk_firing": true or false instead (false then meant the paper's
+// definition, the default of that time), or neither (older still: only the
+// paper's definition existed); both read as what they were trained with. Any simple RNN can
 // be stored this way, whether rules or gradient descent trained it. Files
 // are written to a temporary file in the same folder, synced and renamed
 // over the target, so a reader sees the old file or the new one, never half
@@ -65,7 +69,26 @@ type netConfig struct {
 	T              int     `json:"rounds"`
 	Multiplicative bool    `json:"multiplicative"`
 	InputOnes      bool    `json:"input_ones"`
-	TopKFiring     bool    `json:"topk_firing"`
+	// Firing is written by this version; TopKFiring only read, from files
+	// written before it.
+	Firing     *models.Firing `json:"firing,omitempty"`
+	TopKFiring *bool          `json:"topk_firing,omitempty"`
+}
+
+// firing resolves the firing definition of a file's config (see the
+// format comment for files written before the "firing" field).
+func (c netConfig) firing() (models.Firing, error) {
+	legacy := models.FiringNonzero
+	if c.TopKFiring != nil && *c.TopKFiring {
+		legacy = models.FiringTopK
+	}
+	switch {
+	case c.Firing != nil && c.TopKFiring != nil && *c.Firing != legacy:
+		return 0, fmt.Errorf("config has firing %q and topk_firing %v, which disagree", *c.Firing, *c.TopKFiring)
+	case c.Firing != nil:
+		return *c.Firing, nil
+	}
+	return legacy, nil
 }
 
 type netMeta struct {
@@ -89,8 +112,9 @@ func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
 		}
 	}
 	c := net.RNNConfig
-	meta := netMeta{Config: netConfig{c.Inputs, c.Labels, c.Nodes, c.P, c.Cap, c.T,
-		c.Multiplicative, c.InputOnes, c.TopKFiring}, Info: info}
+	firing := c.Firing
+	meta := netMeta{Config: netConfig{Inputs: c.Inputs, Labels: c.Labels, Nodes: c.Nodes, P: c.P,
+		Cap: c.Cap, T: c.T, Multiplicative: c.Multiplicative, InputOnes: c.InputOnes, Firing: &firing}, Info: info}
 	putMask := func(e *binfmt.Encoder, v []float64) {
 		for _, x := range v {
 			if x != 0 {
@@ -156,8 +180,12 @@ func ReadRNN(r io.Reader, name string) (*models.RNN, NetInfo, error) {
 		return fail("%v", err)
 	}
 	c := meta.Config
+	firing, err := c.firing()
+	if err != nil {
+		return fail("%v", err)
+	}
 	cfg := models.RNNConfig{Inputs: c.Inputs, Labels: c.Labels, Nodes: c.Nodes, P: c.P, Cap: c.Cap, T: c.T,
-		Multiplicative: c.Multiplicative, InputOnes: c.InputOnes, TopKFiring: c.TopKFiring}
+		Multiplicative: c.Multiplicative, InputOnes: c.InputOnes, Firing: firing}
 	if err := cfg.Validate(); err != nil {
 		return fail("%v", err)
 	}

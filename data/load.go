@@ -15,7 +15,8 @@ type Options struct {
 	NTrain int     // generated sets: number of training points (10,000); file sets: keep the first NTrain (all when 0)
 	NTest  int     // the same for the test set
 	Dim    int     // generated sets: input dimension (10)
-	Width  int     // ReLU sets: hidden width (1000)
+	Width  int     // ReLU sets: hidden width (100)
+	Points string  // ReLU sets: PointsUniform in [-1,1] (default) or PointsNormal
 	Noise  float64 // generated sets: probability of flipping each label
 }
 

@@ -19,11 +19,21 @@ import (
 //     points);
 //   - changing NTrain does not change the labelling function or the test set.
 
-// Defaults of the synthetic sets.
+// Defaults of the synthetic sets. The ReLU sets follow the authors' code
+// (their README's width 100, points uniform in [-1,1]^10); the paper's
+// text ("a 10-dimensional normal distribution") and this toolkit's first
+// generator used standard-normal points and width 1000, still available
+// as Options{Points: PointsNormal, Width: 1000}.
 const (
 	DefaultN     = 10000
 	DefaultDim   = 10
-	DefaultWidth = 1000
+	DefaultWidth = 100
+)
+
+// How the ReLU sets draw their points (Options.Points).
+const (
+	PointsUniform = "uniform" // uniform in [-1,1]^Dim (default; the authors' code)
+	PointsNormal  = "normal"  // standard normal in Dim dimensions (the paper's text)
 )
 
 // streamSeed derives the seed of one random stream from the user's seed, a
@@ -57,6 +67,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Width <= 0 {
 		o.Width = DefaultWidth
+	}
+	if o.Points == "" {
+		o.Points = PointsUniform
 	}
 	return o
 }
@@ -170,12 +183,13 @@ func (n *ReLUNet) Label(x []float64) int {
 	return 0
 }
 
-// ReLU generates ReLU1 (name "relu1") or ReLU2 ("relu2"): points from the
-// standard normal distribution in Dim dimensions (the paper: "generated
-// from a 10-dimensional normal distribution"), labelled by a random
-// ReLUNet of the given Width; labels flipped with probability o.Noise. The
-// two sets differ by the name mixed into every stream seed, so each seed
-// gives two different networks.
+// ReLU generates ReLU1 (name "relu1") or ReLU2 ("relu2"): points uniform
+// in [-1,1]^Dim (o.Points = PointsUniform, the default, as the authors'
+// layer_relu_data draws them) or standard normal (PointsNormal, the paper's
+// "10-dimensional normal distribution"), labelled by a random ReLUNet of
+// the given Width (100 by default, the authors' README); labels flipped
+// with probability o.Noise. The two sets differ by the name mixed into
+// every stream seed, so each seed gives two different networks.
 func ReLU(name string, o Options) (train, test *Set, err error) {
 	if name != "relu1" && name != "relu2" {
 		return nil, nil, fmt.Errorf("ReLU set %q: want relu1 or relu2", name)
@@ -184,10 +198,18 @@ func ReLU(name string, o Options) (train, test *Set, err error) {
 	if err := checkNoise(o.Noise); err != nil {
 		return nil, nil, err
 	}
+	var draw func(*rand.Rand) float64
+	switch o.Points {
+	case PointsUniform:
+		draw = uniform
+	case PointsNormal:
+		draw = func(r *rand.Rand) float64 { return r.NormFloat64() }
+	default:
+		return nil, nil, fmt.Errorf("ReLU set %s: points %q, want %s or %s", name, o.Points, PointsUniform, PointsNormal)
+	}
 	net := NewReLUNet(o.Dim, o.Width, stream(o.Seed, name, "task"))
-	normal := func(r *rand.Rand) float64 { return r.NormFloat64() }
-	train = genPoints(name, o.NTrain, o.Dim, stream(o.Seed, name, "train"), normal, net.Label)
-	test = genPoints(name, o.NTest, o.Dim, stream(o.Seed, name, "test"), normal, net.Label)
+	train = genPoints(name, o.NTrain, o.Dim, stream(o.Seed, name, "train"), draw, net.Label)
+	test = genPoints(name, o.NTest, o.Dim, stream(o.Seed, name, "test"), draw, net.Label)
 	flipLabels(train, o.Noise, stream(o.Seed, name, "noise-train"))
 	flipLabels(test, o.Noise, stream(o.Seed, name, "noise-test"))
 	return train, test, nil

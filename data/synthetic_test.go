@@ -2,6 +2,7 @@ package data
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -100,14 +101,53 @@ func TestReLUSets(t *testing.T) {
 	if hn.Label([]float64{2, -1}) != 0 || hn.Label([]float64{-1, 2}) != 1 {
 		t.Fatal("hand-checked ReLU net labels wrong")
 	}
-	// Inputs are standard normal: mean ~0, variance ~1 over 3000 values.
-	var sum, sq float64
-	for _, v := range r1.X {
-		sum += float64(v)
-		sq += float64(v) * float64(v)
+	// Points are uniform in [-1,1] by default (mean ~0, variance 1/3 over
+	// 3000 values) and standard normal with PointsNormal; the labelling
+	// network does not depend on how the points are drawn.
+	stats := func(s *Set) (mean, variance, maxAbs float64) {
+		var sum, sq float64
+		for _, v := range s.X {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+			maxAbs = math.Max(maxAbs, math.Abs(float64(v)))
+		}
+		n := float64(len(s.X))
+		return sum / n, sq/n - (sum/n)*(sum/n), maxAbs
 	}
-	n := float64(len(r1.X))
-	if m, v := sum/n, sq/n-(sum/n)*(sum/n); math.Abs(m) > 0.1 || math.Abs(v-1) > 0.1 {
-		t.Fatalf("inputs mean %v variance %v, want N(0,1)", m, v)
+	if m, v, mx := stats(r1); math.Abs(m) > 0.05 || math.Abs(v-1.0/3) > 0.03 || mx > 1 {
+		t.Fatalf("inputs mean %v variance %v max |x| %v, want uniform in [-1,1]", m, v, mx)
+	}
+	o.Points = PointsNormal
+	rn, _, err := ReLU("relu1", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, v, mx := stats(rn); math.Abs(m) > 0.1 || math.Abs(v-1) > 0.1 || mx <= 1 {
+		t.Fatalf("inputs mean %v variance %v max |x| %v, want N(0,1)", m, v, mx)
+	}
+	for i := 0; i < rn.N; i++ {
+		for j, v := range rn.Row(i) {
+			x[j] = float64(v)
+		}
+		if net.Label(x) != rn.Y[i] {
+			t.Fatalf("normal points: example %d label differs from the same network's", i)
+		}
+	}
+	o.Points = "gaussian"
+	if _, _, err := ReLU("relu1", o); err == nil || !strings.Contains(err.Error(), "gaussian") {
+		t.Fatalf("bad points name: %v", err)
+	}
+}
+
+// TestReLUDefaults: without options the ReLU sets are the authors'
+// generator: width 100, points in [-1,1]^10.
+func TestReLUDefaults(t *testing.T) {
+	tr, _, err := ReLU("relu1", Options{Seed: 2, NTrain: 500, NTest: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := ReLU("relu1", Options{Seed: 2, NTrain: 500, NTest: 10, Width: 100, Points: PointsUniform, Dim: 10})
+	if tr.Dim != 10 || Checksum(tr) != Checksum(want) {
+		t.Fatal("default relu1 is not width 100, uniform points, dimension 10")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
 	"github.com/plasticity-lab/plastic/train"
@@ -338,7 +339,9 @@ type ClassicConfig struct {
 	Nodes, Cap int
 	MetaEpochs int
 	MetaN      int
-	Seed       int64
+	// Firing of the simple RNNs (the built-in rules' networks, Theorem 1).
+	Firing models.Firing
+	Seed   int64
 }
 
 // DefaultClassic is the setting of `plastic paper classic`.
@@ -452,7 +455,7 @@ func Classic(ctx context.Context, env Env, c ClassicConfig) (*ClassicResult, err
 			return nil, err
 		}
 		trS, teS := x.tr.dataSet(x.name), x.te.dataSet(x.name)
-		net, err := Net{Nodes: c.Nodes, Cap: c.Cap, T: 1}.build(trS, rs.Multiplicative, subSeed(c.Seed, "classic rnn", len(res.Rules)))
+		net, err := Net{Nodes: c.Nodes, Cap: c.Cap, T: 1, Firing: c.Firing}.build(trS, rs.Multiplicative, subSeed(c.Seed, "classic rnn", len(res.Rules)))
 		if err != nil {
 			return nil, err
 		}
@@ -543,7 +546,7 @@ func classicTheorem1(ctx context.Context, env Env, c ClassicConfig, res *Classic
 		if err != nil {
 			return err
 		}
-		net, err := Net{Nodes: c.Nodes, Cap: c.Cap, T: 1}.build(trainSet, false, c.Seed)
+		net, err := Net{Nodes: c.Nodes, Cap: c.Cap, T: 1, Firing: c.Firing}.build(trainSet, false, c.Seed)
 		if err != nil {
 			return err
 		}

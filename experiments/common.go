@@ -213,11 +213,11 @@ type Net struct {
 	Nodes, Cap, T int
 	P             float64 // edge probability (0.5 when 0)
 	InputOnes     bool    // A all ones (Table 2's T=1*)
-	// TopKFiring counts every node the cap picked as fired, even at zero
-	// (the authors' code); false: fired = non-zero after the cap (the
-	// paper's definition). A rule is used with the definition it was
-	// learned with.
-	TopKFiring bool
+	// Firing is the firing definition: models.FiringTopK (the zero value,
+	// the authors' code) or models.FiringNonzero (the paper's text). A rule
+	// is used with the definition it was learned with: each experiment has
+	// one firing definition for every network it learns rules on or trains.
+	Firing models.Firing
 }
 
 func (n Net) String() string {
@@ -225,8 +225,8 @@ func (n Net) String() string {
 	if n.InputOnes {
 		s += " A=1"
 	}
-	if n.TopKFiring {
-		s += " top-k firing"
+	if n.Firing != models.FiringTopK {
+		s += " " + n.Firing.String() + " firing"
 	}
 	return s
 }
@@ -241,7 +241,7 @@ func (n Net) build(set *data.Set, multiplicative bool, seed int64) (*models.RNN,
 		classes = max(classes, y+1)
 	}
 	net, err := models.NewRNN(models.RNNConfig{Inputs: set.Dim, Labels: classes, Nodes: n.Nodes, P: p, Cap: n.Cap,
-		T: n.T, Multiplicative: multiplicative, InputOnes: n.InputOnes, TopKFiring: n.TopKFiring}, seed)
+		T: n.T, Multiplicative: multiplicative, InputOnes: n.InputOnes, Firing: n.Firing}, seed)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", n, err)
 	}

@@ -1,5 +1,5 @@
 // Package experiments owns the plasticity paper's experiments ("Learning
-// with Plasticity Rules", shared/spec/plasticity-rules.md): each one is a
+// with Plasticity Rules", docs/plasticity-rules.md): each one is a
 // function from a config to results tables (CSV) and figures (PNG + SVG,
 // package plots), written into Env.Dir, with one metrics line per
 // measurement through Env.Metrics. The `plastic paper` commands
@@ -16,16 +16,17 @@
 //     rule (default: the perceptron) and by Adam (lr 1e-2, batches of 100)
 //     on its output weights; test accuracy against samples seen.
 //   - Fig3: an output rule learned on Halfspace (|V|=100, k=50, T=1) and a
-//     small-NN RNN rule plus output rule learned on ReLU1 (T=3; its output
-//     rule starts from the Halfspace one: from zeros, with updates only on
-//     misclassified examples, U stays zero while the prediction is the
-//     majority class, and ReLU1 is 90% one class) re-train
-//     small (100/50) and large (1000/500) networks with T=1 and T=3 on
+//     small-NN RNN rule learned on ReLU1 (|V|=100, k=50, T=3) next to the
+//     fixed perceptron output rule (RNNOutputInit, RNNLearnOutput; the
+//     candidates are scored on a large and a small network) re-train small
+//     (100/50) and large (1000/500) networks with T=1 and T=3 on
 //     Halfspace, ReLU1, ReLU2, RNN-labelled, MNIST and Fashion-MNIST (file
 //     sets whose files are absent are skipped with a note), Repeats shuffled
 //     re-trainings each, Jobs at a time. Every re-training has its own seed
 //     derived from (seed, model, data set, repeat) and its own slot, so the
-//     CSV does not depend on Jobs.
+//     CSV does not depend on Jobs. The rule check (fig3_rulecheck.csv)
+//     trains 10 new small and 10 new large T=3 networks on ReLU1 with the
+//     initial and with the learned T=3 rules.
 //   - Table2: |V|=1000, k=500, 2 passes over a random 10,000 training
 //     images, tested on the whole test set, Seeds seeds (--seed, --seed+1,
 //     ...: a new subset, network and order each). T=1 and T=1* (A all ones)
@@ -50,27 +51,22 @@
 //     under the update-all scheme (every example, every output row), and
 //     the perceptron under the default scheme.
 //
-// # Protocol details (checked against the spec)
+// # Protocol details
 //
-// Pixels are scaled to [0,1] by data.Load (/255). MNIST and Fashion-MNIST
-// are cut to a random 10,000 of the 60,000 training images (seeded, in the
-// random order of the draw); tests use the whole 10,000-image test set.
-// Rule-based training is one example at a time, updates only on
-// misclassified examples, output rule on the true and the predicted rows,
-// additive, eta = 0.01, W, U and b reset to 0, A ~ N(0,1) masked (or all
-// ones). The T=1 rule of Table 2 is the perceptron; a T=1 output rule used
-// by a T=3 network looks at the last round's firing bit
-// (plasticity.ForRounds). Net.TopKFiring carries the firing definition:
-// fired = non-zero after the cap (the paper's definition) for the T=1
-// networks, and top-k firing (every node the cap picked fired, as the
-// authors' code counts it) for the T=3 networks of Table 2, Fig. 6 and
-// Fig. 3, both when their rules are learned and when those rules train
-// (RuleLearning.Net's definition is the one the T=3 networks use; CLI
-// --t3-topk-firing, --topk-firing, --rnn-topk-firing). With the paper's
-// definition meta-learning more often lands in a flat region where rounds
-// 2-3 are silent or constant and the network predicts one class
-// (investigator, after c91a1f9: 8 of 8 seeds good with top-k firing, 6 of
-// 8 with the paper's).
+// docs/plasticity-rules.md describes the model, rules, schemes, firing
+// definitions and data as implemented. Pixels are scaled to [0,1] by
+// data.Load (/255). MNIST and Fashion-MNIST are cut to a random 10,000 of
+// the 60,000 training images (seeded, in the random order of the draw);
+// tests use the whole 10,000-image test set. Rule-based training is one
+// example at a time, updates only on misclassified examples, output rule on
+// the true and the predicted rows, additive, eta = 0.01, W, U and b reset
+// to 0, A ~ N(0,1) masked (or all ones). The T=1 rule of Table 2 is the
+// perceptron; a T=1 output rule used by a T=3 network looks at the last
+// round's firing bit (plasticity.ForRounds). Every network of every
+// experiment, the rule-learning networks included, uses one firing
+// definition: top-k firing (models.FiringTopK, the authors' code) unless
+// --firing nonzero. ReLU1/ReLU2 are the authors' generator (points uniform
+// in [-1,1]^10, width 100).
 //
 // # Rule learning and model selection
 //
@@ -80,78 +76,135 @@
 // A rule that is good over one batch of 100 can still make a long training
 // collapse (the same nodes win every round, one class predicted), so
 // learnRules holds out the last ValidationN (2,000) training examples and
-// keeps the parameters (initial ones included) that, training a network
-// of the size the rule is used at (RuleLearning.Select: |V|=1000, k=500
-// for Table 2 and Fig. 6, Fig. 3's large network) for one pass over the
-// other training examples, give the best accuracy on the held-out ones.
-// Scoring at the learning size (|V|=200) does not predict |V|=1000 (a rule
-// at 9.7% there trains the large network to 85.4%), and a pass over only
-// 2,000 examples preferred Table 2's random initial rule (77.2% against
-// 74.3%) where the pass over the 8,000 others prefers the learned one
-// (82.0% against 77.3%). The rule file's provenance lists the validation
-// accuracy of every epoch, the scoring network and the epoch kept.
+// keeps the parameters (initial ones included) that, training a fresh
+// network of the size the rule is used at (RuleLearning.Select and
+// SelectAlso: |V|=1000, k=500 for Table 2 and Fig. 6, Fig. 3's large and
+// small networks) for one pass over the other training examples, give the
+// best accuracy on the held-out ones. The rule file's provenance lists the
+// validation accuracy of every epoch, the scoring networks, the epoch kept,
+// the firing definition and the scheme.
 //
-// # Results (seed 1)
+// # Why Fig. 3's learned T=3 rules did not improve (issue 14), and what does
 //
-// Learned-rule numbers re-measured after c91a1f9 (MetaLearner.LossGrad no
-// longer accumulates gradients across calls), with top-k firing for the
-// T=3 networks and model selection at the target size, on the 2-core
-// machine (load 1.3-2.0). Commands as in scripts/paper-all.sh: plastic
-// --config configs/NAME.flags paper NAME (table2 with
-// configs/table2-mnist.flags; Fashion-MNIST files are absent here and were
-// skipped); robustness by scripts/robustness.sh.
+// Before: no ReLU1 epoch beat the initial RNN rule, so Fig. 3 kept the
+// random initial one. Causes found, in order of effect:
+//   - The data: standard-normal points and a width-1000 labelling network
+//     gave a set 90% one class (seed 1), where a constant prediction is
+//     hard to beat; the authors' generator (uniform points, width 100) gives
+//     51-66% (seeds 1-3: 59.6, 54.0, 63.5% majority).
+//   - The output rule: learned next to the RNN rule (from zeros as the
+//     authors' code, or from the Halfspace rule), it drifts where the
+//     one-batch loss prefers (the softmax-then-CE rewards margins that
+//     correlate with the label even when every prediction is one class)
+//     and the small T=3 network lands at or below the majority rate on 2 of
+//     3 seeds. Fig. 3 therefore learns the RNN rule next to the fixed
+//     perceptron, as Appendix A.3 learns Table 2's (with the seed-1
+//     Halfspace rule, [[-0.22, 0.22], [0.50, -0.50]], held fixed instead,
+//     the same large T=3 network reaches 59.9% on MNIST, 63.6% with the
+//     perceptron).
+//   - The rule family: a table RNN rule (the authors' code) learned on
+//     ReLU1 transferred badly to MNIST on 2 of 3 seeds in exploratory runs
+//     (6-57% at |V|=1000 after 2,000 images, over the epochs: its entries
+//     end up mostly negative, rounds 2-3 die and top-k firing then picks
+//     index-ordered zeros); the small NN (the paper's) transferred on every
+//     seed (63-76% from the second epoch on). `paper fig3
+//     --rnn-output-init=zeros --rnn-learn-output --rnn-learn-param=table`
+//     runs the authors' setting (measured below).
+//   - Selection: one scoring network at the large size preferred rules
+//     whose large uniform negative component (W ~ -c x update counts, close
+//     to rank one) suits |V|=1000 and makes |V|=100 networks predict one
+//     class after 10,000 examples; the candidates are now scored on both
+//     sizes.
 //
-//	Table 2, MNIST, 5 seeds (1m24s)   ours           before c91a1f9   authors' code here   paper
-//	  T=3                             83.6 +- 0.7%   78.0 +- 2.2%     not run              87%
-//	  T=1* (A all ones)               88.1 +- 0.6%   88.1             86.7%                93%
-//	  T=1                             83.4 +- 1.6%   83.4             82.4%                85%
-//	  (T=3 with the random initial rule, kept by the old 2,000-example
-//	  selection, top-k firing: 81.3 +- 2.2%.)
-//	Fig. 6 (24s): misclassified only 82.6%, every example 78.5% (before:
-//	  78.7%, 78.3%; paper: similar).
-//	Robust accuracy, targeted L2, 100 test images (scripts/robustness.sh, 53s):
+// The authors' own code (their LocalNet, table rule, zero output rule, 20
+// epochs) run here on the same ReLU1 data (seeds 1 and 2, a fresh |V|=100
+// network trained on 5,000 examples) collapses to the minority class on
+// seed 1 (40.4%, majority 59.6%) and reaches 50-58% on seed 2 (majority
+// 54.0%).
+//
+// # Results (seed 1 unless said)
+//
+// Measured on the 2-core machine shared with other jobs (load 6-13), after
+// top-k firing became the default everywhere and ReLU1/ReLU2 the authors'
+// generator. Commands as in scripts/paper-all.sh: plastic --config
+// configs/NAME.flags paper NAME (table2 with configs/table2-mnist.flags;
+// Fashion-MNIST files are absent here and were skipped); robustness by
+// scripts/robustness.sh.
+//
+//	Table 2, MNIST, 5 seeds           ours           authors' code here   paper
+//	  T=3                             83.6 +- 0.7%   not run              87%
+//	    seeds 83.01 85.01 83.14 83.35 83.62
+//	  T=1* (A all ones)               88.1 +- 0.6%   86.7%                93%
+//	    seeds 87.81 87.93 88.48 88.83 87.23
+//	  T=1                             83.5 +- 1.0%   82.4%                85%
+//	    seeds 83.04 84.43 82.14 82.99 84.82
+//	  (T=1 and T=1* were 83.4 and 88.1% with the paper's firing definition:
+//	  at |V|=1000, k=500 on MNIST more than k entries are positive in
+//	  nearly every round, and the definitions agree.)
+//	Fig. 6: misclassified only 82.6%, every example 78.5%, every example as
+//	  the authors' code updates a right prediction (both columns) 82.6%.
+//	Robust accuracy, targeted L2, 100 test images (scripts/robustness.sh):
 //	  eps              0     0.5   1     1.5   2     2.5   3     3.5   4
-//	  T=3 (84.9%)      0.87  0.72  0.64  0.54  0.41  0.33  0.25  0.18  0.11
-//	  T=1*             0.87  0.74  0.44  0.25  0.14  0.09  0     0     0
-//	  T=1              0.88  0.23  0.02  0     0     0     0     0     0
+//	  T=3 (85.0%)      0.87  0.72  0.64  0.54  0.41  0.33  0.25  0.18  0.11
+//	  T=1* (85.2%)     0.87  0.74  0.44  0.25  0.14  0.09  0     0     0
+//	  T=1 (83.7%)      0.89  0.25  0     0     0     0     0     0     0
 //	  GD, T=3          0.96  0.48  0.08  0     0     0     0     0     0
-//	  (paper, T=3: 60% at eps 2, 36% at eps 4; before c91a1f9 T=3 had 22%
-//	  at eps 2.)
-//	Fig. 3 (2m07s), mean test accuracy of 10 re-trainings, chance = majority rate:
+//	  (paper, T=3: 60% at eps 2, 36% at eps 4.)
+//	Fig. 3, mean test accuracy of 10 re-trainings, chance = majority rate:
 //	                 halfspace relu1 relu2 rnn-labelled mnist
-//	  small T=1        94.2    90.8  83.3   84.5       73.1
-//	  small T=3        66.9    87.8  72.1   79.6       27.4
-//	  large T=1        96.1    92.4  84.0   83.7       82.3
-//	  large T=3        94.0    93.3  86.0   84.5       35.2
-//	  chance           55.9    89.7  62.3   79.0       11.4
-//	  (before c91a1f9, paper's firing: small T=3 79.3 90.1 80.8 83.9 32.1,
-//	  large T=3 95.2 94.1 85.5 86.4 46.0; no ReLU1 epoch beat the initial
-//	  RNN rule then or now, so the T=3 rules are the random initial small
-//	  NN with the Halfspace output rule.) With the paper's firing for the
-//	  T=3 networks (--rnn-topk-firing=false, 1m47s): small T=3 78.0 85.4
-//	  81.5 81.2 21.9, large T=3 95.3 95.0 87.4 86.3 13.0: better on the
-//	  synthetic sets, at chance on MNIST.
-//
-// Not re-measured (no learned rule): Fig. 2: after 10,000 samples,
-// perceptron rule 84.7%, Adam on U 82.6%. Appendix B, 3 seeds, one pass:
-// optimal rule 71.7%, perceptron with update-all 70.2%, perceptron default
-// scheme 80.9% (paper 89, 88-89, 92). Table 1: Perceptron and MW threshold
-// units reach 100% train and test (56 and 79 mistakes); Theorem 3: 42-76
-// mistakes for every (a, b), far below the paper's bound (220-3850).
-// Theorem 1 (GD on a T=1 output table rule from N(0,1) starts; plastic
-// --config configs/classic.flags paper classic, 6s), re-measured after
-// c91a1f9: 7 of 20 starts reach [[-,+],[+,-]] (before: 15 of 20); of the
-// 13 others, 12 have a wrong sign in the silent row and 5 in the fired
-// row's "other" entry.
-//
-// The large T=3 network beats the large T=1 one on ReLU1, ReLU2 and
-// RNN-labelled, as the paper reports; on MNIST the T=3 networks of Fig. 3
-// (Halfspace output rule, random RNN rule) are far below T=1, unlike the
-// paper's figure, and with top-k firing the small T=3 network is below
-// chance on ReLU1. Table 2's T=3 (its own rule set: the perceptron output
-// rule and an RNN rule learned on MNIST) now reaches 83.6%, 3.4 points
-// below the paper's 87%, and the T=3 network is the most robust one, as in
-// the paper, though less than the paper's (41% against 60% at eps 2).
+//	  small T=1        93.9    78.1  85.3   84.1       73.0
+//	  small T=3        60.9    47.5  67.5   64.5       21.7
+//	  large T=1        96.5    80.5  86.5   83.5       80.8
+//	  large T=3        94.1    84.4  86.9   86.1       63.6
+//	  chance           55.9    59.9  69.1   79.0       11.4
+//	  Seeds 2 and 3 (relu1 and mnist only), large T=3 against large T=1:
+//	  seed 2 81.4 / 82.6% against 80.1 / 83.0%; seed 3 86.4 / 43.3%
+//	  against 83.5 / 82.0% (relu1 / mnist).
+//	  The large T=3 network's MNIST accuracy depends on the rules and on
+//	  the network's draw far more than on the order. MNIST transfer
+//	  (plastic --seed N rule train --rules RUN/fig3_rules_T3.json --data
+//	  mnist --nodes 1000 --cap 500 --rounds 3 --passes 1 --n-train 2000
+//	  --n-test 2000, N = 1..5; the authors' code: 63-69%):
+//	    rules of seed 1: 53.8 59.5 72.2 77.1 66.4 (mean 65.8%)
+//	    rules of seed 2: 64.2 73.3 76.5 54.7 76.9 (mean 69.1%)
+//	    rules of seed 3: 16.9 17.6 43.1 36.3 24.4 (mean 27.7%)
+//	  (the relu1+mnist-only run of seed 1, another network draw, gave large
+//	  T=3 84.1% on MNIST against T=1's 81.7%).
+//	Fig. 3's rule check (fig3_rulecheck.csv; initial -> learned T=3 rules,
+//	  mean test accuracy on 10 new ReLU1 networks, one pass):
+//	                 seed 1          seed 2          seed 3
+//	  |V|=100        62.7 -> 55.5    61.4 -> 60.4    77.4 -> 74.3
+//	  |V|=1000       83.1 -> 83.7    71.5 -> 82.1    86.2 -> 84.8
+//	  majority       59.9            53.6            62.7
+//	  Learning improves the large network on 2 of 3 seeds and lowers the
+//	  small one on all 3: the one-batch meta-loss at |V|=100 does not
+//	  predict a 10,000-example pass at |V|=100. Issue 14's targets: learned
+//	  above initial on every seed at |V|=100 not met (0 of 3); above the
+//	  majority rate by >= 5 points on 2 of 3 seeds met (seeds 2 and 3);
+//	  MNIST transfer >= 60% met on average for the rules of seeds 1 and 2,
+//	  not for seed 3; large T=3 on MNIST close to or above T=1 on seed 2
+//	  (and seed 1's other draw), far below on seed 1's figure draw and
+//	  seed 3.
+//	The authors' setting (`paper fig3 --data relu1,mnist --rnn-output-init
+//	  zeros --rnn-learn-output --rnn-learn-param table`: a table RNN rule
+//	  and a zero output rule, both learned, scored on both sizes), rule
+//	  check initial -> learned (the initial rule predicts class 0):
+//	                 seed 1          seed 2          seed 3
+//	  |V|=100        40.1 -> 73.7    53.6 -> 60.9    62.7 -> 55.3
+//	  |V|=1000       40.1 -> 82.6    53.6 -> 82.0    62.7 -> 72.2
+//	  large T=3 on MNIST 73.1% (seed 1; T=1 81.7%) and 10.5% (seed 2; T=1
+//	  83.0%); MNIST transfer of the seed-1 rules (as above) 49.9 53.4 67.1
+//	  66.7 45.8 (mean 56.6%). It beats its initial rule at |V|=100 on 2 of
+//	  3 seeds (by more than 5 points over the majority on those 2) but its
+//	  MNIST transfer is weaker and collapses on seed 2; the default keeps
+//	  the small NN next to the fixed perceptron.
+//	Fig. 2: after 10,000 samples, perceptron rule 83.6%, Adam on U 82.6%.
+//	Appendix B, 3 seeds, one pass: optimal rule 71.6%, perceptron with
+//	  update-all 69.7%, perceptron default scheme 81.4% (paper 89, 88-89, 92).
+//	Table 1: Perceptron and MW threshold units reach 100% train and test (56
+//	  and 79 mistakes); the built-in rules on a T=1 RNN 96.1% and 69.6%;
+//	  Theorem 3: 42-76 mistakes for every (a, b), far below the paper's
+//	  bound; Theorem 1: 7 of 20 random starts reach [[-,+],[+,-]].
 //
 // # Where Table 2 differs from the paper
 //

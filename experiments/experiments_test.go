@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
 )
@@ -99,6 +100,17 @@ func TestFig3TinyDeterministicAcrossJobs(t *testing.T) {
 		tab := readCSV(t, env, "fig3_runs.csv")
 		if len(tab.Rows) != 8*c.Repeats {
 			t.Fatalf("fig3_runs.csv has %d rows, want %d", len(tab.Rows), 8*c.Repeats)
+		}
+		if len(res.RuleCheck) != 2 {
+			t.Fatalf("%d rule checks, want the small and the large network", len(res.RuleCheck))
+		}
+		for k, rc := range res.RuleCheck {
+			if rc.Data != "relu1" || len(rc.Initial) != c.Repeats || len(rc.Learned) != c.Repeats || rc.Net.T != 3 || rc.Net.Nodes != []int{12, 24}[k] {
+				t.Fatalf("rule check %+v: want T=3 networks on relu1, %d re-trainings each", rc, c.Repeats)
+			}
+		}
+		if len(readCSV(t, env, "fig3_rulecheck.csv").Rows) != 4*c.Repeats {
+			t.Fatal("fig3_rulecheck.csv: want a row per re-training and rule set")
 		}
 		out[i] = fileBytes(t, env, "fig3_runs.csv")
 	}
@@ -197,10 +209,11 @@ func TestFig6Tiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFiles(t, env, res.Output)
-	if len(res.Every) != 4 || len(res.Misclassified) != 4 {
-		t.Fatalf("curves of %d / %d points, want 4", len(res.Every), len(res.Misclassified))
+	if len(res.Every) != 4 || len(res.Misclassified) != 4 || len(res.EveryBoth) != 4 {
+		t.Fatalf("curves of %d / %d / %d points, want 4", len(res.Every), len(res.Misclassified), len(res.EveryBoth))
 	}
 	inUnit(t, "every final", res.EveryFinal)
+	inUnit(t, "every, both columns, final", res.EveryBothFinal)
 	inUnit(t, "misclassified final", res.MisclassifiedFinal)
 }
 
@@ -396,46 +409,90 @@ func TestSubSeedIndependent(t *testing.T) {
 	}
 }
 
-// TestT3FiringAndTargetSelection checks that Net hands its firing
-// definition to the network, that Table 2's T=3 rule is learned with the
-// T=3 rows' firing definition, and that its model selection trains a
-// network of the Table 2 size (the provenance names the scoring network).
-func TestT3FiringAndTargetSelection(t *testing.T) {
+// TestFiringAndTargetSelection checks that Net hands its firing definition
+// to the network, that top-k firing is every experiment's default, that
+// Table 2's T=3 rule is learned with the experiment's firing definition
+// (recorded in the rule file's provenance) and that its model selection
+// trains a network of the Table 2 size (the provenance names it).
+func TestFiringAndTargetSelection(t *testing.T) {
 	set, _, err := loadSet("halfspace", "", 50, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, topk := range []bool{false, true} {
-		n := Net{Nodes: 10, Cap: 5, T: 3, TopKFiring: topk}
+	for _, f := range []models.Firing{models.FiringTopK, models.FiringNonzero} {
+		n := Net{Nodes: 10, Cap: 5, T: 3, Firing: f}
 		net, err := n.build(set, false, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if net.TopKFiring != topk || strings.Contains(n.String(), "top-k") != topk {
-			t.Fatalf("%s: network TopKFiring %v, want %v", n, net.TopKFiring, topk)
+		if net.Firing != f || strings.Contains(n.String(), "nonzero firing") != (f == models.FiringNonzero) {
+			t.Fatalf("%s: network firing %v, want %v", n, net.Firing, f)
 		}
 	}
-	if !DefaultT3Learning().Net.TopKFiring || !DefaultFig6().Net.TopKFiring || !DefaultFig3().RNNLearn.Net.TopKFiring {
-		t.Fatal("the T=3 defaults of Table 2, Fig. 6 and Fig. 3 should use top-k firing")
+	if DefaultTable2().Net.Firing != models.FiringTopK || DefaultFig6().Net.Firing != models.FiringTopK ||
+		DefaultFig3().Firing != models.FiringTopK || DefaultFig2().Net.Firing != models.FiringTopK ||
+		DefaultOptimal().Net.Firing != models.FiringTopK || DefaultClassic().Firing != models.FiringTopK {
+		t.Fatal("every experiment should default to top-k firing")
 	}
-	c := DefaultTable2()
-	c.Data = []string{"halfspace"}
-	c.Seeds, c.NTrain, c.Net = 1, 300, Net{Nodes: 30, Cap: 15}
-	c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3, TopKFiring: true}, NTrain: 200, Epochs: 1, Hidden: 4}
-	env := testEnv(t)
-	if _, err := Table2(context.Background(), env, c); err != nil {
-		t.Fatal(err)
+	for _, f := range []models.Firing{models.FiringTopK, models.FiringNonzero} {
+		c := DefaultTable2()
+		c.Data = []string{"halfspace"}
+		c.Seeds, c.NTrain, c.Net = 1, 300, Net{Nodes: 30, Cap: 15, Firing: f}
+		c.T3Learn = RuleLearning{Data: "halfspace", Net: Net{Nodes: 12, Cap: 6, T: 3}, NTrain: 200, Epochs: 1, Hidden: 4}
+		env := testEnv(t)
+		if _, err := Table2(context.Background(), env, c); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := plasticity.LoadRules(env.path("table2_rules_T3.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Provenance == nil || rs.Provenance.Firing != f.String() {
+			t.Fatalf("T=3 rule file provenance %+v, want firing %s", rs.Provenance, f)
+		}
+		suffix := ""
+		if f == models.FiringNonzero {
+			suffix = " nonzero firing"
+		}
+		for _, want := range []string{"learned on halfspace, |V|=12 k=6 T=3" + suffix + ",", "one pass over the others, |V|=30 k=15 T=3" + suffix + ")"} {
+			if !strings.Contains(rs.Provenance.Note, want) {
+				t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
+			}
+		}
 	}
-	rs, err := plasticity.LoadRules(env.path("table2_rules_T3.json"))
+}
+
+// TestInitialRNNRules: the RNN rule is a small NN or an N(0,1) table as
+// RuleLearning.Param says, the output rule zeros or the given one widened to
+// T rounds, and a bad parameterization is refused.
+func TestInitialRNNRules(t *testing.T) {
+	l := RuleLearning{Data: "relu1", Net: Net{Nodes: 12, Cap: 6, T: 3}, Epochs: 1, Hidden: 4}
+	rs, learn, err := InitialRNNRules(l, nil, true, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs.Provenance == nil {
-		t.Fatal("T=3 rule file has no provenance")
+	if rs.RNN.Kind() != "nn" || len(learn) != 2 {
+		t.Fatalf("default: %s rule, learning %v; want a small NN and both rules", rs.RNN.Kind(), learn)
 	}
-	for _, want := range []string{"learned on halfspace, |V|=12 k=6 T=3 top-k firing", "one pass over the others, |V|=30 k=15 T=3 top-k firing"} {
-		if !strings.Contains(rs.Provenance.Note, want) {
-			t.Fatalf("provenance %q lacks %q", rs.Provenance.Note, want)
+	for _, v := range rs.Output.Table() {
+		if v != 0 {
+			t.Fatalf("output rule %v, want zeros", rs.Output.Table())
 		}
+	}
+	l.Param = ParamTable
+	p, _ := perceptron(1)
+	rs, learn, err = InitialRNNRules(l, p, false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.RNN.Kind() != "table" || len(rs.RNN.Table()) != 64 || len(learn) != 1 || learn[0] != plasticity.TargetRNN {
+		t.Fatalf("table: %s rule of %d entries, learning %v", rs.RNN.Kind(), len(rs.RNN.Table()), learn)
+	}
+	if o := rs.Output.Table(); o[0] != -1 || o[1] != 1 || o[2] != 1 || o[3] != -1 {
+		t.Fatalf("output rule %v, want the perceptron widened to T=3", o)
+	}
+	l.Param = "mlp"
+	if _, _, err := InitialRNNRules(l, nil, true, 3); err == nil || !strings.Contains(err.Error(), "mlp") {
+		t.Fatalf("bad parameterization: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/graph"
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/train"
 )
@@ -26,12 +27,19 @@ type RuleLearning struct {
 	Batch  int // examples per inner training pass (100 when 0)
 	// Loss is graph.LossCE, graph.LossMSE or graph.LossSoftmaxCE (the
 	// authors' softmax-then-cross-entropy; the default).
-	Loss   string
+	Loss string
+	// Param is the RNN rule's parameterization: "nn" (a small NN of Hidden
+	// units, the paper's; the default) or "table" (2^T x 2^T entries, the
+	// authors' code's LocalNet).
+	Param  string
 	Hidden int // hidden width of a small-NN RNN rule (20 when 0)
 	// Select is the size (Nodes, Cap, P) of the network the candidate
 	// rules are scored on for model selection, the size they will be used
 	// at; T and the firing definition are Net's. Zero Nodes: Net itself.
 	Select Net
+	// SelectAlso are further sizes scored the same way (each a network of
+	// its own draw); the score is the mean accuracy over Select and these.
+	SelectAlso []Net
 }
 
 // selectNet is the network model selection trains: Select's size with
@@ -58,8 +66,17 @@ func (l RuleLearning) withDefaults() RuleLearning {
 	if l.Hidden == 0 {
 		l.Hidden = 20
 	}
+	if l.Param == "" {
+		l.Param = ParamNN
+	}
 	return l
 }
+
+// RNN rule parameterizations of RuleLearning.Param.
+const (
+	ParamNN    = "nn"
+	ParamTable = "table"
+)
 
 func (l RuleLearning) check(what string) error {
 	switch {
@@ -69,6 +86,8 @@ func (l RuleLearning) check(what string) error {
 		return fmt.Errorf("%s rule learning: %d training examples, fewer than one batch of %d", what, l.NTrain, l.Batch)
 	case l.Hidden < 1:
 		return fmt.Errorf("%s rule learning: hidden width %d, want >= 1", what, l.Hidden)
+	case l.Param != ParamNN && l.Param != ParamTable:
+		return fmt.Errorf("%s rule learning: parameterization %q, want %s or %s", what, l.Param, ParamNN, ParamTable)
 	}
 	switch l.Loss {
 	case graph.LossCE, graph.LossMSE, graph.LossSoftmaxCE:
@@ -120,21 +139,42 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	}
 	defer ml.Close()
 	sel := l.selectNet()
+	selNames := sel.String()
 	selNet, err := sel.build(trainSet, rs.Multiplicative, seed)
 	if err != nil {
 		return nil, err
 	}
+	selNets := []*models.RNN{selNet}
+	for i, s := range l.SelectAlso {
+		n := l.Net
+		n.Nodes, n.Cap, n.P = s.Nodes, s.Cap, s.P
+		sn, err := n.build(trainSet, rs.Multiplicative, subSeed(seed, "select", i))
+		if err != nil {
+			return nil, err
+		}
+		selNets = append(selNets, sn)
+		selNames += " and " + n.String()
+	}
 	evalPass := metaSet
 	score := func() (float64, error) {
-		tr, err := plasticity.NewTrainer(selNet, rs, cfg.Scheme)
-		if err != nil {
-			return 0, err
+		sum := 0.0
+		for _, sn := range selNets {
+			tr, err := plasticity.NewTrainer(sn, rs, cfg.Scheme)
+			if err != nil {
+				return 0, err
+			}
+			err = tr.Pass(evalPass, nil)
+			var acc float64
+			if err == nil {
+				acc, err = tr.Accuracy(valSet)
+			}
+			tr.Close()
+			if err != nil {
+				return 0, err
+			}
+			sum += acc
 		}
-		defer tr.Close()
-		if err := tr.Pass(evalPass, nil); err != nil {
-			return 0, err
-		}
-		return tr.Accuracy(valSet)
+		return sum / float64(len(selNets)), nil
 	}
 	var params [][]float64
 	for _, t := range learn {
@@ -158,7 +198,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	bestParams, bestEpoch := snapshot(), 0
 	var scores []float64
 	scores = append(scores, best)
-	env.logf("%s: initial rules, validation accuracy %.4f (one pass over %d examples, %s)", label, best, evalPass.N, sel)
+	env.logf("%s: initial rules, validation accuracy %.4f (one pass over %d examples, %s)", label, best, evalPass.N, selNames)
 	task, err := plasticity.NewMetaTask(ml, net, metaSet, nil, l.Epochs, nVal, seed)
 	if err != nil {
 		return nil, err
@@ -184,9 +224,9 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	}
 	env.logf("%s: kept the rules after epoch %d of %d (validation accuracy %.4f)", label, bestEpoch, l.Epochs, best)
 	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
-		FinalLoss: task.LastLoss, Epochs: bestEpoch,
+		FinalLoss: task.LastLoss, Epochs: bestEpoch, Firing: l.Net.Firing.String(), Scheme: cfg.Scheme.String(),
 		Note: fmt.Sprintf("learned on %s, %s, %d examples (%d held out), loss %s; validation accuracy (one pass over the others, %s) by epoch %.4v, kept epoch %d",
-			l.Data, l.Net, metaSet.N, nVal, l.Loss, sel, scores, bestEpoch)}
+			l.Data, l.Net, metaSet.N, nVal, l.Loss, selNames, scores, bestEpoch)}
 	return rs, nil
 }
 
@@ -217,49 +257,77 @@ func LearnOutputRule(ctx context.Context, env Env, l RuleLearning, seed int64) (
 	return learnRules(ctx, env, l, rs, []plasticity.Target{plasticity.TargetOutput}, seed, "output rule on "+l.Data)
 }
 
-// LearnRNNRule learns a small-NN RNN rule (l.Hidden units) next to the
-// output rule of out (a T=1 rule such as the perceptron is widened to T
-// rounds; nil = a zero table). With learnOutput the output rule is learned
-// too, starting from out's (Fig. 3's ReLU1 rules start from the Halfspace
-// output rule); otherwise it stays fixed (Table 2's T=3 rule, Appendix A.3:
+// LearnRNNRule learns an RNN rule (l.Param: a small NN of l.Hidden units,
+// or a table) next to the output rule of out (a T=1 rule such as the
+// perceptron is widened to T rounds; nil = a zero table, as the authors'
+// code starts). With learnOutput the output rule is learned too, starting
+// from out's; otherwise it stays fixed (Table 2's T=3 rule, Appendix A.3:
 // the perceptron).
 func LearnRNNRule(ctx context.Context, env Env, l RuleLearning, out *plasticity.RuleSet, learnOutput bool, seed int64) (*plasticity.RuleSet, error) {
 	l = l.withDefaults()
-	if err := l.check("RNN"); err != nil {
-		return nil, err
-	}
-	if l.Net.T < 2 {
-		return nil, fmt.Errorf("RNN rule learning needs T >= 2 (got T = %d): with one round W is never used", l.Net.T)
-	}
-	rng := rand.New(rand.NewSource(seed))
-	nn, err := plasticity.NewNN(plasticity.TargetRNN, l.Net.T, l.Hidden, rng)
+	rs, learn, err := InitialRNNRules(l, out, learnOutput, seed)
 	if err != nil {
 		return nil, err
 	}
-	rs := &plasticity.RuleSet{Rounds: l.Net.T, RNN: nn}
+	return learnRules(ctx, env, l, rs, learn, seed, "RNN rule on "+l.Data)
+}
+
+// InitialRNNRules is the rule set LearnRNNRule starts from (the RNN rule
+// drawn from seed: a table N(0,1), a small NN as PyTorch's nn.Linear) and
+// the targets it learns.
+func InitialRNNRules(l RuleLearning, out *plasticity.RuleSet, learnOutput bool, seed int64) (*plasticity.RuleSet, []plasticity.Target, error) {
+	l = l.withDefaults()
+	if err := l.check("RNN"); err != nil {
+		return nil, nil, err
+	}
+	if l.Net.T < 2 {
+		return nil, nil, fmt.Errorf("RNN rule learning needs T >= 2 (got T = %d): with one round W is never used", l.Net.T)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	var rnn plasticity.Rule
+	if l.Param == ParamTable {
+		rnn = plasticity.RandomTable(plasticity.TargetRNN, l.Net.T, rng)
+	} else {
+		nn, err := plasticity.NewNN(plasticity.TargetRNN, l.Net.T, l.Hidden, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		rnn = nn
+	}
+	var err error
+	rs := &plasticity.RuleSet{Rounds: l.Net.T, RNN: rnn}
 	learn := []plasticity.Target{plasticity.TargetRNN}
 	if out == nil {
 		if rs.Output, err = plasticity.NewTable(plasticity.TargetOutput, l.Net.T, nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
 		w, err := plasticity.ForRounds(out, l.Net.T)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if w.Output == nil {
-			return nil, errors.New("RNN rule learning: the given rule set has no output rule")
+			return nil, nil, errors.New("RNN rule learning: the given rule set has no output rule")
 		}
 		tab, err := plasticity.NewTable(plasticity.TargetOutput, l.Net.T, append([]float64(nil), w.Output.Table()...))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rs.Output, rs.Multiplicative = tab, w.Multiplicative
 	}
 	if learnOutput {
 		learn = append(learn, plasticity.TargetOutput)
 	}
-	return learnRules(ctx, env, l, rs, learn, seed, "RNN rule on "+l.Data)
+	return rs, learn, nil
+}
+
+// cloneRules is a deep copy of a rule set (through its file format).
+func cloneRules(rs *plasticity.RuleSet) (*plasticity.RuleSet, error) {
+	b, err := plasticity.MarshalRules(rs)
+	if err != nil {
+		return nil, err
+	}
+	return plasticity.UnmarshalRules(b, "copy")
 }
 
 // perceptron is the built-in Table 1 Perceptron output rule for T rounds.

@@ -72,7 +72,7 @@ func DefaultTable2() Table2Config {
 // 2-3 are silent and the network predicts one class (6 of 8 seeds good
 // against 8 of 8).
 func DefaultT3Learning() RuleLearning {
-	return RuleLearning{Data: "mnist", Net: Net{Nodes: 200, Cap: 100, T: 3, TopKFiring: true}, Epochs: 2, Hidden: 20}
+	return RuleLearning{Data: "mnist", Net: Net{Nodes: 200, Cap: 100, T: 3}, Epochs: 2, Hidden: 20}
 }
 
 func (c Table2Config) check() error {
@@ -143,6 +143,7 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 			return nil, err
 		}
 		l := c.T3Learn
+		l.Net.Firing = c.Net.Firing
 		if l.Select.Nodes == 0 {
 			l.Select = c.Net
 		}
@@ -183,9 +184,6 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 					}
 					n := c.Net
 					n.T, n.InputOnes = v.T, v.Ones
-					if v.T == 3 {
-						n.TopKFiring = c.T3Learn.Net.TopKFiring
-					}
 					net, err := n.build(trainSet, rs.Multiplicative, seed)
 					if err != nil {
 						return ruleResult{}, err

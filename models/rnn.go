@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 
 	"github.com/plasticity-lab/plastic/graph"
 )
@@ -32,11 +33,67 @@ type RNNConfig struct {
 	// InputOnes sets every input weight A to 1 instead of N(0,1) draws
 	// (Table 2's "T=1*").
 	InputOnes bool
-	// TopKFiring counts a node as fired when the cap picked it, even at
-	// value zero (the authors' code); the default is the paper's definition,
-	// fired = non-zero after the cap. The two differ only in rounds where
-	// fewer than k entries are positive.
-	TopKFiring bool
+	// Firing says which nodes fire in a round: FiringTopK (the zero value,
+	// the default) or FiringNonzero.
+	Firing Firing
+}
+
+// Firing is the definition of a fired node, which makes the firing codes
+// the rules look at. The two definitions differ only in rounds where fewer
+// than k entries are positive after the ReLU (always so in rounds 2..T of a
+// fresh additive network, whose W is zero).
+type Firing uint8
+
+const (
+	// FiringTopK: the k nodes the cap picked fire, even those picked at
+	// value zero (the authors' code, which produced the paper's figures;
+	// the default). Exactly k nodes fire every round; among equal values
+	// the cap keeps the lowest indices (graph.CapMask), where PyTorch's
+	// top-k keeps an unspecified set.
+	FiringTopK Firing = iota
+	// FiringNonzero: a node fires when its entry is non-zero after the cap
+	// (the paper's text); at most k nodes fire.
+	FiringNonzero
+)
+
+// String is the flag and file spelling: "topk" or "nonzero".
+func (f Firing) String() string {
+	switch f {
+	case FiringTopK:
+		return "topk"
+	case FiringNonzero:
+		return "nonzero"
+	}
+	return fmt.Sprintf("Firing(%d)", uint8(f))
+}
+
+// ParseFiring accepts "topk" and "nonzero" (also "top-k", "non-zero").
+func ParseFiring(s string) (Firing, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "topk", "top-k":
+		return FiringTopK, nil
+	case "nonzero", "non-zero":
+		return FiringNonzero, nil
+	}
+	return 0, fmt.Errorf("firing %q: want topk (the k nodes the cap picked fire; the authors' code, default) or nonzero (non-zero after the cap; the paper's text)", s)
+}
+
+// MarshalText writes String, so JSON files hold "topk" or "nonzero".
+func (f Firing) MarshalText() ([]byte, error) {
+	if f > FiringNonzero {
+		return nil, fmt.Errorf("firing %d: unknown definition", uint8(f))
+	}
+	return []byte(f.String()), nil
+}
+
+// UnmarshalText is ParseFiring.
+func (f *Firing) UnmarshalText(b []byte) error {
+	v, err := ParseFiring(string(b))
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
 }
 
 // Validate reports the first bad size as a clear error.
@@ -54,6 +111,8 @@ func (c RNNConfig) Validate() error {
 		return fmt.Errorf("rnn: cap k = %d, want 1 <= k <= |V| = %d", c.Cap, c.Nodes)
 	case c.T < 1 || c.T > MaxT:
 		return fmt.Errorf("rnn: rounds T = %d, want 1 <= T <= %d", c.T, MaxT)
+	case c.Firing > FiringNonzero:
+		return fmt.Errorf("rnn: firing definition %d unknown, want topk or nonzero", uint8(c.Firing))
 	}
 	return nil
 }
@@ -196,7 +255,7 @@ func (r *RNN) Forward(x []float32) (*Pass, error) {
 				z[i] = 0
 			}
 			codes[i] <<= 1
-			if z[i] != 0 || (r.TopKFiring && keep[i]) {
+			if z[i] != 0 || (r.Firing == FiringTopK && keep[i]) {
 				codes[i] |= 1
 			}
 		}

@@ -85,10 +85,15 @@ func TestForwardByHand(t *testing.T) {
 }
 
 // TestTopKFiring: with fewer than k positive entries the authors' code also
-// counts the zeros top-k picked (lowest indices here) as fired.
+// counts the zeros top-k picked (lowest indices here) as fired; that is the
+// zero value of RNNConfig.Firing.
 func TestTopKFiring(t *testing.T) {
 	for _, topk := range []bool{false, true} {
-		r, _ := NewRNN(RNNConfig{Inputs: 1, Labels: 2, Nodes: 3, P: 1, Cap: 2, T: 1, TopKFiring: topk}, 1)
+		cfg := RNNConfig{Inputs: 1, Labels: 2, Nodes: 3, P: 1, Cap: 2, T: 1}
+		if !topk {
+			cfg.Firing = FiringNonzero
+		}
+		r, _ := NewRNN(cfg, 1)
 		copy(r.A, []float64{-1, 0, 1}) // x = 1: relu -> (0, 0, 1), one positive entry
 		p, _ := r.Forward([]float32{1})
 		want := []uint8{0, 0, 1}
@@ -100,6 +105,31 @@ func TestTopKFiring(t *testing.T) {
 				t.Fatalf("top-k firing %v: codes %v, want %v", topk, p.Codes, want)
 			}
 		}
+	}
+}
+
+func TestFiringText(t *testing.T) {
+	for _, f := range []Firing{FiringTopK, FiringNonzero} {
+		b, err := f.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g Firing
+		if err := g.UnmarshalText(b); err != nil || g != f {
+			t.Fatalf("%s: round trip gave %v, %v", f, g, err)
+		}
+	}
+	if f, err := ParseFiring(" Top-K "); err != nil || f != FiringTopK {
+		t.Fatalf("Top-K: %v %v", f, err)
+	}
+	if _, err := ParseFiring("positive"); err == nil || !strings.Contains(err.Error(), "topk") {
+		t.Fatalf("bad firing name: %v", err)
+	}
+	if _, err := Firing(7).MarshalText(); err == nil {
+		t.Fatal("firing 7 marshalled")
+	}
+	if err := (RNNConfig{Inputs: 1, Labels: 1, Nodes: 2, Cap: 1, T: 1, Firing: 7}).Validate(); err == nil {
+		t.Fatal("firing 7 validated")
 	}
 }
 

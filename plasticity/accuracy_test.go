@@ -13,8 +13,8 @@ import (
 // firing definitions, and leaves the weights as they were.
 func TestParallelAccuracyEqualsPredict(t *testing.T) {
 	set := mnistLike(600)
-	for _, topk := range []bool{false, true} {
-		net, err := models.NewRNN(models.RNNConfig{Inputs: 784, Labels: 10, Nodes: 300, P: 0.5, Cap: 150, T: 3, TopKFiring: topk}, 3)
+	for _, firing := range []models.Firing{models.FiringNonzero, models.FiringTopK} {
+		net, err := models.NewRNN(models.RNNConfig{Inputs: 784, Labels: 10, Nodes: 300, P: 0.5, Cap: 150, T: 3, Firing: firing}, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,10 +41,10 @@ func TestParallelAccuracyEqualsPredict(t *testing.T) {
 			}
 		}
 		if want := float64(ok) / float64(set.N); acc != want {
-			t.Errorf("top-k %v: Accuracy %v, Predict one by one %v", topk, acc, want)
+			t.Errorf("firing %v: Accuracy %v, Predict one by one %v", firing, acc, want)
 		}
 		if again, _ := tr.Accuracy(set); again != acc {
-			t.Errorf("top-k %v: Accuracy changed from %v to %v", topk, acc, again)
+			t.Errorf("firing %v: Accuracy changed from %v to %v", firing, acc, again)
 		}
 		tr.Close()
 	}

@@ -43,7 +43,7 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 			return nil, err
 		}
 		a, b := n.RNNConfig, nets[0].RNNConfig
-		if a.Inputs != b.Inputs || a.Labels != b.Labels || a.Nodes != b.Nodes || a.Cap != b.Cap || a.T != b.T || a.TopKFiring != b.TopKFiring {
+		if a.Inputs != b.Inputs || a.Labels != b.Labels || a.Nodes != b.Nodes || a.Cap != b.Cap || a.T != b.T || a.Firing != b.Firing {
 			return nil, fmt.Errorf("device training: network %d (%+v) differs in size from network 0 (%+v)", i, a, b)
 		}
 	}
@@ -52,7 +52,7 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 	}
 	n0 := nets[0]
 	B, V, N, M := len(nets), n0.Nodes, n0.Inputs, n0.Labels
-	nb := cuda.NetBatch{B: B, V: V, N: N, M: M, T: n0.T, K: n0.Cap, SharedRules: true, TopKFiring: n0.TopKFiring,
+	nb := cuda.NetBatch{B: B, V: V, N: N, M: M, T: n0.T, K: n0.Cap, SharedRules: true, TopKFiring: n0.Firing == models.FiringTopK,
 		RNNRule: rs.RNN != nil, OutputRule: rs.Output != nil, InputRule: rs.Input != nil, EveryExample: s.EveryExample}
 	nb.Update.Eta, nb.Update.Multiplicative, nb.Update.AllRows = float32(s.eta(rs)), rs.Multiplicative, s.AllRows
 	nb.SharedInput = !nb.InputRule

@@ -74,7 +74,7 @@ func TestDeviceTrainerMatchesEngine(t *testing.T) {
 					seed = 10
 				}
 				net, err := models.NewRNN(models.RNNConfig{Inputs: tc.train.Dim, Labels: tc.train.Classes, Nodes: tc.v, P: 0.5, Cap: tc.k, T: tc.T,
-					Multiplicative: tc.rs.Multiplicative, TopKFiring: tc.topk}, seed)
+					Multiplicative: tc.rs.Multiplicative, Firing: firingOf(tc.topk)}, seed)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -166,4 +166,12 @@ func mustBuiltin(t *testing.T, name string) *RuleSet {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+// firingOf names the firing definition of a case: top-k or the paper's.
+func firingOf(topk bool) models.Firing {
+	if topk {
+		return models.FiringTopK
+	}
+	return models.FiringNonzero
 }

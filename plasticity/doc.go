@@ -1,6 +1,8 @@
 // Package plasticity holds plasticity rules, rule-based training of the
 // simple RNN (package models) and meta-learning of rules by gradient
-// descent, as in "Learning with Plasticity Rules" (shared/spec/plasticity-rules.md).
+// descent, as in "Learning with Plasticity Rules" (docs/plasticity-rules.md
+// describes what is implemented and where the paper and the authors' code
+// differ).
 //
 // Rules. A Rule maps firing patterns to weight changes: the RNN rule
 // r[pre code][post code] (2^T x 2^T), the output rule ro[code][b] (2^T x 2,
@@ -14,7 +16,8 @@
 //
 // Training with fixed rules. Trainer resets the weights and learns one
 // example at a time: forward pass, firing codes, then the rules (only on
-// misclassified examples unless Scheme.EveryExample). It stores W.*Mg
+// misclassified examples unless Scheme.EveryExample; Scheme.BothColumns is
+// the authors' every-example update of a right label row). It stores W.*Mg
 // (non-edges stay 0) and A.*Min in float32, precomputes per example the
 // 2^T possible row deltas d_b[j] = eta*r[code_j][b] (row i of W gets
 // d_{code_i}), and fuses that update into the next example's second-round
@@ -50,13 +53,19 @@
 // one step at |V| = 100, T = 3, batch 100 costs about 2.5 ms of CPU
 // (BenchmarkMetaStep; `plastic rule learn` installs graph/gemm's BLAS).
 //
-// Firing. A node fires in a round when its entry is non-zero after the
-// cap (the paper); models.RNNConfig.TopKFiring counts every node the cap
-// picked, as the authors' code does. The difference matters: the built-in
-// Perceptron rule (+-1 for fired/silent nodes) reaches about 92% on
-// Halfspace with the authors' definition and stalls near 70% with the
-// paper's, where fewer than k nodes fire and the silent nodes' -1 updates
-// dominate.
+// Firing. By default the k nodes the cap picked fire, even at value zero
+// (models.FiringTopK, the authors' code); models.FiringNonzero is the
+// paper's wording, fired = non-zero after the cap. The difference matters:
+// the built-in Perceptron rule (+-1 for fired/silent nodes) reaches about
+// 93% on Halfspace with top-k firing and stalls near 70% with the paper's
+// definition, where fewer than k nodes fire and the silent nodes' -1
+// updates dominate.
+//
+// Replay. brainnet_test.go replays vectors that testdata/gen_brainnet.py
+// made by running the authors' BrainNet code: one meta-learning step per
+// case (T = 1 and 3, every scheme, additive and multiplicative), weights
+// after the pass, loss and rule-table gradients, through the meta-learner
+// and the float32 Trainer.
 //
 // OptimalOutputRule solves Appendix B's closed form: with updates on every
 // example and every output row, no softmax and MSE to one-hot, the final U

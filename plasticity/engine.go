@@ -22,6 +22,7 @@ type engine[F graph.Float] struct {
 	nz                []int   // indices of the non-zero inputs
 	bias              F
 	mult, every, all  bool
+	both              bool // Scheme.BothColumns
 	eta               F
 	rnn, out, in      []F // tables; nil = that rule is not used
 
@@ -34,6 +35,12 @@ type engine[F graph.Float] struct {
 
 	rec *record // non-nil while recording for the meta-gradient
 	par *pool   // row-parallel worker, nil = sequential
+
+	// tieBreak, when set (the replay of the authors' code in
+	// brainnet_test.go), may change which of the entries equal to the
+	// cap's threshold value are kept (graph.CapMask keeps the lowest
+	// indices; PyTorch's top-k an unspecified set). Top-k firing only.
+	tieBreak func(z []F, keep []bool)
 }
 
 // record is what the backward pass of a training run needs: the firing
@@ -54,7 +61,7 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 		net: net, v: v, n: n, m: net.Labels, k: net.Cap, T: net.T, nc: net.Codes(),
 		amin: make([]F, v*n), inMask: conv[F](net.InMask),
 		gmask: conv[F](net.GraphMask), w: make([]F, v*v), u: make([]F, net.Labels*v),
-		mult: rs.Multiplicative, every: s.EveryExample, all: s.AllRows, eta: F(s.eta(rs)),
+		mult: rs.Multiplicative, every: s.EveryExample, all: s.AllRows, both: s.BothColumns, eta: F(s.eta(rs)),
 		xf: make([]F, n), ax: make([]F, v), vv: make([]F, v), z: make([]F, v), h: make([]F, v), sel: make([]F, v),
 		codes: make([]uint8, v), pcodes: make([]uint8, v), keep: make([]bool, v), logits: make([]F, net.Labels),
 	}
@@ -206,10 +213,11 @@ func (e *engine[F]) forward(x []float32) int {
 }
 
 // capFire applies the cap to e.z and shifts the firing bit of this round
-// into e.codes: fired = non-zero after the cap (the paper), or picked by
-// the cap even at zero (RNNConfig.TopKFiring, the authors' code).
+// into e.codes: fired = picked by the cap even at zero (models.FiringTopK,
+// the authors' code, the default) or non-zero after the cap
+// (models.FiringNonzero, the paper's text).
 func (e *engine[F]) capFire() {
-	if !e.net.TopKFiring {
+	if e.net.Firing == models.FiringNonzero {
 		graph.CapInPlace(e.z, e.k, e.sel)
 		for i, zv := range e.z {
 			e.codes[i] = e.codes[i]<<1 | fired(zv)
@@ -217,6 +225,9 @@ func (e *engine[F]) capFire() {
 		return
 	}
 	graph.CapMask(e.z, e.k, e.sel, e.keep)
+	if e.tieBreak != nil {
+		e.tieBreak(e.z, e.keep)
+	}
 	for i, kp := range e.keep {
 		e.codes[i] <<= 1
 		if kp {
@@ -284,10 +295,11 @@ func (e *engine[F]) learn(x []float32, label int) int {
 				e.outRow(c, b)
 			}
 		} else {
-			e.outRow(label, 0)
-			if pred != label {
+			if pred != label || e.both {
+				// the authors' order: the predicted row, then the true one
 				e.outRow(pred, 1)
 			}
+			e.outRow(label, 0)
 		}
 	}
 	if e.rec != nil {

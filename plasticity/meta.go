@@ -175,6 +175,12 @@ func (in *inner) BackwardFlat(i int, g []float64) ([]float64, error) {
 				for j, cj := range codes {
 					res[int(cj)*2+b] += gu[c*v+j]
 				}
+				if c == label && pred == label && e.both && !e.all {
+					// Scheme.BothColumns: the label row also got column 1
+					for j, cj := range codes {
+						res[int(cj)*2+1] += gu[c*v+j]
+					}
+				}
 			}
 		}
 	case TargetInput:

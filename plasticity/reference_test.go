@@ -40,7 +40,10 @@ func (f refFiring) String() string {
 // withFiring sets the network configuration's firing definition: the one
 // place to adapt when models changes how it is spelled.
 func withFiring(cfg models.RNNConfig, f refFiring) models.RNNConfig {
-	cfg.TopKFiring = f == refTopK
+	cfg.Firing = models.FiringNonzero
+	if f == refTopK {
+		cfg.Firing = models.FiringTopK
+	}
 	return cfg
 }
 

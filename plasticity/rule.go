@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 
+	"github.com/plasticity-lab/plastic/models"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -250,7 +251,23 @@ type Provenance struct {
 	Seed      int64   `json:"seed"`
 	FinalLoss float64 `json:"final_loss,omitempty"`
 	Epochs    int     `json:"epochs,omitempty"`
-	Note      string  `json:"note,omitempty"`
+	// Firing is the firing definition the rules were learned with ("topk"
+	// or "nonzero", models.Firing); empty in files written before it was
+	// recorded. Use the rules with the same definition (FiringMismatch).
+	Firing string `json:"firing,omitempty"`
+	// Scheme is the update scheme they were learned under (Scheme.String).
+	Scheme string `json:"scheme,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// FiringMismatch returns a sentence when rs records that it was learned
+// with another firing definition than f, and "" otherwise (also when rs
+// does not record one).
+func FiringMismatch(rs *RuleSet, f models.Firing) string {
+	if rs == nil || rs.Provenance == nil || rs.Provenance.Firing == "" || rs.Provenance.Firing == f.String() {
+		return ""
+	}
+	return fmt.Sprintf("the rules were learned with %s firing but are used with %s firing", rs.Provenance.Firing, f)
 }
 
 // Rules lists the set's rules in the fixed order rnn, output, input

@@ -73,6 +73,11 @@ func UnmarshalRules(b []byte, name string) (*RuleSet, error) {
 	if f.T < 1 || f.T > 8 {
 		return nil, fmt.Errorf("rule file %s: T = %d, want 1..8", name, f.T)
 	}
+	if p := f.Provenance; p != nil && p.Firing != "" {
+		if _, err := models.ParseFiring(p.Firing); err != nil {
+			return nil, fmt.Errorf("rule file %s: provenance: %w", name, err)
+		}
+	}
 	rs := &RuleSet{Rounds: f.T, Eta: f.Eta, Provenance: f.Provenance}
 	switch f.Update {
 	case "additive":

@@ -26,6 +26,38 @@ type Scheme struct {
 	// true label's row (b = 0) and, when it differs, the predicted label's
 	// row (b = 1).
 	AllRows bool
+	// BothColumns applies, with EveryExample and the default rows, both
+	// columns of the output rule to the true label's row when the
+	// prediction is right: b = 1 (as the predicted row) and b = 0 (as the
+	// true row), as the authors' code does (it updates the predicted and
+	// the true row without checking that they coincide). The default
+	// updates that row once, with b = 0: each row gets one update per
+	// example, b naming its role, as under AllRows. (With the perceptron,
+	// whose two columns cancel, BothColumns makes every-example training
+	// the same as misclassified-only.) No effect without EveryExample or
+	// with AllRows.
+	BothColumns bool
+}
+
+// String names the scheme, e.g. "misclassified, true+predicted rows" or
+// "every example, true+predicted rows, both columns when right".
+func (s Scheme) String() string {
+	out := "misclassified"
+	if s.EveryExample {
+		out = "every example"
+	}
+	if s.AllRows {
+		out += ", all rows"
+	} else {
+		out += ", true+predicted rows"
+		if s.EveryExample && s.BothColumns {
+			out += ", both columns when right"
+		}
+	}
+	if s.Eta != 0 {
+		out += fmt.Sprintf(", eta %g", s.Eta)
+	}
+	return out
 }
 
 func (s Scheme) eta(rs *RuleSet) float64 {

@@ -3,8 +3,8 @@
 # Plasticity Rules": simple RNNs with |V| = 1000, k = 500 trained on MNIST
 # (10,000 training images, 2 passes) by rules with T=1, T=1* (A all ones) and
 # T=3 (an RNN rule given by a small NN, 20 hidden units, learned on
-# |V| = 200, k = 100, with the perceptron output rule, learned and used with
-# top-k firing: configs/t3-rule-learn-mnist.flags), and the same network
+# |V| = 200, k = 100, with the perceptron output rule:
+# configs/t3-rule-learn-mnist.flags), and the same network
 # trained by GD (everything, Adam), each attacked by the paper's targeted L2
 # attack on 100 random test images at eps = 0, 0.5, ..., 4.
 #
@@ -15,7 +15,7 @@
 #   rule-t3      plastic --config configs/t3-rule-learn-mnist.flags rule learn (META_EPOCHS epochs)
 #   attack-t1    plastic attack --rules perceptron --rounds 1
 #   attack-t1s   plastic attack --rules perceptron --rounds 1 --input-ones
-#   attack-t3    plastic attack --rules rule-t3/rules.json --rounds 3 --topk-firing
+#   attack-t3    plastic attack --rules rule-t3/rules.json --rounds 3
 #   gd           plastic gd train (GD_ROUNDS rounds, default 3)
 #   attack-gd    plastic attack --run gd
 #   fig5         plastic attack plot (fig5.png/.svg/.csv in OUT)
@@ -27,9 +27,9 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/robustness}
 SEED=${SEED:-1}
 META_EPOCHS=${META_EPOCHS:-2}
-# The T=3 rule: configs/t3-rule-learn-mnist.flags (softmax-ce loss, eta 0.01,
-# top-k firing; with the fixed meta-learning of c91a1f9), used with the same
-# firing definition (--topk-firing) and eta. META_FLAGS: extra `rule learn` flags.
+# The T=3 rule: configs/t3-rule-learn-mnist.flags (softmax-ce loss, eta 0.01),
+# used with the same firing definition (--firing, top-k by default for every
+# step) and eta. META_FLAGS: extra `rule learn` flags.
 META_FLAGS=${META_FLAGS:-}
 GD_ROUNDS=${GD_ROUNDS:-3}
 BIN=${BIN:-$OUT/plastic}
@@ -61,7 +61,7 @@ attack_rules() { # name, label, rule flags...
 
 attack_rules attack-t1 "rules, T=1" --rules perceptron --rounds 1
 attack_rules attack-t1s "rules, T=1*" --rules perceptron --rounds 1 --input-ones
-attack_rules attack-t3 "rules, T=3" --rules "$OUT/rule-t3/rules.json" --rounds 3 --topk-firing
+attack_rules attack-t3 "rules, T=3" --rules "$OUT/rule-t3/rules.json" --rounds 3
 
 if [[ ! -f $OUT/gd/network.rnn ]]; then
 	rm -rf "${OUT:?}/gd"

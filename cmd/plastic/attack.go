@@ -75,8 +75,8 @@ func modelFlags() []cli.Flag {
 }
 
 // netOnlyFlags are the flags that shape a network trained by --rules.
-var netOnlyFlags = []string{"nodes", "cap", "p", "rounds", "input-ones", "topk-firing", "multiplicative",
-	"eta", "every-example", "all-rows", "passes", "n-train", "label-noise"}
+var netOnlyFlags = []string{"nodes", "cap", "p", "rounds", "input-ones", "firing", "multiplicative",
+	"eta", "every-example", "all-rows", "both-columns", "passes", "n-train", "label-noise"}
 
 func attackFlags() []cli.Flag {
 	return append(modelFlags(),
@@ -207,6 +207,7 @@ func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubj
 	if err != nil {
 		return err
 	}
+	noteFiring(c, rs, net)
 	sch, err := scheme(c)
 	if err != nil {
 		return err

@@ -23,7 +23,18 @@ const (
 	flagDim     = "dim"
 	flagWidth   = "width"
 	flagNoise   = "noise"
+	flagPoints  = "points"
 )
+
+func init() {
+	flagValidators[flagPoints] = func(v string) error {
+		switch v {
+		case "", data.PointsUniform, data.PointsNormal:
+			return nil
+		}
+		return fmt.Errorf("--%s=%q: want %s or %s", flagPoints, v, data.PointsUniform, data.PointsNormal)
+	}
+}
 
 // dataFlags are the flags choosing and shaping a data set; def is the
 // default --dataset ("" makes it required in loadDataset).
@@ -33,7 +44,8 @@ func dataFlags(def string) []cli.Flag {
 		&cli.IntFlag{Name: flagNTrain, Usage: "training examples: generated sets make `N`; file sets keep their first N", DefaultText: "10000 generated, all from files"},
 		&cli.IntFlag{Name: flagNTest, Usage: "test examples, as --n-train", DefaultText: "10000 generated, all from files"},
 		&cli.IntFlag{Name: flagDim, Usage: "input dimension of generated sets", DefaultText: "10"},
-		&cli.IntFlag{Name: flagWidth, Usage: "hidden width of the ReLU1/ReLU2 labelling networks", DefaultText: "1000"},
+		&cli.IntFlag{Name: flagWidth, Usage: "hidden width of the ReLU1/ReLU2 labelling networks", DefaultText: "100"},
+		&cli.StringFlag{Name: flagPoints, Usage: "ReLU1/ReLU2 points: uniform in [-1,1] (the authors' code) or normal (the paper's text)", DefaultText: "uniform"},
 		&cli.Float64Flag{Name: flagNoise, Usage: "probability `Q` of flipping each label of a generated set"},
 	}
 }
@@ -44,7 +56,7 @@ func dataOptions(c *cli.Context) data.Options {
 	return data.Options{
 		Dir: c.String(flagDataDir), Seed: c.Int64(flagSeed),
 		NTrain: c.Int(flagNTrain), NTest: c.Int(flagNTest),
-		Dim: c.Int(flagDim), Width: c.Int(flagWidth), Noise: c.Float64(flagNoise),
+		Dim: c.Int(flagDim), Width: c.Int(flagWidth), Points: c.String(flagPoints), Noise: c.Float64(flagNoise),
 	}
 }
 

@@ -42,6 +42,7 @@ func demoCmd() *cli.Command {
 			&cli.IntFlag{Name: "nodes", Value: 1000, Usage: "|V| of the networks trained with the rule (k = |V|/2)"},
 			&cli.IntFlag{Name: "n-train", Value: experiments.PaperTrainSize, Usage: "training examples per data set"},
 			&cli.BoolFlag{Name: "no-mnist", Usage: "skip MNIST even when its files are present"},
+			firingFlag(),
 		}, runFlags()...),
 		Action: demo,
 	}
@@ -57,6 +58,10 @@ type demoRow struct {
 func demo(c *cli.Context) error {
 	if c.Int("epochs") < 1 || c.Int("nodes") < 2 || c.Int("n-train") < 1 {
 		return fmt.Errorf("--epochs=%d --nodes=%d --n-train=%d: want >= 1, >= 2, >= 1", c.Int("epochs"), c.Int("nodes"), c.Int("n-train"))
+	}
+	firing, err := firingOf(c)
+	if err != nil {
+		return err
 	}
 	r, ctx, _, err := startRun(c, "demo")
 	if err != nil {
@@ -74,7 +79,7 @@ func demo(c *cli.Context) error {
 	}
 	logf("1/3 learning an output rule on Halfspace (|V|=100, k=50, T=1, %d epochs)", c.Int("epochs"))
 	learned, err := experiments.LearnOutputRule(ctx, env, experiments.RuleLearning{
-		Data: "halfspace", Net: experiments.Net{Nodes: 100, Cap: 50, T: 1}, Epochs: c.Int("epochs"),
+		Data: "halfspace", Net: experiments.Net{Nodes: 100, Cap: 50, T: 1, Firing: firing}, Epochs: c.Int("epochs"),
 	}, seed)
 	if err != nil {
 		return fmt.Errorf("learning the output rule: %w", err)
@@ -103,7 +108,7 @@ func demo(c *cli.Context) error {
 			return err
 		}
 		netSeed := seed + int64(100*(i+1))
-		cfg := models.RNNConfig{Inputs: trainSet.Dim, Labels: max(2, trainSet.Classes), Nodes: nodes, P: 0.5, Cap: nodes / 2, T: 1}
+		cfg := models.RNNConfig{Inputs: trainSet.Dim, Labels: max(2, trainSet.Classes), Nodes: nodes, P: 0.5, Cap: nodes / 2, T: 1, Firing: firing}
 		row := demoRow{set: name}
 		if row.ruleTr, row.ruleTe, err = demoRules(ctx, cfg, netSeed, learned, trainSet, testSet); err != nil {
 			return fmt.Errorf("%s, learned rule: %w", name, err)

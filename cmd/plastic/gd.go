@@ -27,7 +27,7 @@ func init() {
 // sense for gradient descent.
 func gdNetFlags() []cli.Flag {
 	keep := map[string]bool{"data": true, "n-train": true, "n-test": true, "label-noise": true, "nodes": true,
-		"cap": true, "p": true, "rounds": true, "input-ones": true}
+		"cap": true, "p": true, "rounds": true, "input-ones": true, "firing": true}
 	var out []cli.Flag
 	for _, f := range netFlags(1) {
 		if keep[f.Names()[0]] {

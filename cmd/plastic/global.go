@@ -147,7 +147,13 @@ func applyConfigs(c *cli.Context) error {
 	for _, cmd := range path {
 		where += " " + cmd.Name
 	}
+	if msg := removedFlagIn(c.Args().Slice()); msg != "" {
+		return fmt.Errorf("%s", msg)
+	}
 	for _, e := range entries {
+		if msg, ok := removedFlags[e.name]; ok {
+			return e.errorf("%s", msg)
+		}
 		f, ok := defined[e.name]
 		if !ok {
 			return e.errorf("unknown flag --%s (neither a global flag nor a flag of %q; see %s --help)", e.name, where, where)

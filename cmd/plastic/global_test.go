@@ -181,3 +181,32 @@ func TestEveryCommandHasHelpAndExamples(t *testing.T) {
 	}
 	walk("plastic", newApp().Commands)
 }
+
+// TestRemovedFiringFlags: the boolean firing flags of earlier versions, in
+// a config file or on the command line, fail with a message naming
+// --firing (and the file and line) rather than as unknown flags; a bad
+// --firing value in a config file fails with its file and line.
+func TestRemovedFiringFlags(t *testing.T) {
+	old := writeConfig(t, "old.flags", "--epochs=2\n--topk-firing\n")
+	var res probeResult
+	err := probeApp(&res).Run([]string{"plastic", "--config", old, "probe"})
+	if err == nil || !strings.Contains(err.Error(), "old.flags:2") || !strings.Contains(err.Error(), "--firing=topk|nonzero") {
+		t.Fatalf("config with --topk-firing: %v", err)
+	}
+	for _, arg := range []string{"--t3-topk-firing", "-rnn-topk-firing=false", "--topk-firing=true"} {
+		err := probeApp(&res).Run([]string{"plastic", "probe", arg})
+		if err == nil || !strings.Contains(err.Error(), "replaced by --firing") {
+			t.Fatalf("%s on the command line: %v", arg, err)
+		}
+	}
+	if res.actionCalls != 0 {
+		t.Fatal("a command ran with a removed flag")
+	}
+	app := newApp()
+	app.Writer = &strings.Builder{}
+	bad := writeConfig(t, "bad.flags", "--firing=positive\n")
+	err = app.Run([]string{"plastic", "--config", bad, "rule", "train", "--rules", "perceptron"})
+	if err == nil || !strings.Contains(err.Error(), "bad.flags:1") || !strings.Contains(err.Error(), "positive") {
+		t.Fatalf("bad --firing in a config file: %v", err)
+	}
+}

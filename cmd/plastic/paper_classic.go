@@ -47,9 +47,15 @@ func init() {
 			&cli.IntFlag{Name: "cap", Value: d.Cap, Usage: "k of that RNN"},
 			&cli.IntFlag{Name: "meta-epochs", Value: d.MetaEpochs, Usage: "Theorem 1: meta-learning epochs"},
 			&cli.IntFlag{Name: "meta-n", Value: d.MetaN, Usage: "Theorem 1: Halfspace training examples"},
+			firingFlag(),
 		}, runFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultClassic()
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Firing = firing
 			cfg.Dim, cfg.Relevant, cfg.NTrain, cfg.NTest = c.Int("dim"), c.Int("relevant"), c.Int("n-train"), c.Int("n-test")
 			cfg.MinMargin, cfg.MaxPasses, cfg.Draws = c.Float64("margin"), c.Int("max-passes"), c.Int("draws")
 			cfg.Starts, cfg.Nodes, cfg.Cap = c.Int("starts"), c.Int("nodes"), c.Int("cap")

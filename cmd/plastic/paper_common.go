@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/plasticity-lab/plastic/experiments"
+	"github.com/plasticity-lab/plastic/graph"
 )
 
 // runExperiment is the common body of the `plastic paper` experiment
@@ -70,22 +71,30 @@ func learnFlags(prefix, what string, d experiments.RuleLearning) []cli.Flag {
 		&cli.IntFlag{Name: prefix + "learn-cap", Value: d.Net.Cap, Usage: "k of that network"},
 		&cli.IntFlag{Name: prefix + "learn-epochs", Value: d.Epochs, Usage: "outer epochs of meta-learning (batches of 100, Adam lr 1e-2, L2 0.01)"},
 		&cli.IntFlag{Name: prefix + "learn-n", Value: 10000, Usage: "training examples of meta-learning"},
-		&cli.StringFlag{Name: prefix + "learn-loss", Value: "softmax-ce", Usage: "meta-learning loss: softmax-ce (the authors' code), ce or mse"},
+		&cli.StringFlag{Name: prefix + "learn-loss", Value: lossOr(d.Loss), Usage: "meta-learning loss: softmax-ce (the authors' code), ce or mse"},
 		&cli.IntFlag{Name: prefix + "learn-hidden", Value: 20, Usage: "hidden units of the small-NN RNN rule"},
+		&cli.StringFlag{Name: prefix + "learn-param", Value: paramOr(d.Param), Usage: "RNN rule parameterization: nn (a small NN, the paper's) or table (the authors' code)"},
 	}
 }
 
-// topKFlag is the firing definition of an experiment's T=3 networks, used
-// both to learn their rule and to train with it (true: every node the cap
-// picked fired, as in the authors' code; false: non-zero after the cap).
-func topKFlag(name string, d bool) cli.Flag {
-	return &cli.BoolFlag{Name: name, Value: d, Usage: "T=3 networks (rule learning and training) count every node the cap picked as fired (the authors' code); =false: non-zero after the cap (the paper)"}
+func lossOr(l string) string {
+	if l == "" {
+		return graph.LossSoftmaxCE
+	}
+	return l
+}
+
+func paramOr(p string) string {
+	if p == "" {
+		return experiments.ParamNN
+	}
+	return p
 }
 
 func learnFrom(c *cli.Context, prefix string, d experiments.RuleLearning) experiments.RuleLearning {
 	d.Data = c.String(prefix + "learn-data")
 	d.Net.Nodes, d.Net.Cap = c.Int(prefix+"learn-nodes"), c.Int(prefix+"learn-cap")
 	d.Epochs, d.NTrain = c.Int(prefix+"learn-epochs"), c.Int(prefix+"learn-n")
-	d.Loss, d.Hidden = c.String(prefix+"learn-loss"), c.Int(prefix+"learn-hidden")
+	d.Loss, d.Hidden, d.Param = c.String(prefix+"learn-loss"), c.Int(prefix+"learn-hidden"), c.String(prefix+"learn-param")
 	return d
 }

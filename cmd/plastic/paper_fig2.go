@@ -33,9 +33,15 @@ func init() {
 			&cli.IntFlag{Name: "eval-n", Value: d.EvalN, Usage: "test examples of the curve (0: all)"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "Adam learning rate"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "Adam mini-batch"},
+			firingFlag(),
 		}, runFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultFig2()
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Net.Firing = firing
 			cfg.Data, cfg.Rules = c.String("data"), c.String("rules")
 			cfg.Net.Nodes, cfg.Net.Cap = c.Int("nodes"), c.Int("cap")
 			cfg.NTrain, cfg.Passes, cfg.Every, cfg.EvalN = c.Int("n-train"), c.Int("passes"), c.Int("every"), c.Int("eval-n")

@@ -24,10 +24,12 @@ func init() {
 		&cli.IntFlag{Name: "large-cap", Value: d.Large.Cap, Usage: "k of the large networks"},
 		&cli.StringFlag{Name: "output-rules", Usage: "use this T=1 rule file instead of learning the Halfspace output rule"},
 		&cli.StringFlag{Name: "rnn-rules", Usage: "use this T=3 rule file instead of learning the ReLU1 rules"},
+		&cli.StringFlag{Name: "rnn-output-init", Value: d.RNNOutputInit, Usage: "T=3 output rule (where its learning starts with --rnn-learn-output): halfspace (the learned T=1 rule), zeros (the authors' code) or perceptron"},
+		&cli.BoolFlag{Name: "rnn-learn-output", Value: d.RNNLearnOutput, Usage: "learn the T=3 output rule next to the RNN rule (default: keep --rnn-output-init's)"},
 	}
 	flags = append(flags, learnFlags("output-", "T=1 output rule", d.OutputLearn)...)
 	flags = append(flags, learnFlags("rnn-", "T=3 RNN (small NN) and output rules", d.RNNLearn)...)
-	flags = append(flags, topKFlag("rnn-topk-firing", d.RNNLearn.Net.TopKFiring))
+	flags = append(flags, firingFlag())
 	registerPaper(&cli.Command{
 		Name:  "fig3",
 		Usage: "Fig. 3: rules learned on Halfspace / ReLU1 re-train small and large, T=1 and T=3 networks on six data sets",
@@ -40,8 +42,8 @@ func init() {
 			"every data set (10,000 training examples; a random 10,000 of MNIST/Fashion-MNIST), --repeats times in a\n" +
 			"freshly shuffled order, one pass, updates on misclassified examples. Writes fig3_runs.csv (every\n" +
 			"re-training), fig3.csv (mean and sd of train/test accuracy, chance = majority rate), fig3_test and\n" +
-			"fig3_train bar charts and both rule files. The T=3 networks and the ReLU1 rule learning use top-k firing\n" +
-			"(--rnn-topk-firing); the ReLU1 rules kept are scored by one pass of a large network.",
+			"fig3_train bar charts and both rule files. --firing for every network (rule learning included); the\n" +
+			"ReLU1 rules kept are scored by one pass of a large network.",
 		Flags: append(append(flags, runFlags()...), paperExecutorFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultFig3()
@@ -52,7 +54,12 @@ func init() {
 			cfg.OutputRules, cfg.RNNRules = c.String("output-rules"), c.String("rnn-rules")
 			cfg.OutputLearn = learnFrom(c, "output-", cfg.OutputLearn)
 			cfg.RNNLearn = learnFrom(c, "rnn-", cfg.RNNLearn)
-			cfg.RNNLearn.Net.TopKFiring = c.Bool("rnn-topk-firing")
+			cfg.RNNOutputInit, cfg.RNNLearnOutput = c.String("rnn-output-init"), c.Bool("rnn-learn-output")
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Firing = firing
 			cfg.Seed = c.Int64(flagSeed)
 			return runPaperExperiment(c, "paper-fig3", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
 				res, err := experiments.Fig3(ctx, env, cfg)
@@ -68,10 +75,21 @@ func init() {
 						"test_mean": cell.TestMean, "test_sd": cell.TestSD, "chance": cell.Chance, "train": cell.Train, "test": cell.Test}
 				}
 				fmt.Fprintf(w, "large T=3 beats large T=1 (mean test accuracy): %v\n", res.LargeT3BeatsT1)
+				sum := map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}
+				var checks []any
+				for _, rc := range res.RuleCheck {
+					fmt.Fprintf(w, "T=3 rules on %s, %s: initial %.4f, learned %.4f, majority %.4f (mean test accuracy of %d re-trainings)\n",
+						rc.Data, rc.Net, rc.InitialMean, rc.LearnedMean, rc.Chance, len(rc.Learned))
+					checks = append(checks, map[string]any{"data": rc.Data, "net": rc.Net.String(), "initial": rc.Initial, "learned": rc.Learned,
+						"initial_mean": rc.InitialMean, "learned_mean": rc.LearnedMean, "chance": rc.Chance})
+				}
+				if checks != nil {
+					sum["rule_check"] = checks
+				}
 				if len(res.BelowChance) > 0 {
 					fmt.Fprintf(w, "not above chance: %v\n", res.BelowChance)
 				}
-				return map[string]any{"cells": cells, "data": res.Data, "large_t3_beats_t1": res.LargeT3BeatsT1, "below_chance": res.BelowChance}, &res.Output, nil
+				return sum, &res.Output, nil
 			})
 		},
 	})

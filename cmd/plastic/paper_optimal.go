@@ -30,9 +30,15 @@ func init() {
 			&cli.IntFlag{Name: "n-train", Value: d.NTrain, Usage: "training examples"},
 			&cli.IntFlag{Name: "seeds", Value: d.Seeds, Usage: "seeds (--seed, --seed+1, ...)"},
 			&cli.Float64Flag{Name: "eta", Value: d.Eta, Usage: "step size of the rule updates"},
+			firingFlag(),
 		}, runFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := experiments.DefaultOptimal()
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Net.Firing = firing
 			cfg.Data, cfg.Net.Nodes, cfg.Net.Cap = c.String("data"), c.Int("nodes"), c.Int("cap")
 			cfg.NTrain, cfg.Seeds, cfg.Eta, cfg.Seed = c.Int("n-train"), c.Int("seeds"), c.Float64("eta"), c.Int64(flagSeed)
 			return runExperiment(c, "paper-optimal", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {

@@ -23,7 +23,7 @@ func init() {
 		&cli.StringFlag{Name: "t3-rules", Usage: "T=3 rule file instead of learning the small-NN RNN rule"},
 	}
 	flags = append(flags, learnFlags("t3-", "T=3 RNN rule (next to the fixed perceptron output rule)", d.T3Learn)...)
-	flags = append(flags, topKFlag("t3-topk-firing", d.T3Learn.Net.TopKFiring))
+	flags = append(flags, firingFlag())
 	registerPaper(&cli.Command{
 		Name:  "table2",
 		Usage: "Table 2: test accuracy of |V|=1000, k=500 networks trained by rules for 2 epochs: T=3, T=1* (A all ones), T=1",
@@ -35,7 +35,7 @@ func init() {
 			"for --passes passes, test accuracy on the whole test set. T=1 and T=1*: the perceptron output rule.\n" +
 			"T=3 (Appendix A.3): a small-NN RNN rule (20 hidden units) meta-learned on a |V|=200, k=100 network next\n" +
 			"to the fixed perceptron output rule, the epoch kept scored by one pass of a --nodes/--cap network on 2,000\n" +
-			"held-out training examples; learned and used with top-k firing (--t3-topk-firing). Writes table2_runs.csv\n" +
+			"held-out training examples. --firing for every network (rule learning included). Writes table2_runs.csv\n" +
 			"(every seed), table2.csv (means beside the paper and the authors' code run here), table2.png/.svg and the\n" +
 			"T=3 rule file.",
 		Flags: append(append(flags, runFlags()...), paperExecutorFlags()...),
@@ -44,7 +44,11 @@ func init() {
 			cfg.Data, cfg.Seeds = paperDataList(c, "data"), c.Int("seeds")
 			cfg.Net.Nodes, cfg.Net.Cap, cfg.Passes, cfg.NTrain = c.Int("nodes"), c.Int("cap"), c.Int("passes"), c.Int("n-train")
 			cfg.T3Rules, cfg.T3Learn, cfg.Seed = c.String("t3-rules"), learnFrom(c, "t3-", cfg.T3Learn), c.Int64(flagSeed)
-			cfg.T3Learn.Net.TopKFiring = c.Bool("t3-topk-firing")
+			firing, err := firingOf(c)
+			if err != nil {
+				return err
+			}
+			cfg.Net.Firing = firing
 			return runPaperExperiment(c, "paper-table2", func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error) {
 				res, err := experiments.Table2(ctx, env, cfg)
 				if err != nil {

@@ -46,7 +46,9 @@ func netFlags(rounds int) []cli.Flag {
 		&cli.Float64Flag{Name: "p", Value: 0.5, Usage: "edge probability of the input and graph masks"},
 		&cli.IntFlag{Name: "rounds", Aliases: []string{"T"}, Value: rounds, Usage: "T, firing rounds (counting the first, input-driven one)"},
 		&cli.BoolFlag{Name: "input-ones", Usage: "input weights A all ones instead of N(0,1) (Table 2's T=1*)"},
-		&cli.BoolFlag{Name: "topk-firing", Usage: "count every node the cap picked as fired, even at zero (the authors' code)"},
+		firingFlag(),
+		&cli.IntFlag{Name: flagWidth, Usage: "relu1/relu2: hidden width of the labelling network", DefaultText: "100"},
+		&cli.StringFlag{Name: flagPoints, Usage: "relu1/relu2: points uniform in [-1,1] (the authors' code) or normal (the paper's text)", DefaultText: "uniform"},
 		&cli.BoolFlag{Name: "multiplicative", Usage: "multiplicative updates w *= 1+eta*delta (weights reset to 1)"},
 	}
 }
@@ -56,6 +58,7 @@ func schemeFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "eta", Usage: "step size of the rule updates (0: the rule file's, else 0.01)"},
 		&cli.BoolFlag{Name: "every-example", Usage: "apply the rules after every example (default: misclassified ones only)"},
 		&cli.BoolFlag{Name: "all-rows", Usage: "output rule on every output row (default: true and predicted rows)"},
+		&cli.BoolFlag{Name: "both-columns", Usage: "with --every-example: a right prediction updates the true label's row with both output-rule columns (predicted, then true), as the authors' code does (default: the true column only)"},
 	}
 }
 
@@ -64,7 +67,8 @@ func loadData(c *cli.Context) (*data.Set, *data.Set, error) {
 		return nil, nil, fmt.Errorf("--label-noise=%v: want a probability in [0, 1]", q)
 	}
 	name, n := c.String("data"), c.Int("n-train")
-	o := data.Options{Dir: c.String(flagDataDir), Seed: c.Int64(flagSeed), NTest: c.Int("n-test"), Noise: c.Float64("label-noise")}
+	o := data.Options{Dir: c.String(flagDataDir), Seed: c.Int64(flagSeed), NTest: c.Int("n-test"), Noise: c.Float64("label-noise"),
+		Width: c.Int(flagWidth), Points: c.String(flagPoints)}
 	if data.IsGenerated(name) {
 		o.NTrain = n
 	}
@@ -91,8 +95,12 @@ func newNet(c *cli.Context, set *data.Set, multiplicative bool) (*models.RNN, er
 	for _, y := range set.Y {
 		classes = max(classes, y+1)
 	}
+	firing, err := firingOf(c)
+	if err != nil {
+		return nil, err
+	}
 	cfg := models.RNNConfig{Inputs: set.Dim, Labels: classes, Nodes: c.Int("nodes"), P: c.Float64("p"), Cap: c.Int("cap"),
-		T: c.Int("rounds"), Multiplicative: multiplicative, InputOnes: c.Bool("input-ones"), TopKFiring: c.Bool("topk-firing")}
+		T: c.Int("rounds"), Multiplicative: multiplicative, InputOnes: c.Bool("input-ones"), Firing: firing}
 	net, err := models.NewRNN(cfg, c.Int64(flagSeed))
 	if err != nil {
 		return nil, fmt.Errorf("network flags (--nodes --cap --p --rounds): %w", err)
@@ -101,9 +109,12 @@ func newNet(c *cli.Context, set *data.Set, multiplicative bool) (*models.RNN, er
 }
 
 func scheme(c *cli.Context) (plasticity.Scheme, error) {
-	s := plasticity.Scheme{Eta: c.Float64("eta"), EveryExample: c.Bool("every-example"), AllRows: c.Bool("all-rows")}
+	s := plasticity.Scheme{Eta: c.Float64("eta"), EveryExample: c.Bool("every-example"), AllRows: c.Bool("all-rows"), BothColumns: c.Bool("both-columns")}
 	if e := s.Eta; math.IsNaN(e) || math.IsInf(e, 0) || e < 0 {
 		return s, fmt.Errorf("--eta=%v: want a finite value > 0", e)
+	}
+	if s.BothColumns && (!s.EveryExample || s.AllRows) {
+		return s, fmt.Errorf("--both-columns: only with --every-example and without --all-rows (it changes what a right prediction does to the true label's row)")
 	}
 	return s, nil
 }
@@ -244,7 +255,8 @@ func ruleLearn(c *cli.Context) error {
 	default:
 		return fmt.Errorf("--loss=%q: want %s, %s or %s", cfg.Loss, graph.LossCE, graph.LossMSE, graph.LossSoftmaxCE)
 	}
-	rs.Provenance = &plasticity.Provenance{Command: strings.Join(os.Args, " "), Data: c.String("data"), Seed: seed}
+	rs.Provenance = &plasticity.Provenance{Command: strings.Join(os.Args, " "), Data: c.String("data"), Seed: seed,
+		Firing: net.Firing.String(), Scheme: sch.String()}
 	ml, err := plasticity.NewMetaLearner(net, rs, cfg)
 	if err != nil {
 		return err
@@ -335,7 +347,7 @@ func ruleTrainCmd() *cli.Command {
 			"a T=1 output-only rule (e.g. perceptron) also trains networks with more rounds, looking at the last round.",
 		UsageText: "plastic rule train --rules RULES [flags]\n\n" +
 			"Examples:\n" +
-			"  plastic rule train --rules perceptron --data halfspace --nodes 100 --cap 50 --topk-firing\n" +
+			"  plastic rule train --rules perceptron --data halfspace --nodes 100 --cap 50 --firing nonzero\n" +
 			"  plastic rule train --rules perceptron --data mnist --nodes 1000 --cap 500 --passes 2 --every 1000\n" +
 			"  plastic rule train --rules runs/hs/rules.json --data relu2 --nodes 1000 --cap 500 --repeats 10 --shuffle\n" +
 			"  plastic rule train --rules multiplicative-weights --data halfspace --multiplicative",
@@ -389,6 +401,7 @@ func ruleTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	noteFiring(c, rs, net)
 	sch, err := scheme(c)
 	if err != nil {
 		return err
@@ -613,6 +626,7 @@ func ruleOptimal(c *cli.Context) error {
 	}
 	rs := &plasticity.RuleSet{Rounds: net.T, Eta: eta, Output: rule,
 		Provenance: &plasticity.Provenance{Command: strings.Join(os.Args, " "), Data: c.String("data"), Seed: c.Int64(flagSeed), FinalLoss: mse,
+			Firing: net.Firing.String(), Scheme: plasticity.Scheme{EveryExample: true, AllRows: true}.String(),
 			Note: "closed-form MSE-optimal output rule (every example, all rows)"}}
 	tr, err := plasticity.NewTrainer(net, rs, plasticity.Scheme{EveryExample: true, AllRows: true})
 	if err != nil {

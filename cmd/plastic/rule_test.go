@@ -127,3 +127,42 @@ func TestRuleTrainFileSubsetIsRandomAndRecorded(t *testing.T) {
 		t.Fatalf("indices %v... look like the first 500 images, not a random subset of 60,000", idx[:5])
 	}
 }
+
+// TestFiringRecorded: `rule optimal --firing nonzero` records the firing
+// definition (and the scheme) in the rule file's provenance; `rule train`
+// with the default top-k firing notes the mismatch and writes "firing":
+// "topk" into the saved network file; --both-columns needs --every-example.
+func TestFiringRecorded(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "opt.json")
+	out, err := runRule(t, "rule", "optimal", "--data", "halfspace", "--n-train", "300", "--n-test", "100",
+		"--nodes", "30", "--cap", "15", "--firing", "nonzero", "--save", rules)
+	if err != nil {
+		t.Fatalf("rule optimal: %v\n%s", err, out)
+	}
+	rs, err := plasticity.LoadRules(rules)
+	if err != nil || rs.Provenance == nil || rs.Provenance.Firing != "nonzero" || !strings.Contains(rs.Provenance.Scheme, "every example, all rows") {
+		t.Fatalf("provenance %+v (%v): want firing nonzero and the update-all scheme", rs.Provenance, err)
+	}
+	runs := t.TempDir()
+	app := newApp()
+	var buf bytes.Buffer
+	app.Writer, app.ErrWriter = &buf, &buf
+	err = app.Run([]string{"plastic", "-q", "--out", runs, "rule", "train", "--rules", rules, "--data", "halfspace",
+		"--n-train", "200", "--n-test", "100", "--nodes", "30", "--cap", "15", "--passes", "1", "--name", "tr"})
+	if err != nil {
+		t.Fatalf("rule train: %v\n%s", err, buf.String())
+	}
+	if !strings.Contains(buf.String(), "learned with nonzero firing but are used with topk firing") {
+		t.Fatalf("no firing note:\n%s", buf.String())
+	}
+	net, _, err := baseline.LoadRNN(filepath.Join(runs, "tr", networkFile))
+	if err != nil || net.Firing.String() != "topk" {
+		t.Fatalf("saved network: %v, firing %v", err, net)
+	}
+	out, err = runRule(t, "rule", "train", "--rules", "perceptron", "--data", "halfspace", "--n-train", "100",
+		"--nodes", "30", "--cap", "15", "--both-columns")
+	if err == nil || !strings.Contains(err.Error(), "--every-example") {
+		t.Fatalf("--both-columns alone: %v\n%s", err, out)
+	}
+}
