@@ -370,6 +370,9 @@ func TestDevRules(t *testing.T) {
 	for _, u := range []RuleUpdate{
 		{B: 5, V: 100, M: 10, S: 8, Eta: 0.01, OnlyFlagged: true, RuleStride: 64, OutStride: 16},
 		{B: 3, V: 64, M: 4, S: 2, Eta: 0.05, Multiplicative: true, AllRows: true},
+		{B: 6, V: 40, M: 3, S: 4, Eta: 0.03, BothColumns: true},
+		{B: 6, V: 40, M: 3, S: 4, Eta: 0.03, Multiplicative: true, BothColumns: true},
+		{B: 4, V: 40, M: 3, S: 4, Eta: 0.03, AllRows: true, BothColumns: true}, // no effect with all rows
 	} {
 		w, U, mg := randSlice(r, u.B*u.V*u.V), randSlice(r, u.B*u.M*u.V), make([]float32, u.B*u.V*u.V)
 		for i := range mg {
@@ -390,6 +393,8 @@ func TestDevRules(t *testing.T) {
 		for b := range labels {
 			labels[b], preds[b], flags[b] = int32(r.Intn(u.M)), int32(r.Intn(u.M)), int32(r.Intn(2))
 		}
+		preds[0], flags[0] = labels[0], 1 // a right prediction that updates (every example)
+		preds[1], flags[1] = (labels[1]+1)%int32(u.M), 1
 		nr, no := u.S*u.S, 2*u.S
 		if u.RuleStride > 0 {
 			nr, no = u.B*u.RuleStride, u.B*u.OutStride
@@ -453,11 +458,12 @@ func TestDevPlasticTrain(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 9)
 	for _, tc := range []struct {
-		shared, topk, mult, input, every bool
-	}{{true, false, false, false, false}, {false, true, false, true, true}, {false, false, true, true, false}} {
+		shared, topk, mult, input, every, both bool
+	}{{true, false, false, false, false, false}, {false, true, false, true, true, false}, {false, false, true, true, false, false},
+		{true, true, false, false, true, true}, {false, false, true, false, true, true}} {
 		nb := NetBatch{B: 4, V: 64, N: 20, M: 5, T: 3, K: 16, SharedInput: tc.shared, TopKFiring: tc.topk, RNNRule: true, OutputRule: true,
 			InputRule: tc.input, EveryExample: tc.every}
-		nb.Update.Eta, nb.Update.Multiplicative = 0.01, tc.mult
+		nb.Update.Eta, nb.Update.Multiplicative, nb.Update.BothColumns = 0.01, tc.mult, tc.both
 		ok(t, nb.Check())
 		nA := nb.B
 		if tc.shared {

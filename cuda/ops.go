@@ -332,5 +332,5 @@ func (c *Context) OutputRule(u RuleUpdate, U, codes, labels, preds, ro, flags *A
 		return err
 	}
 	return c.linear("pl_output_rule", U.N, i32(u.B), i32(u.M), i32(u.V), u.Eta, b2i(u.Multiplicative), b2i(u.AllRows),
-		b2i(u.OnlyFlagged), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
+		b2i(u.OnlyFlagged), b2i(u.BothColumns), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
 }

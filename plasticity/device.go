@@ -17,8 +17,9 @@ import (
 // engine's semantics (engine.go): the same reset values, forward pass
 // (k-cap, either firing definition), prediction, and RNN, output and input
 // rules (tables, or small-NN rules through their tables; additive or
-// multiplicative; misclassified-only or every example; true and predicted
-// rows or all rows). The networks may differ (seeds, masks, input
+// multiplicative; misclassified-only or every example, with both output
+// columns on a right prediction's row or not; true and predicted rows or
+// all rows). The networks may differ (seeds, masks, input
 // weights) but share their sizes and the rule set. Each network sees its
 // own sequence of examples of one data set, uploaded once; a chunk of
 // steps runs with no host round trip, and only the counts of right
@@ -55,6 +56,7 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 	nb := cuda.NetBatch{B: B, V: V, N: N, M: M, T: n0.T, K: n0.Cap, SharedRules: true, TopKFiring: n0.Firing == models.FiringTopK,
 		RNNRule: rs.RNN != nil, OutputRule: rs.Output != nil, InputRule: rs.Input != nil, EveryExample: s.EveryExample}
 	nb.Update.Eta, nb.Update.Multiplicative, nb.Update.AllRows = float32(s.eta(rs)), rs.Multiplicative, s.AllRows
+	nb.Update.BothColumns = s.EveryExample && s.BothColumns && !s.AllRows
 	nb.SharedInput = !nb.InputRule
 	for _, n := range nets[1:] {
 		if !slices.Equal(n.A, n0.A) || !slices.Equal(n.InMask, n0.InMask) {
