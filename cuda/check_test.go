@@ -296,7 +296,10 @@ func TestDevBatchNorm(t *testing.T) {
 func TestDevCapCodesPredict(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 5)
-	for _, sh := range [][3]int{{16, 1000, 500}, {10, 100, 50}, {7, 33, 1}, {4, 50, 50}, {4, 50, 0}, {3, 5000, 17}} {
+	// rows of up to SmallRowCols entries take pl_cap_small, longer ones
+	// pl_cap_topk: both with ties (the 10-row cases), k = 0 and k = cols
+	for _, sh := range [][3]int{{16, 1000, 500}, {10, 100, 50}, {7, 33, 1}, {4, 50, 50}, {4, 50, 0}, {3, 5000, 17},
+		{10, 300, 150}, {4, 200, 200}, {4, 200, 0}, {600, 24, 12}} {
 		rows, cols, k := sh[0], sh[1], sh[2]
 		x := reluRef(randSlice(r, rows*cols)) // many exact zeros, like relu outputs
 		if rows == 10 {
@@ -341,17 +344,25 @@ func TestDevCapCodesPredict(t *testing.T) {
 		}
 		c.Free(dx, dy)
 	}
-	rows, cols := 300, 10
-	logits := randSlice(r, rows*cols)
-	labels := make([]int32, rows)
-	for i := range labels {
-		labels[i] = int32(r.Intn(cols))
+	for _, sh := range [][2]int{{300, 10}, {20, 300}} { // pl_predict_small, pl_predict
+		rows, cols := sh[0], sh[1]
+		logits := randSlice(r, rows*cols)
+		for i := 0; i < rows; i += 3 { // ties at the maximum: the first wins
+			logits[i*cols+cols/2] = 5
+			logits[i*cols+cols-1] = logits[i*cols+cols/2]
+			logits[i*cols+cols/2+1] = logits[i*cols+cols/2]
+		}
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(r.Intn(cols))
+		}
+		dl, dlab, dp, df := up(t, c, logits), up(t, c, labels), alloc(t, c, rows), alloc(t, c, rows)
+		ok(t, c.Predict(rows, cols, dl, dlab, dp, df))
+		wp, wf := predictRef(rows, cols, logits, labels)
+		exactI(t, "preds", downI(t, c, dp), wp)
+		exactI(t, "flags", downI(t, c, df), wf)
+		c.Free(dl, dlab, dp, df)
 	}
-	dl, dlab, dp, df := up(t, c, logits), up(t, c, labels), alloc(t, c, rows), alloc(t, c, rows)
-	ok(t, c.Predict(rows, cols, dl, dlab, dp, df))
-	wp, wf := predictRef(rows, cols, logits, labels)
-	exactI(t, "preds", downI(t, c, dp), wp)
-	exactI(t, "flags", downI(t, c, df), wf)
 	data := randSlice(r, 50*7)
 	idx := []int32{3, 0, 49, 3}
 	dd, di, dout := up(t, c, data), up(t, c, idx), alloc(t, c, 4*7)
@@ -361,7 +372,7 @@ func TestDevCapCodesPredict(t *testing.T) {
 		wg = append(wg, data[int(i)*7:int(i+1)*7]...)
 	}
 	close32(t, "gather", down(t, c, dout), wg)
-	c.Free(dl, dlab, dp, df, dd, di, dout)
+	c.Free(dd, di, dout)
 }
 
 func TestDevRules(t *testing.T) {

@@ -134,7 +134,7 @@ func mustParseSigs(src string) map[string]string {
 // layer, plasticity and optimizer kernels below, the classifier-training
 // kernels (kernels_train.go) and the optimizer-step kernels
 // (kernels_optim.go).
-const kernelSource = kernelCore + kernelTrain + kernelOptim
+const kernelSource = kernelCore + kernelTrain + kernelOptim + kernelPlastic
 
 const kernelCore = `
 #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)

@@ -149,24 +149,15 @@ func (d *DevicePlastic) Free() error {
 // update).
 func (d *DevicePlastic) Train(idx, labels []int32) error { return d.run(idx, labels, true) }
 
-// Infer is Train without updates: predictions only, counted.
+// Infer is Train without updates: predictions only, counted, step by step
+// (State().Last is the last step's); Evaluate gives the same counts at
+// once.
 func (d *DevicePlastic) Infer(idx, labels []int32) error { return d.run(idx, labels, false) }
 
 func (d *DevicePlastic) run(idx, labels []int32, learn bool) error {
 	c, B := d.c, d.nb.B
-	if d.data == nil {
-		return errorf("plastic train: no data set (SetData)")
-	}
-	if len(idx) == 0 || len(idx)%B != 0 || len(labels) != len(idx) {
-		return errorf("plastic train: %d indices and %d labels for %d networks", len(idx), len(labels), B)
-	}
-	for i, x := range idx {
-		if x < 0 || int(x) >= d.rows {
-			return errorf("plastic train: index %d (step %d) outside the %d data rows", x, i/B, d.rows)
-		}
-		if labels[i] < 0 || int(labels[i]) >= d.nb.M {
-			return errorf("plastic train: label %d (step %d) outside [0, %d)", labels[i], i/B, d.nb.M)
-		}
+	if err := d.checkSteps(idx, labels); err != nil {
+		return err
 	}
 	allIdx, err := Upload(c, idx)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/plasticity-lab/plastic/cuda/devtest"
+	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -50,7 +51,7 @@ func TestDeviceFiringCodesFollowModels(t *testing.T) {
 				}
 				for i := 100; i < 110; i++ {
 					order := [][]int{{i}, {i}, {i}}
-					if _, err := dt.run(set, order, false); err != nil {
+					if _, err := dt.run([]*data.Set{set}, order, dt.dp.Infer); err != nil {
 						t.Fatal(err)
 					}
 					st, err := dt.dp.State()
