@@ -238,11 +238,19 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 	}
 	if initial3 != nil {
 		for _, n := range []Net{c.Small, c.Large} {
-			rc, err := fig3RuleCheck(ctx, env, c, n, initial3, rnn3)
+			// A unit of its own: on Slurm an array task trains it, with
+			// the rules the prepare job learned.
+			rc, err := unit(env, fmt.Sprintf("fig3 rule check %d/%d", n.Nodes, n.Cap), func() (Fig3RuleCheck, error) {
+				rc, err := fig3RuleCheck(ctx, env, c, n, initial3, rnn3)
+				if err != nil {
+					return Fig3RuleCheck{}, err
+				}
+				return *rc, nil
+			})
 			if err != nil {
 				return nil, err
 			}
-			res.RuleCheck = append(res.RuleCheck, *rc)
+			res.RuleCheck = append(res.RuleCheck, rc)
 		}
 	}
 	for _, x := range []struct {
