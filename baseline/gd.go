@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
 	"github.com/plasticity-lab/plastic/train"
@@ -94,7 +95,7 @@ func Init(net *models.RNN, mode Mode, rng *rand.Rand) {
 
 // Trainer takes Adam steps on the weights of a simple RNN through its
 // Gorgonia forward graph, with the mean cross-entropy of a mini-batch
-// (models.SoftmaxCrossEntropy, stable per row). It compiles one graph for
+// (graph.SoftmaxCrossEntropy, stable per row). It compiles one graph for
 // mini-batches of Config.Batch examples and, when a smaller final batch
 // comes, one for that size. The optimizer's state follows the parameters by
 // position; their values are copied into the smaller graph before its step
@@ -196,7 +197,7 @@ func (t *Trainer) newSession(B int, shared *models.GraphParams) (*session, error
 	if s.logits, err = net.BuildLogits(x, ps); err != nil {
 		return nil, err
 	}
-	if s.loss, err = models.SoftmaxCrossEntropy(s.logits, y); err != nil {
+	if s.loss, err = graph.SoftmaxCrossEntropy(s.logits, y); err != nil {
 		return nil, err
 	}
 	nodes := ps.Nodes()

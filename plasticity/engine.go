@@ -95,18 +95,6 @@ func conv[F graph.Float](x []float64) []F {
 	return o
 }
 
-// setTables replaces the rule tables (same shapes).
-func (e *engine[F]) setTables(rnn, out, in []float64) {
-	for _, x := range []struct {
-		dst []F
-		src []float64
-	}{{e.rnn, rnn}, {e.out, out}, {e.in, in}} {
-		for i := range x.dst {
-			x.dst[i] = F(x.src[i])
-		}
-	}
-}
-
 // reset puts the weights back to their initial values: W, U, b to 0 (or 1
 // for multiplicative rules) and A to the network's A, or to 0/1 on the
 // input mask when an input rule trains it.
