@@ -171,14 +171,10 @@ func (l *ruleLoss) Loss(y []float64) (float64, error) {
 	}
 	trained := tr.Network()
 	ce := 0.0
-	for i := 0; i < l.test.N; i++ {
-		p, err := trained.Forward(l.test.X[i*l.test.Dim : (i+1)*l.test.Dim])
-		if err != nil {
-			return 0, err
-		}
-		ce += logSumExp(p.Logits) - p.Logits[l.test.Y[i]]
-	}
-	return ce / float64(l.test.N), nil
+	err = trained.Reference().Each(l.test.X[:l.test.N*l.test.Dim], func(i int, logits []float64) {
+		ce += logSumExp(logits) - logits[l.test.Y[i]]
+	})
+	return ce / float64(l.test.N), err
 }
 
 func logSumExp(v []float64) float64 {
