@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -25,13 +27,13 @@ const (
 	ModeAll    Mode = "all"    // A, W, U, b and c
 )
 
-// ParseMode checks a --train value.
+// ParseMode checks a mode name (the train parameter: --train).
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {
 	case ModeOutput, ModeAll:
 		return Mode(s), nil
 	}
-	return "", fmt.Errorf("--train %q: want %q or %q", s, ModeOutput, ModeAll)
+	return "", param.Errorf("train", "%q: want %q or %q", s, ModeOutput, ModeAll)
 }
 
 // InitScale is the half-width of the uniform initialisation of the weights
@@ -61,11 +63,11 @@ func (c Config) Validate() error {
 	}
 	switch {
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("--lr %v: want a finite value > 0", c.LR)
+		return param.Errorf("lr", "%v: want a finite value > 0", c.LR)
 	case c.Batch < 1:
-		return fmt.Errorf("--batch %d: want >= 1", c.Batch)
+		return param.Errorf("batch", "%d: want >= 1", c.Batch)
 	case c.Epochs < 1:
-		return fmt.Errorf("--epochs %d: want >= 1", c.Epochs)
+		return param.Errorf("epochs", "%d: want >= 1", c.Epochs)
 	}
 	return nil
 }
