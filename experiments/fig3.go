@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/data"
@@ -104,22 +106,22 @@ func (c Fig3Config) Models() []Fig3Model {
 func (c Fig3Config) check() error {
 	switch {
 	case c.Repeats < 1:
-		return fmt.Errorf("fig3: --repeats=%d, want >= 1", c.Repeats)
+		return fmt.Errorf("fig3: %w", param.Errorf("repeats", "%d: want >= 1", c.Repeats))
 	case c.Jobs < 0:
-		return fmt.Errorf("fig3: --jobs=%d, want >= 1 (or 0 for the number of CPUs)", c.Jobs)
+		return fmt.Errorf("fig3: %w", param.Errorf("jobs", "%d: want >= 1 (or 0 for the number of CPUs)", c.Jobs))
 	case c.NTrain < 1:
-		return fmt.Errorf("fig3: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("fig3: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	case c.Passes < 1:
-		return fmt.Errorf("fig3: --passes=%d, want >= 1", c.Passes)
+		return fmt.Errorf("fig3: %w", param.Errorf("passes", "%d: want >= 1", c.Passes))
 	}
 	switch c.RNNOutputInit {
 	case OutputInitZeros:
 		if !c.RNNLearnOutput && c.RNNRules == "" {
-			return fmt.Errorf("fig3: --rnn-output-init=zeros without --rnn-learn-output: a zero output rule never changes U")
+			return fmt.Errorf("fig3: %w", param.Errorf("rnn output init", "zeros without learning the output rule (rnn learn output): a zero output rule never changes U"))
 		}
 	case "", OutputInitHalfspace, OutputInitPerceptron:
 	default:
-		return fmt.Errorf("fig3: --rnn-output-init=%q, want %s, %s or %s", c.RNNOutputInit, OutputInitHalfspace, OutputInitZeros, OutputInitPerceptron)
+		return fmt.Errorf("fig3: %w", param.Errorf("rnn output init", "%q: want %s, %s or %s", c.RNNOutputInit, OutputInitHalfspace, OutputInitZeros, OutputInitPerceptron))
 	}
 	return nil
 }
