@@ -16,6 +16,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/internal/param"
+	"github.com/plasticity-lab/plastic/internal/rnntest"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -775,34 +776,49 @@ func TestLargeLogitsAcrossRows(t *testing.T) {
 	}
 }
 
-// TestRNNGraphMatchesBuildLogits: the attack's RNN graph gives the logits of
-// models.RNN.BuildLogits (the graph gradient descent trains).
-func TestRNNGraphMatchesBuildLogits(t *testing.T) {
-	for _, T := range []int{1, 2, 3} {
-		net := randomRNN(t, 7, 3, T, int64(10+T))
-		rng := rand.New(rand.NewSource(int64(T)))
-		B := 5
-		x := randomImages(rng, B, 7, 0, 1)
-		logitsOf := func(build func(xn *G.Node) (*G.Node, error)) []float64 {
-			g := G.NewGraph()
-			xn := G.NewMatrix(g, tensor.Float64, G.WithShape(B, 7), G.WithName("x"),
-				G.WithValue(tensor.New(tensor.WithShape(B, 7), tensor.WithBacking(append([]float64(nil), x...)))))
-			l, err := build(xn)
+// TestRNNLogitsAreTheOneDefinition: the attacks' RNN model (its
+// forward-only graph and its loss-and-gradient graph, both precisions)
+// gives the logits of models.Rounds (RNN.Forward), for T = 1 and 3, both
+// firing definitions, additive and multiplicative networks.
+func TestRNNLogitsAreTheOneDefinition(t *testing.T) {
+	for _, c := range rnntest.Cases(9, 3, 37, 20, 6, 5) {
+		want, _, _ := rnntest.Want(c.Net, c.X)
+		x := make([]float64, len(c.X))
+		for i, v := range c.X {
+			x[i] = float64(v)
+		}
+		for _, p := range []Precision{Float64, Float32} {
+			tol := 1e-12
+			if p == Float32 {
+				tol = 1e-5
+			}
+			m, err := RNN(c.Net, p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			vm := G.NewTapeMachine(g)
-			defer vm.Close()
-			if err := vm.RunAll(); err != nil {
+			f, err := m.(ForwardModel).NewForward(c.N)
+			if err != nil {
 				t.Fatal(err)
 			}
-			return append([]float64(nil), l.Value().Data().([]float64)...)
-		}
-		got := logitsOf(func(xn *G.Node) (*G.Node, error) { return rnnLogits(net, xn) })
-		want := logitsOf(func(xn *G.Node) (*G.Node, error) { return net.BuildLogits(xn, models.GraphParams{}) })
-		for i := range want {
-			if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
-				t.Fatalf("T=%d logit %d: attack graph %v, BuildLogits %v", T, i, got[i], want[i])
+			got := make([]float64, len(want))
+			if err := f.Logits(x, got); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if d := rnntest.Diff(got, want, 3, tol); d != "" {
+				t.Errorf("%s precision %d, forward graph: %s", c.Name, p, d)
+			}
+			g, err := m.NewGrader(c.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loss, grad := make([]float64, c.N), make([]float64, len(x))
+			if err := g.LossGrad(x, make([]int, c.N), loss, got, grad); err != nil {
+				t.Fatal(err)
+			}
+			g.Close()
+			if d := rnntest.Diff(got, want, 3, tol); d != "" {
+				t.Errorf("%s precision %d, grader: %s", c.Name, p, d)
 			}
 		}
 	}
@@ -872,8 +888,8 @@ func TestForwardMatchesGrader(t *testing.T) {
 }
 
 // TestRNNGraphShapeErrors: an inconsistent network (biases of the wrong
-// length: RNN() validates, rnnLogits itself does not) is an error from the
-// graph builder, not a nil-pointer panic from the ops after the failing one.
+// length: RNN() validates the sizes, not the arrays) is an error from the
+// graph builder, not a panic.
 func TestRNNGraphShapeErrors(t *testing.T) {
 	for _, T := range []int{1, 3} {
 		for _, bad := range []string{"b", "c"} {
@@ -895,7 +911,7 @@ func TestRNNGraphShapeErrors(t *testing.T) {
 						t.Errorf("T=%d, %s of the wrong length: panic %v", T, bad, p)
 					}
 				}()
-				out, err = rnnLogits(net, xn)
+				out, err = net.BuildLogits(xn, models.GraphParams{})
 			}()
 			if err == nil || out != nil {
 				t.Errorf("T=%d, %s of the wrong length: got %v, %v; want an error", T, bad, out, err)

@@ -6,11 +6,11 @@
 // label per row, the logits, the cross-entropy loss of each row and its
 // gradient with respect to that row's input, by Gorgonia autodiff through
 // the model's forward graph (float32 for speed, float64 for checks).
-// Adapters: RNN (the simple RNN, rule- or GD-trained, through the forward
-// graph of models.RNN.BuildLogits rebuilt on fixed weights: one GEMM per
-// product, graph.Cap ops), Linear (a softmax classifier with
-// closed-form minimal perturbations) and MLP (the feed-forward MLP of
-// package models, rebuilt from its parameters).
+// Adapter: RNN (the simple RNN, rule- or GD-trained, through the forward
+// graph models.RNN.BuildLogits builds on fixed weights: one GEMM per
+// product, graph.FixedMul, and graph.CapReLU ops); the tests also attack
+// a linear softmax classifier (closed-form minimal perturbations) and the
+// MLP of package models.
 //
 // Attack describes FGSM, PGD under L2 or L-infinity, and the paper's
 // targeted attack: for every label y' other than the true y, steps

@@ -275,17 +275,17 @@ func crossEntropy(logits []float64, t int) float64 {
 }
 
 // RNN is the simple RNN of the plasticity paper (rule- or GD-trained: the
-// same network type) through its Gorgonia forward graph (that of
-// models.RNN.BuildLogits with the weights fixed, see rnnLogits), whose cap
-// ops (graph.Cap) pass the gradient to the kept entries only. The weights
-// are copied.
+// same network type) through its Gorgonia forward graph,
+// models.RNN.BuildLogits on fixed weights (each product one GEMM, forward
+// and backward), whose cap ops (graph.CapReLU) pass the gradient where
+// the layer's output is non-zero. The weights are copied.
 func RNN(net *models.RNN, p Precision) (Model, error) {
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
 	net = net.Clone()
 	return &graphModel{inputs: net.Inputs, classes: net.Labels, prec: p, build: func(x *G.Node) (*G.Node, error) {
-		return rnnLogits(net, x)
+		return net.BuildLogits(x, models.GraphParams{})
 	}}, nil
 }
 

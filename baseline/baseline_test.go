@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"math"
 	"math/rand"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/train"
 )
@@ -280,16 +282,18 @@ func TestBadConfigAndData(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		{func(c *Config) { c.Mode = "weights" }, "--train"},
-		{func(c *Config) { c.LR = -1 }, "--lr"},
-		{func(c *Config) { c.LR = math.NaN() }, "--lr"},
-		{func(c *Config) { c.Batch = 0 }, "--batch"},
-		{func(c *Config) { c.Epochs = 0 }, "--epochs"},
+		{func(c *Config) { c.Mode = "weights" }, "train"},
+		{func(c *Config) { c.LR = -1 }, "lr"},
+		{func(c *Config) { c.LR = math.NaN() }, "lr"},
+		{func(c *Config) { c.Batch = 0 }, "batch"},
+		{func(c *Config) { c.Epochs = 0 }, "epochs"},
 	} {
 		cfg := DefaultConfig()
 		c.mod(&cfg)
-		if _, err := NewTrainer(net, cfg); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("config %+v: error %v, want one naming %s", cfg, err, c.want)
+		_, err := NewTrainer(net, cfg)
+		var pe *param.Error
+		if !errors.As(err, &pe) || pe.Name != c.want {
+			t.Errorf("config %+v: error %v, want one about the parameter %s", cfg, err, c.want)
 		}
 	}
 	tr, err := NewTrainer(net, DefaultConfig())

@@ -9,8 +9,10 @@
 //     [-0.5, 0.5] and trained by Adam (the GD network of Fig. 5 / Table 2).
 //
 // Gradients come from Gorgonia autodiff through the RNN's forward graph
-// (models.RNN.BuildLogits: masks, ReLU and cap ops, whose gradient reaches
-// the kept entries only), with the mean cross-entropy over a mini-batch.
+// (models.RNN.BuildLogits: masks and graph.CapReLU ops, whose gradient
+// passes where a layer's output is non-zero; the weights not trained are
+// fixed products, graph.FixedMul), with the mean cross-entropy over a
+// mini-batch. Accuracy evaluates with models.Batched (no graph).
 // Task runs the epochs through train.Run; the trained network is saved in
 // the network file format of netfile.go (SaveRNN / LoadRNN), which the
 // attack command reads.

@@ -6,10 +6,13 @@ import (
 	"math"
 	"math/rand"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
 	"github.com/plasticity-lab/plastic/train"
@@ -24,13 +27,13 @@ const (
 	ModeAll    Mode = "all"    // A, W, U, b and c
 )
 
-// ParseMode checks a --train value.
+// ParseMode checks a mode name (the train parameter: --train).
 func ParseMode(s string) (Mode, error) {
 	switch Mode(s) {
 	case ModeOutput, ModeAll:
 		return Mode(s), nil
 	}
-	return "", fmt.Errorf("--train %q: want %q or %q", s, ModeOutput, ModeAll)
+	return "", param.Errorf("train", "%q: want %q or %q", s, ModeOutput, ModeAll)
 }
 
 // InitScale is the half-width of the uniform initialisation of the weights
@@ -60,11 +63,11 @@ func (c Config) Validate() error {
 	}
 	switch {
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("--lr %v: want a finite value > 0", c.LR)
+		return param.Errorf("lr", "%v: want a finite value > 0", c.LR)
 	case c.Batch < 1:
-		return fmt.Errorf("--batch %d: want >= 1", c.Batch)
+		return param.Errorf("batch", "%d: want >= 1", c.Batch)
 	case c.Epochs < 1:
-		return fmt.Errorf("--epochs %d: want >= 1", c.Epochs)
+		return param.Errorf("epochs", "%d: want >= 1", c.Epochs)
 	}
 	return nil
 }
@@ -94,7 +97,7 @@ func Init(net *models.RNN, mode Mode, rng *rand.Rand) {
 
 // Trainer takes Adam steps on the weights of a simple RNN through its
 // Gorgonia forward graph, with the mean cross-entropy of a mini-batch
-// (models.SoftmaxCrossEntropy, stable per row). It compiles one graph for
+// (graph.SoftmaxCrossEntropy, stable per row). It compiles one graph for
 // mini-batches of Config.Batch examples and, when a smaller final batch
 // comes, one for that size. The optimizer's state follows the parameters by
 // position; their values are copied into the smaller graph before its step
@@ -196,7 +199,7 @@ func (t *Trainer) newSession(B int, shared *models.GraphParams) (*session, error
 	if s.logits, err = net.BuildLogits(x, ps); err != nil {
 		return nil, err
 	}
-	if s.loss, err = models.SoftmaxCrossEntropy(s.logits, y); err != nil {
+	if s.loss, err = graph.SoftmaxCrossEntropy(s.logits, y); err != nil {
 		return nil, err
 	}
 	nodes := ps.Nodes()

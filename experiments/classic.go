@@ -8,6 +8,8 @@ import (
 	"math/rand"
 	"sort"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/data"
@@ -354,21 +356,25 @@ func DefaultClassic() ClassicConfig {
 func (c ClassicConfig) check() error {
 	switch {
 	case c.Dim < 2:
-		return fmt.Errorf("classic: --dim=%d, want >= 2", c.Dim)
+		return fmt.Errorf("classic: %w", param.Errorf("dim", "%d: want >= 2", c.Dim))
 	case c.Relevant < 1 || c.Relevant > c.Dim:
-		return fmt.Errorf("classic: --relevant=%d, want 1..--dim (%d)", c.Relevant, c.Dim)
-	case c.NTrain < 1 || c.NTest < 1:
-		return fmt.Errorf("classic: --n-train=%d --n-test=%d, want >= 1", c.NTrain, c.NTest)
+		return fmt.Errorf("classic: %w", param.Errorf("relevant", "%d: want 1..dim (%d)", c.Relevant, c.Dim))
+	case c.NTrain < 1:
+		return fmt.Errorf("classic: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
+	case c.NTest < 1:
+		return fmt.Errorf("classic: %w", param.Errorf("n-test", "%d: want >= 1", c.NTest))
 	case !(c.MinMargin > 0):
-		return fmt.Errorf("classic: --margin=%v, want > 0", c.MinMargin)
+		return fmt.Errorf("classic: %w", param.Errorf("margin", "%v: want > 0", c.MinMargin))
 	case c.MaxPasses < 1:
-		return fmt.Errorf("classic: --max-passes=%d, want >= 1", c.MaxPasses)
+		return fmt.Errorf("classic: %w", param.Errorf("max passes", "%d: want >= 1", c.MaxPasses))
 	case c.Draws < 1:
-		return fmt.Errorf("classic: --draws=%d, want >= 1", c.Draws)
+		return fmt.Errorf("classic: %w", param.Errorf("draws", "%d: want >= 1", c.Draws))
 	case c.Starts < 0:
-		return fmt.Errorf("classic: --starts=%d, want >= 0", c.Starts)
-	case c.Starts > 0 && (c.MetaEpochs < 1 || c.MetaN < 100):
-		return fmt.Errorf("classic: --meta-epochs=%d --meta-n=%d, want >= 1 and >= 100", c.MetaEpochs, c.MetaN)
+		return fmt.Errorf("classic: %w", param.Errorf("starts", "%d: want >= 0", c.Starts))
+	case c.Starts > 0 && c.MetaEpochs < 1:
+		return fmt.Errorf("classic: %w", param.Errorf("meta epochs", "%d: want >= 1 (with starts > 0)", c.MetaEpochs))
+	case c.Starts > 0 && c.MetaN < 100:
+		return fmt.Errorf("classic: %w", param.Errorf("meta-n", "%d: want >= 100 (with starts > 0)", c.MetaN))
 	}
 	for _, p := range c.Pairs {
 		if !(p[0] > 0) || !(p[1] >= p[0]) || math.IsInf(p[1], 0) {

@@ -9,7 +9,6 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/plasticity-lab/plastic/cuda"
@@ -369,15 +368,3 @@ func subSeed(seed int64, name string, idx ...int) int64 {
 	}
 	return int64(h >> 1)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
-}
-
-// pct formats an accuracy in [0,1] as a percentage.
-func pct(a float64) string { return fmt.Sprintf("%.2f%%", 100*a) }

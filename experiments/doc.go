@@ -3,7 +3,7 @@
 // function from a config to results tables (CSV) and figures (PNG + SVG,
 // package plots), written into Env.Dir, with one metrics line per
 // measurement through Env.Metrics. The `plastic paper` commands
-// (cmd/plastic/paper_*.go) call them inside a run folder; configs/*.flags
+// (cmd/plastic/paper_*.go) and `plastic demo` call them inside a run folder; configs/*.flags
 // hold the paper's settings and scripts/paper-all.sh runs them all.
 //
 // Every training goes through train.Run: rule-based training as
@@ -12,6 +12,10 @@
 //
 // # Experiments
 //
+//   - Demo (`plastic demo`): an output rule learned on Halfspace
+//     (|V|=100, k=50, T=1) trains fresh |V|=Nodes networks for one pass on
+//     Halfspace, ReLU1 and MNIST beside the Perceptron rule and Adam on
+//     the output layer.
 //   - Fig2: the same T=1 network (|V|=1000, k=500) trained by an output
 //     rule (default: the perceptron) and by Adam (lr 1e-2, batches of 100)
 //     on its output weights; test accuracy against samples seen.

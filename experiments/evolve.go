@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/data"
@@ -44,19 +46,19 @@ func DefaultEvolve() EvolveConfig {
 }
 
 // check validates the configuration and fills in the defaults that depend
-// on the loss; errors name the command's flags.
+// on the loss; errors name the parameter (internal/param).
 func (cfg *EvolveConfig) check() error {
 	switch {
 	case cfg.Genes < 1:
-		return fmt.Errorf("--genes=%d: want >= 1", cfg.Genes)
+		return param.Errorf("genes", "%d: want >= 1", cfg.Genes)
 	case !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0):
-		return fmt.Errorf("--eps=%v: want a finite value > 0", cfg.Eps)
+		return param.Errorf("eps", "%v: want a finite value > 0", cfg.Eps)
 	case !(cfg.Theta > 0) || math.IsInf(cfg.Theta, 0):
-		return fmt.Errorf("--theta=%v: want a finite value > 0", cfg.Theta)
+		return param.Errorf("theta", "%v: want a finite value > 0", cfg.Theta)
 	case cfg.Generations < 1:
-		return fmt.Errorf("--generations=%d: want >= 1", cfg.Generations)
+		return param.Errorf("generations", "%d: want >= 1", cfg.Generations)
 	case cfg.Population < 0:
-		return fmt.Errorf("--population=%d: want 0 (deterministic only) or a size >= 1", cfg.Population)
+		return param.Errorf("population", "%d: want 0 (deterministic only) or a size >= 1", cfg.Population)
 	}
 	coefs := 0
 	switch cfg.Loss {
@@ -70,10 +72,10 @@ func (cfg *EvolveConfig) check() error {
 		}
 	case "rule":
 		if len(cfg.Target) > 0 {
-			return fmt.Errorf("--target is for --loss=quadratic; the rule loss has no known minimum")
+			return param.Errorf("target", "is for the quadratic loss; the rule loss has no known minimum")
 		}
 		if cfg.Rounds < 1 || cfg.Rounds > models.MaxT {
-			return fmt.Errorf("--rounds=%d: want 1..%d", cfg.Rounds, models.MaxT)
+			return param.Errorf("rounds", "%d: want 1..%d", cfg.Rounds, models.MaxT)
 		}
 		switch cfg.RuleCoefs {
 		case "scale":
@@ -81,16 +83,16 @@ func (cfg *EvolveConfig) check() error {
 		case "table":
 			coefs = 2 << cfg.Rounds
 		default:
-			return fmt.Errorf("--rule-coefficients=%q: want scale or table", cfg.RuleCoefs)
+			return param.Errorf("rule coefficients", "%q: want scale or table", cfg.RuleCoefs)
 		}
 		if cfg.Examples < 1 {
-			return fmt.Errorf("--examples=%d: want >= 1", cfg.Examples)
+			return param.Errorf("examples", "%d: want >= 1", cfg.Examples)
 		}
 		if len(cfg.Start) == 0 {
 			cfg.Start = []float64{0.05}
 		}
 	default:
-		return fmt.Errorf("--loss=%q: want quadratic or rule", cfg.Loss)
+		return param.Errorf("loss", "%q: want quadratic or rule", cfg.Loss)
 	}
 	if len(cfg.Start) == 1 && coefs > 1 {
 		s := cfg.Start[0]
@@ -100,12 +102,12 @@ func (cfg *EvolveConfig) check() error {
 		}
 	}
 	if len(cfg.Start) != coefs {
-		return fmt.Errorf("--start has %d values for %d coefficients (give one, or one per coefficient)", len(cfg.Start), coefs)
+		return param.Errorf("start", "has %d values for %d coefficients (give one, or one per coefficient)", len(cfg.Start), coefs)
 	}
 	max := cfg.Eps * float64(cfg.Genes)
 	for i, s := range cfg.Start {
 		if !(math.Abs(s) < max) {
-			return fmt.Errorf("--start value %d = %v is outside (-eps*genes, eps*genes) = (%v, %v)", i+1, s, -max, max)
+			return param.Errorf("start", "value %d = %v is outside (-eps*genes, eps*genes) = (%v, %v)", i+1, s, -max, max)
 		}
 	}
 	return nil
@@ -126,7 +128,7 @@ func newRuleLoss(cfg EvolveConfig) (*ruleLoss, error) {
 		Inputs: data.DefaultDim, Labels: 2, Nodes: cfg.Nodes, P: 0.5, Cap: cfg.Cap, T: cfg.Rounds,
 	}, cfg.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("--nodes/--cap/--rounds: %w", err)
+		return nil, fmt.Errorf("network of the rule loss: %w", err)
 	}
 	tr, te, err := data.Halfspace(data.Options{Seed: cfg.Seed, NTrain: cfg.Examples, NTest: cfg.Examples})
 	if err != nil {
@@ -171,14 +173,10 @@ func (l *ruleLoss) Loss(y []float64) (float64, error) {
 	}
 	trained := tr.Network()
 	ce := 0.0
-	for i := 0; i < l.test.N; i++ {
-		p, err := trained.Forward(l.test.X[i*l.test.Dim : (i+1)*l.test.Dim])
-		if err != nil {
-			return 0, err
-		}
-		ce += logSumExp(p.Logits) - p.Logits[l.test.Y[i]]
-	}
-	return ce / float64(l.test.N), nil
+	err = trained.Reference().Each(l.test.X[:l.test.N*l.test.Dim], func(i int, logits []float64) {
+		ce += logSumExp(logits) - logits[l.test.Y[i]]
+	})
+	return ce / float64(l.test.N), err
 }
 
 func logSumExp(v []float64) float64 {

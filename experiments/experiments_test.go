@@ -326,7 +326,7 @@ func TestBadInput(t *testing.T) {
 			c.Every = 150
 			_, err := Fig2(ctx, env, c)
 			return err
-		}, "--every=150"},
+		}, "every 150"},
 		{"fig3 unknown data", func() error {
 			c := tinyFig3()
 			c.Data = []string{"nope"}
@@ -344,7 +344,7 @@ func TestBadInput(t *testing.T) {
 			c.Repeats = 0
 			_, err := Fig3(ctx, env, c)
 			return err
-		}, "--repeats=0"},
+		}, "repeats 0"},
 		{"fig2 absent mnist", func() error {
 			c := DefaultFig2()
 			c.Data = "fashion-mnist"
@@ -356,7 +356,7 @@ func TestBadInput(t *testing.T) {
 			c.Seeds = 0
 			_, err := Table2(ctx, env, c)
 			return err
-		}, "--seeds=0"},
+		}, "seeds 0"},
 		{"table2 rule file", func() error {
 			c := DefaultTable2()
 			c.Data, c.T3Rules = []string{"halfspace"}, filepath.Join(env.Dir, "missing.json")
@@ -380,7 +380,7 @@ func TestBadInput(t *testing.T) {
 			c.Net.T = 1
 			_, err := Fig6(ctx, env, c)
 			return err
-		}, "--rounds=1"},
+		}, "rounds 1"},
 		{"threshold inputs", func() error {
 			_, err := NewThresholdTask(MWRule(), &ThresholdData{N: 1, Dim: 1, X: []float64{-1}, Y: []float64{1}}, nil, 1)
 			return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/baseline"
@@ -40,17 +42,17 @@ func DefaultFig2() Fig2Config {
 func (c Fig2Config) check() error {
 	switch {
 	case c.NTrain < 1:
-		return fmt.Errorf("fig2: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("fig2: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	case c.Passes < 1:
-		return fmt.Errorf("fig2: --passes=%d, want >= 1", c.Passes)
+		return fmt.Errorf("fig2: %w", param.Errorf("passes", "%d: want >= 1", c.Passes))
 	case c.Batch < 1:
-		return fmt.Errorf("fig2: --batch=%d, want >= 1", c.Batch)
+		return fmt.Errorf("fig2: %w", param.Errorf("batch", "%d: want >= 1", c.Batch))
 	case c.Every < c.Batch || c.Every%c.Batch != 0:
-		return fmt.Errorf("fig2: --every=%d must be a positive multiple of --batch=%d (both methods are measured at the same sample counts)", c.Every, c.Batch)
+		return fmt.Errorf("fig2: %w", param.Errorf("every", "%d: want a positive multiple of the batch, %d (both methods are measured at the same sample counts)", c.Every, c.Batch))
 	case !(c.LR > 0):
-		return fmt.Errorf("fig2: --lr=%v, want > 0", c.LR)
+		return fmt.Errorf("fig2: %w", param.Errorf("lr", "%v: want > 0", c.LR))
 	case c.EvalN < 0:
-		return fmt.Errorf("fig2: --eval-n=%d, want >= 0", c.EvalN)
+		return fmt.Errorf("fig2: %w", param.Errorf("eval-n", "%d: want >= 0", c.EvalN))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/data"
@@ -104,22 +106,22 @@ func (c Fig3Config) Models() []Fig3Model {
 func (c Fig3Config) check() error {
 	switch {
 	case c.Repeats < 1:
-		return fmt.Errorf("fig3: --repeats=%d, want >= 1", c.Repeats)
+		return fmt.Errorf("fig3: %w", param.Errorf("repeats", "%d: want >= 1", c.Repeats))
 	case c.Jobs < 0:
-		return fmt.Errorf("fig3: --jobs=%d, want >= 1 (or 0 for the number of CPUs)", c.Jobs)
+		return fmt.Errorf("fig3: %w", param.Errorf("jobs", "%d: want >= 1 (or 0 for the number of CPUs)", c.Jobs))
 	case c.NTrain < 1:
-		return fmt.Errorf("fig3: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("fig3: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	case c.Passes < 1:
-		return fmt.Errorf("fig3: --passes=%d, want >= 1", c.Passes)
+		return fmt.Errorf("fig3: %w", param.Errorf("passes", "%d: want >= 1", c.Passes))
 	}
 	switch c.RNNOutputInit {
 	case OutputInitZeros:
 		if !c.RNNLearnOutput && c.RNNRules == "" {
-			return fmt.Errorf("fig3: --rnn-output-init=zeros without --rnn-learn-output: a zero output rule never changes U")
+			return fmt.Errorf("fig3: %w", param.Errorf("rnn output init", "zeros without learning the output rule (rnn learn output): a zero output rule never changes U"))
 		}
 	case "", OutputInitHalfspace, OutputInitPerceptron:
 	default:
-		return fmt.Errorf("fig3: --rnn-output-init=%q, want %s, %s or %s", c.RNNOutputInit, OutputInitHalfspace, OutputInitZeros, OutputInitPerceptron)
+		return fmt.Errorf("fig3: %w", param.Errorf("rnn output init", "%q: want %s, %s or %s", c.RNNOutputInit, OutputInitHalfspace, OutputInitZeros, OutputInitPerceptron))
 	}
 	return nil
 }
@@ -238,11 +240,19 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 	}
 	if initial3 != nil {
 		for _, n := range []Net{c.Small, c.Large} {
-			rc, err := fig3RuleCheck(ctx, env, c, n, initial3, rnn3)
+			// A unit of its own: on Slurm an array task trains it, with
+			// the rules the prepare job learned.
+			rc, err := unit(env, fmt.Sprintf("fig3 rule check %d/%d", n.Nodes, n.Cap), func() (Fig3RuleCheck, error) {
+				rc, err := fig3RuleCheck(ctx, env, c, n, initial3, rnn3)
+				if err != nil {
+					return Fig3RuleCheck{}, err
+				}
+				return *rc, nil
+			})
 			if err != nil {
 				return nil, err
 			}
-			res.RuleCheck = append(res.RuleCheck, *rc)
+			res.RuleCheck = append(res.RuleCheck, rc)
 		}
 	}
 	for _, x := range []struct {

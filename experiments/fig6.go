@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/plasticity-lab/plastic/internal/param"
 	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/plots"
 )
@@ -40,15 +41,15 @@ func DefaultFig6() Fig6Config {
 func (c Fig6Config) check() error {
 	switch {
 	case c.NTrain < 1:
-		return fmt.Errorf("fig6: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("fig6: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	case c.Passes < 1:
-		return fmt.Errorf("fig6: --passes=%d, want >= 1", c.Passes)
+		return fmt.Errorf("fig6: %w", param.Errorf("passes", "%d: want >= 1", c.Passes))
 	case c.Every < 1:
-		return fmt.Errorf("fig6: --every=%d, want >= 1", c.Every)
+		return fmt.Errorf("fig6: %w", param.Errorf("every", "%d: want >= 1", c.Every))
 	case c.EvalN < 0:
-		return fmt.Errorf("fig6: --eval-n=%d, want >= 0", c.EvalN)
+		return fmt.Errorf("fig6: %w", param.Errorf("eval-n", "%d: want >= 0", c.EvalN))
 	case c.Net.T < 2:
-		return fmt.Errorf("fig6: --rounds=%d, want >= 2 (the figure is about T=3)", c.Net.T)
+		return fmt.Errorf("fig6: %w", param.Errorf("rounds", "%d: want >= 2 (the figure is about T=3)", c.Net.T))
 	}
 	return nil
 }

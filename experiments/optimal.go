@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/plasticity"
@@ -32,13 +34,13 @@ func DefaultOptimal() OptimalConfig {
 func (c OptimalConfig) check() error {
 	switch {
 	case c.NTrain < 1:
-		return fmt.Errorf("optimal: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("optimal: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	case c.Seeds < 1:
-		return fmt.Errorf("optimal: --seeds=%d, want >= 1", c.Seeds)
+		return fmt.Errorf("optimal: %w", param.Errorf("seeds", "%d: want >= 1", c.Seeds))
 	case !(c.Eta > 0):
-		return fmt.Errorf("optimal: --eta=%v, want > 0", c.Eta)
+		return fmt.Errorf("optimal: %w", param.Errorf("eta", "%v: want > 0", c.Eta))
 	case c.Net.T != 1:
-		return fmt.Errorf("optimal: --rounds=%d: the closed form needs T = 1", c.Net.T)
+		return fmt.Errorf("optimal: %w", param.Errorf("rounds", "%d: the closed form needs T = 1", c.Net.T))
 	}
 	return nil
 }

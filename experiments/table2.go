@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/plasticity-lab/plastic/internal/param"
+
 	"gonum.org/v1/plot/vg"
 
 	"github.com/plasticity-lab/plastic/plasticity"
@@ -78,11 +80,11 @@ func DefaultT3Learning() RuleLearning {
 func (c Table2Config) check() error {
 	switch {
 	case c.Seeds < 1:
-		return fmt.Errorf("table2: --seeds=%d, want >= 1", c.Seeds)
+		return fmt.Errorf("table2: %w", param.Errorf("seeds", "%d: want >= 1", c.Seeds))
 	case c.Passes < 1:
-		return fmt.Errorf("table2: --passes=%d, want >= 1", c.Passes)
+		return fmt.Errorf("table2: %w", param.Errorf("passes", "%d: want >= 1", c.Passes))
 	case c.NTrain < 1:
-		return fmt.Errorf("table2: --n-train=%d, want >= 1", c.NTrain)
+		return fmt.Errorf("table2: %w", param.Errorf("n-train", "%d: want >= 1", c.NTrain))
 	}
 	return nil
 }
@@ -135,7 +137,7 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 	var t3 *plasticity.RuleSet
 	if c.T3Rules != "" {
 		if t3, err = loadRuleFile(c.T3Rules, 3); err != nil {
-			return nil, fmt.Errorf("table2, --t3-rules: %w", err)
+			return nil, fmt.Errorf("table2: %w", param.Errorf("t3 rules", "%w", err))
 		}
 	} else {
 		p, err := perceptron(1)

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -42,26 +41,32 @@ func PlasticTrain(tr InnerTrainer, tables ...*G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("graph.PlasticTrain: table %d has dtype %v, want float64", i, t.Dtype())
 		}
 	}
-	return G.ApplyOp(&plasticOp{tr: tr, arity: len(tables)}, tables...)
+	return G.ApplyOp(&plasticOp{OpBase: NewOp(fmt.Sprintf("PlasticTrain{%d tables}", len(tables)), len(tables)), tr: tr}, tables...)
 }
 
+// plasticOp(tables...) = the flat trained weights. Each op is its own
+// (NewOp): its value depends on the trainer's state, not only on its inputs.
 type plasticOp struct {
-	tr    InnerTrainer
-	arity int
+	OpBase
+	tr InnerTrainer
 }
 
-func (op *plasticOp) Arity() int { return op.arity }
+// Type is a -> b -> ... -> vector of float64: the tables may differ in
+// shape.
 func (op *plasticOp) Type() hm.Type {
-	ts := make([]hm.Type, op.arity+1)
-	for i := 0; i < op.arity; i++ {
+	ts := make([]hm.Type, op.Arity()+1)
+	for i := 0; i < op.Arity(); i++ {
 		ts[i] = hm.TypeVariable(rune('a' + i))
 	}
-	ts[op.arity] = G.TensorType{Dims: 1, Of: G.Float64}
+	ts[op.Arity()] = G.TensorType{Dims: 1, Of: G.Float64}
 	return hm.NewFnType(ts...)
 }
+
+// InferShape is the trainer's flat output length.
 func (op *plasticOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.tr.OutSize()}, nil
 }
+
 func (op *plasticOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vals...) }
 
 // UsePreallocDo copies the trained weights into prealloc when it fits (the
@@ -89,12 +94,6 @@ func (op *plasticOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, 
 	}
 	return tensor.New(tensor.WithShape(len(out)), tensor.WithBacking(append([]float64(nil), out...))), nil
 }
-func (op *plasticOp) ReturnsPtr() bool      { return false }
-func (op *plasticOp) CallsExtern() bool     { return false }
-func (op *plasticOp) OverwritesInput() int  { return -1 }
-func (op *plasticOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "PlasticTrain{%p,%d}", op.tr, op.arity) }
-func (op *plasticOp) Hashcode() uint32      { return hashOf(op) }
-func (op *plasticOp) String() string        { return fmt.Sprintf("PlasticTrain{%d tables}", op.arity) }
 
 func (op *plasticOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
@@ -107,7 +106,7 @@ func (op *plasticOp) DiffWRT(n int) []bool {
 func (op *plasticOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	res := make(G.Nodes, len(inputs))
 	for i, in := range inputs {
-		n, err := G.ApplyOp(&plasticGradOp{tr: op.tr, which: i}, in, grad)
+		n, err := G.ApplyOp(&plasticGradOp{OpBase: NewOp(fmt.Sprintf("PlasticTrainGrad{%d}", i), 2), tr: op.tr, which: i}, in, grad)
 		if err != nil {
 			return nil, err
 		}
@@ -116,57 +115,22 @@ func (op *plasticOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 	return res, nil
 }
 
-// DoDiff adds the table gradients into the input gradients (Lisp machine).
-func (op *plasticOp) DoDiff(ctx G.ExecutionContext, inputs G.Nodes, output *G.Node) error {
-	gout, err := output.Grad()
-	if err != nil {
-		return err
-	}
-	gd, err := denseOf(gout)
-	if err != nil {
-		return err
-	}
-	for i, in := range inputs {
-		g, err := op.tr.BackwardFlat(i, gd.Data().([]float64))
-		if err != nil {
-			return err
-		}
-		gin, err := in.Grad()
-		if err != nil {
-			return err
-		}
-		gid, err := denseOf(gin)
-		if err != nil {
-			return err
-		}
-		a := gid.Data().([]float64)
-		for j, v := range g {
-			a[j] += v
-		}
-	}
-	return nil
-}
-
-// plasticGradOp(table, gradOut) = dLoss/dtable for input `which`.
+// plasticGradOp(table, gradOut) = dLoss/dtable for input `which` (of the
+// table's shape: OpBase's InferShape).
 type plasticGradOp struct {
+	OpBase
 	tr    InnerTrainer
 	which int
 }
 
-func (op *plasticGradOp) Arity() int { return 2 }
+// Type is a -> b -> a.
 func (op *plasticGradOp) Type() hm.Type {
 	a, b := hm.TypeVariable('a'), hm.TypeVariable('b')
 	return hm.NewFnType(a, b, a)
 }
-func (op *plasticGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
-}
+
 func (op *plasticGradOp) Do(vals ...G.Value) (G.Value, error) {
-	t, err := denseOf(vals[0])
-	if err != nil {
-		return nil, err
-	}
-	g, err := denseOf(vals[1])
+	t, g, err := denseOf2(vals)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +140,3 @@ func (op *plasticGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(d)), nil
 }
-func (op *plasticGradOp) ReturnsPtr() bool     { return false }
-func (op *plasticGradOp) CallsExtern() bool    { return false }
-func (op *plasticGradOp) OverwritesInput() int { return -1 }
-func (op *plasticGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "PlasticTrainGrad{%p,%d}", op.tr, op.which)
-}
-func (op *plasticGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op *plasticGradOp) String() string   { return fmt.Sprintf("PlasticTrainGrad{%d}", op.which) }

@@ -4,6 +4,13 @@
 // the NeuroPlastic paper (MLP 784-256-256-10, the authors' small CIFAR CNN,
 // ResNet-18 for CIFAR-10).
 //
+// The simple RNN's forward pass is defined once, by Rounds (forward.go);
+// every implementation is Rounds with its own steps: on numbers (Eval:
+// the float64 reference RNN.Forward, the batched evaluation Batched with
+// one GEMM per product, and the rule trainer's fast path in package
+// plasticity, which supplies its own Products) and on Gorgonia nodes for
+// autodiff (BuildLogits, BuildLogitsT).
+//
 // The classifiers are built from the fused layer ops of package graph
 // (dense layer with bias, ReLU and dropout in one op; 3x3/1x1 convolution
 // with optional bias and ReLU as implicit GEMMs; batch norm with optional

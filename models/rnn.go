@@ -1,9 +1,11 @@
 package models
 
 // This file holds the simple RNN of the plasticity paper: NewRNN builds
-// one (masks, input weights), Forward is the float64 reference forward
-// pass with firing codes, BuildLogits/BuildLogitsT (rnn_graph.go) its
-// Gorgonia graph, RNNLabelled (rnn_data.go) its data set.
+// one (masks, input weights); its forward pass is defined once, by Rounds
+// (forward.go): Forward is its float64 reference with firing codes,
+// Batched its evaluation of many examples, BuildLogits/BuildLogitsT
+// (rnn_graph.go) its Gorgonia graph; RNNLabelled (rnn_data.go) is its
+// data set.
 
 import (
 	"errors"
@@ -117,6 +119,22 @@ func (c RNNConfig) Validate() error {
 	return nil
 }
 
+// checkArrays reports an array of r whose length does not fit its sizes.
+func (r *RNN) checkArrays() error {
+	v, n, m := r.Nodes, r.Inputs, r.Labels
+	for _, a := range []struct {
+		name string
+		got  []float64
+		want int
+	}{{"A", r.A, v * n}, {"input mask", r.InMask, v * n}, {"graph mask", r.GraphMask, v * v}, {"W", r.W, v * v},
+		{"U", r.U, m * v}, {"b", r.B, v}, {"c", r.C, m}} {
+		if len(a.got) != a.want {
+			return fmt.Errorf("rnn: %s has %d values, want %d for |V| = %d, n = %d, m = %d", a.name, len(a.got), a.want, v, n, m)
+		}
+	}
+	return nil
+}
+
 // Codes is the number of distinct firing codes, 2^T.
 func (c RNNConfig) Codes() int { return 1 << c.T }
 
@@ -214,62 +232,37 @@ type Pass struct {
 	Logits []float64 // (U.*Mout) h + c (m); the softmax of these is the output
 }
 
-// Forward runs x through the network (float64 reference implementation).
+// Forward runs x through the network: Rounds in float64 with plain loops
+// (the reference every other forward pass is tested against), with the
+// firing codes of r.Firing.
 func (r *RNN) Forward(x []float32) (*Pass, error) {
 	if len(x) != r.Inputs {
 		return nil, fmt.Errorf("rnn: input has %d features, want %d", len(x), r.Inputs)
 	}
-	v, n := r.Nodes, r.Inputs
-	ax := make([]float64, v)
-	for i := 0; i < v; i++ {
-		s := 0.0
-		row := r.A[i*n : (i+1)*n]
-		mrow := r.InMask[i*n : (i+1)*n]
-		for j, xj := range x {
-			s += row[j] * mrow[j] * float64(xj)
-		}
-		ax[i] = s
+	e := r.Reference()
+	if err := e.Run(x, 1); err != nil {
+		return nil, err
 	}
-	h := make([]float64, v)
-	z := make([]float64, v)
-	scratch := make([]float64, v)
-	codes := make([]uint8, v)
-	keep := make([]bool, v)
-	for t := 0; t < r.T; t++ {
-		for i := 0; i < v; i++ {
-			s := ax[i]
-			if t > 0 {
-				s = 0
-				row := r.W[i*v : (i+1)*v]
-				mrow := r.GraphMask[i*v : (i+1)*v]
-				for j := 0; j < v; j++ {
-					s += row[j] * mrow[j] * (h[j] + ax[j])
-				}
-			}
-			s += r.B[i]
-			z[i] = max(s, 0)
-		}
-		graph.CapMask(z, r.Cap, scratch, keep)
-		for i := range codes {
-			if !keep[i] {
-				z[i] = 0
-			}
-			codes[i] <<= 1
-			if z[i] != 0 || (r.Firing == FiringTopK && keep[i]) {
-				codes[i] |= 1
-			}
-		}
-		h, z = z, h
-	}
-	logits := make([]float64, r.Labels)
-	for c := range logits {
-		s := r.C[c]
-		for j, hj := range h {
-			s += r.U[c*v+j] * hj
-		}
-		logits[c] = s
-	}
-	return &Pass{Hidden: h, Codes: codes, Logits: logits}, nil
+	return &Pass{Hidden: e.Hidden(), Codes: e.Codes(), Logits: e.Logits()}, nil
+}
+
+// Reference is Forward for many calls: the float64 forward pass of r's
+// current weights (copied) with plain loops, one example per Run, firing
+// codes recorded.
+func (r *RNN) Reference() *Eval[float64] {
+	w := WeightsOf[float64](r)
+	e := NewEval(r.RNNConfig, Loops(r.RNNConfig, w), w.B, 1)
+	e.Fire = true
+	return e
+}
+
+// Batched is the forward pass of r's current weights (copied) in
+// precision F over batches of up to rows examples, each product one GEMM
+// (the evaluation of many examples: the same values as Forward up to the
+// order of summation). Codes are not recorded unless Fire is set.
+func Batched[F graph.Float](r *RNN, rows int) *Eval[F] {
+	w := WeightsOf[F](r)
+	return NewEval(r.RNNConfig, GEMM(r.RNNConfig, w), w.B, rows)
 }
 
 // Argmax returns the index of the largest value (the lowest on ties).

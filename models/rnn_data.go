@@ -53,6 +53,7 @@ func RNNLabelled(o data.Options) (train, test *data.Set, err error) {
 			w[i] = rng.Float64() - 0.5
 		}
 	}
+	ref := net.Reference()
 	gen := func(n int, seed int64) (*data.Set, error) {
 		r := rand.New(rand.NewSource(seed))
 		s := &data.Set{Name: RNNLabelledName, X: make([]float32, n*o.Dim), Y: make([]int, n), N: n, Dim: o.Dim, Classes: 2, Shape: []int{o.Dim}}
@@ -61,11 +62,10 @@ func RNNLabelled(o data.Options) (train, test *data.Set, err error) {
 			for j := range x {
 				x[j] = float32(2*r.Float64() - 1)
 			}
-			p, err := net.Forward(x)
-			if err != nil {
+			if err := ref.Run(x, 1); err != nil {
 				return nil, err
 			}
-			s.Y[i] = Argmax(p.Logits)
+			s.Y[i] = Argmax(ref.Logits())
 			if o.Noise > 0 && r.Float64() < o.Noise {
 				s.Y[i] = 1 - s.Y[i]
 			}

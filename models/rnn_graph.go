@@ -66,14 +66,17 @@ func (r *RNN) ReadGraphParams(p GraphParams) error {
 	return nil
 }
 
-// BuildLogits adds the forward pass of a batch x (rows = examples, n
-// columns) to x's graph and returns the logits (batch x m):
+// BuildLogits adds the forward pass (Rounds) of a batch x (rows =
+// examples, n columns) to x's graph and returns the logits (batch x m):
 //
 //	round 1:     H = cap_k(relu(X (A.*Min)^T + b))
 //	rounds 2..T: H = cap_k(relu((H + X (A.*Min)^T) (W.*Mg)^T + b))
 //	logits:      H U^T + c   (the output mask is all ones)
 //
-// Nil parameter nodes become constants holding the RNN's current values.
+// Nil parameter nodes hold the RNN's current values, fixed: their
+// products are graph.FixedMul ops (one GEMM each way, no transposes), as
+// the attacks' input gradients and gradient descent on the output layer
+// use them.
 func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 	g := x.Graph()
 	dt := x.Dtype()
@@ -81,43 +84,55 @@ func (r *RNN) BuildLogits(x *G.Node, p GraphParams) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != n {
 		return nil, fmt.Errorf("rnn graph: input shape %v, want (batch, %d)", x.Shape(), n)
 	}
-	// maskedT is (w .* mask)^T for a parameter node w.
-	maskedT := func(w *G.Node, name string, mask []float64, rows, cols int) (*G.Node, error) {
-		wm, err := G.HadamardProd(w, constNode(g, dt, name, mask, rows, cols))
+	if err := r.checkArrays(); err != nil {
+		return nil, err
+	}
+	// product is z -> z (w .* mask)^T for a parameter node w, or for the
+	// fixed values vals .* mask when w is nil (mask nil = none).
+	product := func(w *G.Node, name string, vals, mask []float64, rows, cols int) (func(*G.Node) (*G.Node, error), error) {
+		if w == nil {
+			fixed := vals
+			if mask != nil {
+				fixed = make([]float64, len(vals))
+				for i := range fixed {
+					fixed[i] = vals[i] * mask[i]
+				}
+			}
+			return func(z *G.Node) (*G.Node, error) { return graph.FixedMul(z, fixed, rows, cols, name) }, nil
+		}
+		wm := w
+		if mask != nil {
+			var err error
+			if wm, err = G.HadamardProd(w, constNode(g, dt, name+"_mask", mask, rows, cols)); err != nil {
+				return nil, fmt.Errorf("rnn graph: %s: %w", name, err)
+			}
+		}
+		wt, err := G.Transpose(wm)
 		if err != nil {
 			return nil, fmt.Errorf("rnn graph: %s: %w", name, err)
 		}
-		return G.Transpose(wm)
+		return func(z *G.Node) (*G.Node, error) { return G.Mul(z, wt) }, nil
 	}
-	var (
-		t   TransposedParams
-		err error
-	)
-	if p.A == nil {
-		t.AT = r.constT(g, dt, "AT_const", r.A, r.InMask, v, n)
-	} else if t.AT, err = maskedT(p.A, "Min", r.InMask, v, n); err != nil {
+	ops := graphOps{r: r, b: p.B, c: p.C}
+	var err error
+	if ops.input, err = product(p.A, "A.*Min", r.A, r.InMask, v, n); err != nil {
 		return nil, err
 	}
 	if r.T > 1 {
-		if p.W == nil {
-			t.WT = r.constT(g, dt, "WT_const", r.W, r.GraphMask, v, v)
-		} else if t.WT, err = maskedT(p.W, "Mg", r.GraphMask, v, v); err != nil {
+		if ops.recurrent, err = product(p.W, "W.*Mg", r.W, r.GraphMask, v, v); err != nil {
 			return nil, err
 		}
 	}
-	if p.U == nil {
-		t.UT = r.constT(g, dt, "UT_const", r.U, nil, m, v)
-	} else if t.UT, err = G.Transpose(p.U); err != nil {
-		return nil, fmt.Errorf("rnn graph: U: %w", err)
+	if ops.output, err = product(p.U, "U", r.U, nil, m, v); err != nil {
+		return nil, err
 	}
-	t.B, t.C = p.B, p.C
-	if t.B == nil {
-		t.B = constNode(g, dt, "b_const", r.B, v)
+	if ops.b == nil {
+		ops.b = constNode(g, dt, "b_const", r.B, v)
 	}
-	if t.C == nil {
-		t.C = constNode(g, dt, "c_const", r.C, m)
+	if ops.c == nil {
+		ops.c = constNode(g, dt, "c_const", r.C, m)
 	}
-	return r.BuildLogitsT(x, t)
+	return Rounds[*G.Node](r.T, ops, x)
 }
 
 // TransposedParams are the RNN's weights as BuildLogitsT takes them:
@@ -132,75 +147,67 @@ type TransposedParams struct {
 // transpose ops in the graph): the form meta-learning feeds the trained
 // weights in.
 func (r *RNN) BuildLogitsT(x *G.Node, t TransposedParams) (*G.Node, error) {
-	v, m := r.Nodes, r.Labels
-	wrap := func(err error) error { return fmt.Errorf("rnn graph: %w", err) }
-	// addRow adds the bias b (width values) to every row of z.
-	addRow := func(z, b *G.Node, width int) (*G.Node, error) {
-		if b == nil {
-			return z, nil
-		}
-		row, err := G.Reshape(b, tensor.Shape{1, width})
-		if err != nil {
-			return nil, err
-		}
-		return G.BroadcastAdd(z, row, nil, []byte{0})
-	}
-	// layer is cap_k(relu(z + b)).
-	layer := func(z *G.Node) (*G.Node, error) {
-		zb, err := addRow(z, t.B, v)
-		if err != nil {
-			return nil, err
-		}
-		return graph.CapReLU(zb, r.Cap)
-	}
 	if t.AT == nil || t.UT == nil || (r.T > 1 && t.WT == nil) {
 		return nil, fmt.Errorf("rnn graph: T=%d needs AT, UT and (for T > 1) WT", r.T)
 	}
-	xa, err := G.Mul(x, t.AT)
-	if err != nil {
-		return nil, wrap(err)
+	mulBy := func(w *G.Node) func(*G.Node) (*G.Node, error) {
+		return func(z *G.Node) (*G.Node, error) { return G.Mul(z, w) }
 	}
-	h, err := layer(xa)
-	if err != nil {
-		return nil, wrap(err)
+	ops := graphOps{r: r, input: mulBy(t.AT), output: mulBy(t.UT), b: t.B, c: t.C}
+	if r.T > 1 {
+		ops.recurrent = mulBy(t.WT)
 	}
-	for k := 1; k < r.T; k++ {
-		hx, err := G.Add(h, xa)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		z, err := G.Mul(hx, t.WT)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		if h, err = layer(z); err != nil {
-			return nil, wrap(err)
-		}
-	}
-	hu, err := G.Mul(h, t.UT)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	logits, err := addRow(hu, t.C, m)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	return logits, nil
+	return Rounds[*G.Node](r.T, ops, x)
 }
 
-// constT adds the constant (w .* mask)^T of a rows x cols matrix (mask nil = none).
-func (r *RNN) constT(g *G.ExprGraph, dt tensor.Dtype, name string, w, mask []float64, rows, cols int) *G.Node {
-	t := make([]float64, rows*cols)
-	for i := 0; i < rows; i++ {
-		for j := 0; j < cols; j++ {
-			x := w[i*cols+j]
-			if mask != nil {
-				x *= mask[i*cols+j]
-			}
-			t[j*rows+i] = x
-		}
+// graphOps are Rounds' steps as Gorgonia nodes (the RoundOps of
+// BuildLogits and BuildLogitsT): the products as given, the bias rows
+// broadcast (nil = zero), the layer one graph.CapReLU op per round.
+type graphOps struct {
+	r                        *RNN
+	input, recurrent, output func(*G.Node) (*G.Node, error)
+	b, c                     *G.Node
+}
+
+func wrapGraph(n *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, fmt.Errorf("rnn graph: %w", err)
 	}
-	return constNode(g, dt, name, t, cols, rows)
+	return n, nil
+}
+
+// addRow adds the bias b (a vector) to every row of z; nil b adds nothing.
+func addRow(z, b *G.Node) (*G.Node, error) {
+	if b == nil {
+		return z, nil
+	}
+	row, err := G.Reshape(b, tensor.Shape{1, b.Shape().TotalSize()})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(z, row, nil, []byte{0})
+}
+
+func (o graphOps) Input(x *G.Node) (*G.Node, error) { return wrapGraph(o.input(x)) }
+
+func (o graphOps) Layer(z *G.Node) (*G.Node, error) {
+	zb, err := addRow(z, o.b)
+	if err != nil {
+		return wrapGraph(nil, err)
+	}
+	return wrapGraph(graph.CapReLU(zb, o.r.Cap))
+}
+
+func (o graphOps) Reinject(h, ax *G.Node) (*G.Node, error) { return wrapGraph(G.Add(h, ax)) }
+
+func (o graphOps) Recurrent(v *G.Node) (*G.Node, error) { return wrapGraph(o.recurrent(v)) }
+
+func (o graphOps) Output(h *G.Node) (*G.Node, error) {
+	hu, err := o.output(h)
+	if err != nil {
+		return wrapGraph(nil, err)
+	}
+	return wrapGraph(addRow(hu, o.c))
 }
 
 func constNode(g *G.ExprGraph, dt tensor.Dtype, name string, data []float64, shape ...int) *G.Node {

@@ -1,15 +1,10 @@
 package models
 
 import (
-	"math"
-	"math/rand"
 	"strings"
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 func TestRNNConfigErrors(t *testing.T) {
@@ -131,67 +126,6 @@ func TestFiringText(t *testing.T) {
 	if err := (RNNConfig{Inputs: 1, Labels: 1, Nodes: 2, Cap: 1, T: 1, Firing: 7}).Validate(); err == nil {
 		t.Fatal("firing 7 validated")
 	}
-}
-
-// TestGraphMatchesForward checks the Gorgonia forward graph against the reference forward.
-func TestGraphMatchesForward(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
-	r, _ := NewRNN(RNNConfig{Inputs: 5, Labels: 3, Nodes: 30, P: 0.5, Cap: 10, T: 3}, 3)
-	for i := range r.W {
-		r.W[i] = rng.NormFloat64()
-	}
-	for i := range r.U {
-		r.U[i] = rng.NormFloat64()
-	}
-	for i := range r.B {
-		r.B[i] = 0.1 * rng.NormFloat64()
-	}
-	bsz := 4
-	xs := make([]float32, bsz*5)
-	for i := range xs {
-		xs[i] = float32(rng.NormFloat64())
-	}
-	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-		g := G.NewGraph()
-		x := G.NewMatrix(g, dt, G.WithShape(bsz, 5), G.WithName("x"), G.WithValue(denseOf(dt, f64(xs), bsz, 5)))
-		p := r.NewGraphParams(g, dt)
-		logits, err := r.BuildLogits(x, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm := G.NewTapeMachine(g)
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		got := f64of(logits.Value().Data())
-		for e := 0; e < bsz; e++ {
-			ref, _ := r.Forward(xs[e*5 : (e+1)*5])
-			for c := 0; c < 3; c++ {
-				if math.Abs(got[e*3+c]-ref.Logits[c]) > 1e-4*(1+math.Abs(ref.Logits[c])) {
-					t.Fatalf("%v example %d logit %d: graph %v, reference %v", dt, e, c, got[e*3+c], ref.Logits[c])
-				}
-			}
-		}
-		vm.Close()
-	}
-}
-
-func f64(x []float32) []float64 {
-	o := make([]float64, len(x))
-	for i, v := range x {
-		o[i] = float64(v)
-	}
-	return o
-}
-
-func f64of(d any) []float64 {
-	switch s := d.(type) {
-	case []float64:
-		return s
-	case []float32:
-		return f64(s)
-	}
-	return nil
 }
 
 func TestRNNLabelledRegisteredAndDeterministic(t *testing.T) {

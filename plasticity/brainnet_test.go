@@ -238,7 +238,7 @@ func TestBrainNetReplayMeta(t *testing.T) {
 			defer ml.Close()
 			var errs []string
 			e := ml.in.e
-			e.tieBreak = tieBreaker[float64](&c, &errs)
+			e.ev.TieBreak = tieBreaker[float64](&c, &errs)
 			loss, grads, err := ml.LossGrad(c.x32(), c.Y)
 			if err != nil {
 				t.Fatal(err)
@@ -296,7 +296,7 @@ func TestBrainNetReplayTrainer(t *testing.T) {
 				}
 				defer tr.Close()
 				var errs []string
-				tr.e.tieBreak = tieBreaker[float32](&c, &errs)
+				tr.e.ev.TieBreak = tieBreaker[float32](&c, &errs)
 				x := c.x32()
 				for i, y := range c.Y {
 					p := tr.Learn(x[i*c.Inputs:(i+1)*c.Inputs], y)

@@ -22,8 +22,11 @@
 // 2^T possible row deltas d_b[j] = eta*r[code_j][b] (row i of W gets
 // d_{code_i}), and fuses that update into the next example's second-round
 // matrix-vector product, so W is streamed once per round; rows are split
-// over two goroutines for large networks. TrainTask drives it through
-// train.Run.
+// over two goroutines for large networks. Its forward pass is
+// models.Rounds with these products (the one definition of the network's
+// forward pass, the fast path an option of it); Accuracy and Predictions
+// classify a set in batches with one GEMM per product (models.GEMM).
+// TrainTask drives it through train.Run.
 //
 // Meta-learning. MetaLearner builds one Gorgonia graph per run:
 //

@@ -8,10 +8,12 @@ import (
 // engine is rule-based training of one simple RNN, generic in the float
 // type: float32 for speed (Trainer), float64 for exact meta-gradients.
 //
-// Storage: w holds W.*Mg (non-edges stay 0, so the forward pass needs no
-// mask), amin holds A.*Min. An RNN-rule update is kept pending and fused
-// into the next example's second-round matrix-vector pass, so W is read
-// once per round and written once per example.
+// Its forward pass is models.Rounds (through a models.Eval) with the
+// engine as the Products: the fast path of rule training. Storage: w
+// holds W.*Mg (non-edges stay 0, so the products need no mask), amin
+// holds A.*Min. An RNN-rule update is kept pending and fused into the
+// next example's second-round matrix-vector product, so W is read once
+// per round and written once per example.
 type engine[F graph.Float] struct {
 	net               *models.RNN
 	v, n, m, k, T, nc int
@@ -21,26 +23,22 @@ type engine[F graph.Float] struct {
 	amT               []F     // (A.*Min)^T, n x v, for sparse inputs (no input rule)
 	nz                []int   // indices of the non-zero inputs
 	bias              F
+	b                 []F // the node biases, all equal to bias
 	mult, every, all  bool
 	both              bool // Scheme.BothColumns
 	eta               F
 	rnn, out, in      []F // tables; nil = that rule is not used
 
-	xf, ax, vv, z, h, sel []F
-	codes, pcodes         []uint8
-	keep                  []bool
-	logits                []F
-	d                     []F // nc x v: row deltas of the pending RNN update
-	pending               bool
+	ev      *models.Eval[F] // the forward pass, one example at a time
+	xf      []F
+	codes   []uint8 // firing codes of the last forward pass (ev's)
+	logits  []F     // its logits (ev's)
+	d       []F     // nc x v: row deltas of the pending RNN update
+	pcodes  []uint8
+	pending bool
 
 	rec *record // non-nil while recording for the meta-gradient
 	par *pool   // row-parallel worker, nil = sequential
-
-	// tieBreak, when set (the replay of the authors' code in
-	// brainnet_test.go), may change which of the entries equal to the
-	// cap's threshold value are kept (graph.CapMask keeps the lowest
-	// indices; PyTorch's top-k an unspecified set). Top-k firing only.
-	tieBreak func(z []F, keep []bool)
 }
 
 // record is what the backward pass of a training run needs: the firing
@@ -62,8 +60,7 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 		amin: make([]F, v*n), inMask: conv[F](net.InMask),
 		gmask: conv[F](net.GraphMask), w: make([]F, v*v), u: make([]F, net.Labels*v),
 		mult: rs.Multiplicative, every: s.EveryExample, all: s.AllRows, both: s.BothColumns, eta: F(s.eta(rs)),
-		xf: make([]F, n), ax: make([]F, v), vv: make([]F, v), z: make([]F, v), h: make([]F, v), sel: make([]F, v),
-		codes: make([]uint8, v), pcodes: make([]uint8, v), keep: make([]bool, v), logits: make([]F, net.Labels),
+		xf: make([]F, n), b: make([]F, v), pcodes: make([]uint8, v),
 	}
 	e.gm8 = make([]uint8, v*v)
 	for i, g := range net.GraphMask {
@@ -83,6 +80,8 @@ func newEngine[F graph.Float](net *models.RNN, rs *RuleSet, s Scheme) *engine[F]
 	} else {
 		e.amT = make([]F, n*v)
 	}
+	e.ev = models.NewEval[F](net.RNNConfig, e, e.b, 1)
+	e.ev.Fire = true
 	e.reset()
 	return e
 }
@@ -93,18 +92,6 @@ func conv[F graph.Float](x []float64) []F {
 		o[i] = F(v)
 	}
 	return o
-}
-
-// setTables replaces the rule tables (same shapes).
-func (e *engine[F]) setTables(rnn, out, in []float64) {
-	for _, x := range []struct {
-		dst []F
-		src []float64
-	}{{e.rnn, rnn}, {e.out, out}, {e.in, in}} {
-		for i := range x.dst {
-			x.dst[i] = F(x.src[i])
-		}
-	}
 }
 
 // reset puts the weights back to their initial values: W, U, b to 0 (or 1
@@ -122,6 +109,9 @@ func (e *engine[F]) reset() {
 		e.u[i] = r
 	}
 	e.bias = r
+	for i := range e.b {
+		e.b[i] = r
+	}
 	for i, mk := range e.inMask {
 		if e.in != nil {
 			e.amin[i] = r * mk
@@ -139,111 +129,83 @@ func (e *engine[F]) reset() {
 	e.pending = false
 }
 
-// forward runs x through the current network, leaving the hidden state in
-// e.h, codes in e.codes and logits in e.logits; it returns the prediction.
-// A pending RNN update is applied on the way.
+// forward runs x through the current network (models.Rounds with the
+// engine's products), leaving the codes in e.codes and the logits in
+// e.logits; it returns the prediction. A pending RNN update is applied on
+// the way.
 func (e *engine[F]) forward(x []float32) int {
-	for j, xv := range x {
-		e.xf[j] = F(xv)
+	if e.T == 1 {
+		e.flush() // no second round to fuse it into
 	}
+	if err := e.ev.Run(x, 1); err != nil {
+		panic(err) // the callers check the data's dimension
+	}
+	e.codes, e.logits = e.ev.Codes(), e.ev.Logits()
+	return models.Argmax(e.logits)
+}
+
+// hidden is the hidden state after the last forward pass.
+func (e *engine[F]) hidden() []F { return e.ev.Hidden() }
+
+// Input is the input drive of one example, ax = (A.*Min) x: the sum of the
+// columns of the non-zero inputs for sparse inputs (e.g. MNIST), else
+// row dot products, rows split over the pool.
+func (e *engine[F]) Input(x []float32, _ int, ax []F) {
 	n, v := e.n, e.v
+	x = x[:n]
 	e.nz = e.nz[:0]
 	for j, xv := range x {
+		e.xf[j] = F(xv)
 		if xv != 0 {
 			e.nz = append(e.nz, j)
 		}
 	}
 	if e.amT != nil && 2*len(e.nz) < n {
-		// sparse input (e.g. MNIST): sum the columns of the non-zero inputs
 		e.rows(func(lo, hi int) {
-			ax := e.ax[lo:hi]
-			clear(ax)
+			a := ax[lo:hi]
+			clear(a)
 			for _, j := range e.nz {
-				vaxpy(ax, e.amT[j*v+lo:j*v+hi], e.xf[j])
+				vaxpy(a, e.amT[j*v+lo:j*v+hi], e.xf[j])
 			}
 		})
-	} else {
-		e.rows(func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				e.ax[i] = vdot(e.amin[i*n:(i+1)*n], e.xf)
-			}
-		})
-	}
-	for i, a := range e.ax {
-		e.z[i] = max(a+e.bias, 0)
-	}
-	for i := range e.codes {
-		e.codes[i] = 0
-	}
-	e.capFire()
-	e.h, e.z = e.z, e.h
-	if e.T == 1 && e.pending {
-		e.flush()
-	}
-	for t := 1; t < e.T; t++ {
-		for i := range e.vv {
-			e.vv[i] = e.h[i] + e.ax[i]
-		}
-		pend := e.pending
-		e.rows(func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				row := e.w[i*v : (i+1)*v]
-				var s F
-				if pend {
-					dl := e.d[int(e.pcodes[i])*v : (int(e.pcodes[i])+1)*v]
-					if e.mult {
-						s = vfusedMul(row, dl, e.vv)
-					} else {
-						s = vfusedAdd(row, e.gmask[i*v:(i+1)*v], e.gm8[i*v:(i+1)*v], dl, e.vv)
-					}
-				} else {
-					s = vdot(row, e.vv)
-				}
-				e.z[i] = max(s+e.bias, 0)
-			}
-		})
-		e.pending = false
-		e.capFire()
-		e.h, e.z = e.z, e.h
-	}
-	for c := range e.logits {
-		e.logits[c] = vdot(e.u[c*v:(c+1)*v], e.h)
-	}
-	return models.Argmax(e.logits)
-}
-
-// capFire applies the cap to e.z and shifts the firing bit of this round
-// into e.codes: fired = picked by the cap even at zero (models.FiringTopK,
-// the authors' code, the default) or non-zero after the cap
-// (models.FiringNonzero, the paper's text).
-func (e *engine[F]) capFire() {
-	if e.net.Firing == models.FiringNonzero {
-		graph.CapInPlace(e.z, e.k, e.sel)
-		for i, zv := range e.z {
-			e.codes[i] = e.codes[i]<<1 | fired(zv)
-		}
 		return
 	}
-	graph.CapMask(e.z, e.k, e.sel, e.keep)
-	if e.tieBreak != nil {
-		e.tieBreak(e.z, e.keep)
-	}
-	for i, kp := range e.keep {
-		e.codes[i] <<= 1
-		if kp {
-			e.codes[i] |= 1
-		} else {
-			e.z[i] = 0
+	e.rows(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ax[i] = vdot(e.amin[i*n:(i+1)*n], e.xf)
 		}
-	}
+	})
 }
 
-// fired is 1 for a non-zero entry, without a branch.
-func fired[F graph.Float](v F) uint8 {
-	if v != 0 {
-		return 1
+// Recurrent is z = (W.*Mg) vv for one example, rows split over the pool;
+// a pending RNN-rule update is applied to each row of W as it is read.
+func (e *engine[F]) Recurrent(vv []F, _ int, z []F) {
+	v := e.v
+	pend := e.pending
+	e.rows(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := e.w[i*v : (i+1)*v]
+			if !pend {
+				z[i] = vdot(row, vv)
+				continue
+			}
+			dl := e.d[int(e.pcodes[i])*v : (int(e.pcodes[i])+1)*v]
+			if e.mult {
+				z[i] = vfusedMul(row, dl, vv)
+			} else {
+				z[i] = vfusedAdd(row, e.gmask[i*v:(i+1)*v], e.gm8[i*v:(i+1)*v], dl, vv)
+			}
+		}
+	})
+	e.pending = false
+}
+
+// Output is the logits U h (no output biases: rules do not train them).
+func (e *engine[F]) Output(h []F, _ int, logits []F) {
+	v := e.v
+	for c := range logits[:e.m] {
+		logits[c] = vdot(e.u[c*v:(c+1)*v], h)
 	}
-	return 0
 }
 
 // learn runs one example and applies the rules; it returns the prediction

@@ -112,7 +112,7 @@ func features(net *models.RNN, set *data.Set) ([]float64, []uint8) {
 	codes := make([]uint8, set.N*v)
 	for i := 0; i < set.N; i++ {
 		e.forward(set.Row(i))
-		copy(feat[i*v:], e.h)
+		copy(feat[i*v:], e.hidden())
 		copy(codes[i*v:], e.codes)
 	}
 	return feat, codes

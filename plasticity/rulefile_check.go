@@ -11,7 +11,7 @@ import (
 // where numbers belong (encoding/json reads null as 0 without a word).
 func checkRuleFile(b []byte, name string, eta float64) error {
 	if math.IsNaN(eta) || math.IsInf(eta, 0) || eta < 0 {
-		return fmt.Errorf("rule file %s: eta = %v, want a finite value > 0 (as --eta)", name, eta)
+		return fmt.Errorf("rule file %s: eta = %v, want a finite value > 0", name, eta)
 	}
 	var raw struct {
 		Rules []map[string]json.RawMessage `json:"rules"`

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
@@ -105,7 +104,8 @@ func CheckRules(net *models.RNN, rs *RuleSet) error {
 // a time, without gradients (float32 hot path, rows split over the CPUs
 // for large networks). Use Reset, Learn, Predict, Accuracy, Network.
 type Trainer struct {
-	e *engine[float32]
+	e  *engine[float32]
+	ev *models.Eval[float32] // batched evaluation, made on first use
 }
 
 // NewTrainer prepares rule-based training of net with rs under scheme s.
@@ -160,64 +160,63 @@ func (t *Trainer) Pass(set *data.Set, order []int) error {
 	return nil
 }
 
-// Accuracy is the fraction of set classified correctly. Examples are
-// classified in parallel, each worker with its own scratch state and the
-// weights shared read-only: the same predictions as Predict one by one,
-// without the per-round synchronisation of the row-parallel pass.
+// Accuracy is the fraction of set classified correctly, by the forward
+// pass over batches of examples (models.Rounds with GEMM products on the
+// trained weights, see Predictions).
 func (t *Trainer) Accuracy(set *data.Set) (float64, error) {
-	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+	pred, err := t.Predictions(set)
+	if err != nil {
 		return 0, err
 	}
-	t.e.flush() // the weights are read-only from here on
-	workers := min(runtime.GOMAXPROCS(0), max(1, set.N/64))
-	if workers == 1 || t.e.par == nil {
-		ok := 0
-		for i := 0; i < set.N; i++ {
-			if t.e.forward(set.Row(i)) == set.Y[i] {
-				ok++
-			}
-		}
-		return float64(ok) / float64(set.N), nil
-	}
-	oks := make([]int, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*set.N/workers, (w+1)*set.N/workers
-		e := t.e.evalCopy()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				if e.forward(set.Row(i)) == set.Y[i] {
-					oks[w]++
-				}
-			}
-		}()
-	}
-	wg.Wait()
 	ok := 0
-	for _, n := range oks {
-		ok += n
+	for i, p := range pred {
+		if p == set.Y[i] {
+			ok++
+		}
 	}
 	return float64(ok) / float64(set.N), nil
 }
 
-// evalCopy is e with its own scratch state for forward (no pending update,
-// no recording, sequential rows) sharing e's weights and tables, which
-// forward only reads once e has no pending update.
-func (e *engine[F]) evalCopy() *engine[F] {
-	c := *e
-	c.par, c.rec, c.pending, c.nz = nil, nil, false, nil
-	v := e.v
-	c.xf, c.ax, c.vv, c.z, c.h, c.sel = make([]F, e.n), make([]F, v), make([]F, v), make([]F, v), make([]F, v), make([]F, v)
-	c.codes, c.pcodes, c.keep, c.logits = make([]uint8, v), make([]uint8, v), make([]bool, v), make([]F, e.m)
-	return &c
+// evalRows is the batch of Predictions: large enough for the GEMMs to
+// reach their speed, small enough to stay in the caches.
+const evalRows = 256
+
+// Predictions classifies the examples of set with the current weights,
+// evalRows examples at a time, each product of the forward pass one GEMM
+// (models.GEMM; rows split over the CPUs). They equal Predict's one by one
+// except at numerical near-ties: the products sum in another order
+// (TestBatchedPredictionsAgree bounds how near). Deterministic: the same
+// weights and set give the same predictions.
+func (t *Trainer) Predictions(set *data.Set) ([]int, error) {
+	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+		return nil, err
+	}
+	ev := t.batch()
+	pred := make([]int, set.N)
+	err := ev.Each(set.X[:set.N*set.Dim], func(i int, logits []float32) { pred[i] = models.Argmax(logits) })
+	return pred, err
+}
+
+// batch is the batched forward pass over the trainer's weights (the same
+// slices: it sees every update), with the pending update applied.
+func (t *Trainer) batch() *models.Eval[float32] {
+	e := t.e
+	e.flush()
+	if t.ev == nil {
+		cfg := e.net.RNNConfig
+		w := models.Weights[float32]{AM: e.amin, WM: e.w, U: e.u, B: e.b}
+		t.ev = models.NewEval(cfg, models.GEMM(cfg, w), e.b, evalRows)
+	}
+	return t.ev
 }
 
 // Network returns a copy of the network with the trained weights (W, U,
-// b, and A when an input rule trains it).
-func (t *Trainer) Network() *models.RNN {
-	e := t.e
+// b, and A when an input rule trains it); its output biases c are zero,
+// as in rule training.
+func (t *Trainer) Network() *models.RNN { return t.e.network() }
+
+// network is the network with e's weights (a pending update applied).
+func (e *engine[F]) network() *models.RNN {
 	e.flush()
 	r := e.net.Clone()
 	for i, w := range e.w {
@@ -229,6 +228,7 @@ func (t *Trainer) Network() *models.RNN {
 	for i := range r.B {
 		r.B[i] = float64(e.bias)
 	}
+	clear(r.C)
 	if e.in != nil {
 		for i, a := range e.amin {
 			if r.InMask[i] != 0 {

@@ -68,7 +68,7 @@ func TestDemoBadFlags(t *testing.T) {
 	var buf bytes.Buffer
 	app.Writer, app.ErrWriter = &buf, &buf
 	err := app.Run([]string{"plastic", "-q", "--out", t.TempDir(), "demo", "--nodes", "1"})
-	if err == nil || !strings.Contains(err.Error(), "--nodes=1") {
+	if err == nil || !strings.Contains(err.Error(), "--nodes 1: want >= 2") {
 		t.Fatalf("want an error naming --nodes, got %v", err)
 	}
 }

@@ -140,7 +140,7 @@ func TestPaperEvolveBadFlags(t *testing.T) {
 		{"--eps", "1", "--theta", "100", "--target", "5", "--start", "-5"},
 	}
 	want := []string{"--loss", "--genes", "--eps", "--theta", "--generations", "--population", "--start", "--start has 3 values for 2 coefficients",
-		"--target is for --loss=quadratic", "--rule-coefficients", "--rounds", "--examples", "theta = 100 is too large"}
+		"--target is for the quadratic loss", "--rule-coefficients", "--rounds", "--examples", "theta = 100 is too large"}
 	for i, c := range cases {
 		err := evolveApp(t, t.TempDir(), "x", nil, c...)
 		if err == nil || !strings.Contains(err.Error(), want[i]) {

@@ -60,8 +60,12 @@ func TestPaperExperimentErrors(t *testing.T) {
 		{[]string{"paper", "classic", "--pairs", "1-2"}, `--pairs "1-2"`},
 		{[]string{"paper", "classic", "--pairs", "2:1"}, "b >= a > 0"},
 		{[]string{"paper", "fig3", "--data", "nope"}, `unknown data set "nope"`},
-		{[]string{"paper", "table2", "--seeds", "0"}, "--seeds=0"},
-		{[]string{"paper", "fig2", "--every", "150"}, "--every=150"},
+		{[]string{"paper", "table2", "--seeds", "0"}, "--seeds 0"},
+		{[]string{"paper", "fig2", "--every", "150"}, "--every 150"},
+		{[]string{"paper", "classic", "--n-test", "0"}, "--n-test 0: want >= 1"},
+		{[]string{"paper", "evolve", "--genes", "0"}, "--genes 0: want >= 1"},
+		{[]string{"gd", "train", "--data", "halfspace", "--batch", "0"}, "--batch 0: want >= 1"},
+		{[]string{"gd", "train", "--data", "halfspace", "--train", "some"}, `--train "some": want`},
 		{[]string{"paper", "optimal", "--data", "fashion-mnist"}, "plastic data fetch fashion-mnist"},
 	} {
 		app := newApp()

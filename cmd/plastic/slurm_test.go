@@ -225,10 +225,10 @@ func TestSlurmPaperExperimentsEqualLocal(t *testing.T) {
 		"--rnn-learn-n", "200", "--rnn-learn-nodes", "10", "--rnn-learn-cap", "5", "--rnn-learn-epochs", "1", "--rnn-learn-hidden", "3"}
 	cli(append(fig3, "--name", "f3")...)
 	msg := cli(append(fig3, "--name", "f3s", "--executor", "slurm")...)
-	if !strings.Contains(msg, "(8 units)") {
+	if !strings.Contains(msg, "(10 units)") { // 8 re-trainings, 2 rule checks
 		t.Fatalf("fig3 submission:\n%s", msg)
 	}
-	tables := map[string][]string{"f3": {"fig3.csv", "fig3_runs.csv", "fig3_rules_T3.json"}}
+	tables := map[string][]string{"f3": {"fig3.csv", "fig3_runs.csv", "fig3_rules_T3.json", "fig3_rulecheck.csv"}}
 	if _, ok := data.FindMNIST("datasets"); ok {
 		t2 := []string{"paper", "table2", "--data", "mnist", "--seeds", "2", "--n-train", "200", "--nodes", "20", "--cap", "10",
 			"--t3-learn-n", "200", "--t3-learn-nodes", "10", "--t3-learn-cap", "5", "--t3-learn-epochs", "1", "--t3-learn-hidden", "3"}
