@@ -15,6 +15,8 @@ type DevicePlastic struct {
 	codes, preds, flags, cnt *Array
 	inGemm, recGemm, outGemm GemmCall
 	own                      []*Array
+	initial, live            []*Array    // KeepInitial: copies of the initial weights, and the arrays they restore
+	rec                      *stepRecord // Record: what each training step saw and predicted
 }
 
 // NewDevicePlastic uploads the networks' state.
@@ -169,6 +171,12 @@ func (d *DevicePlastic) run(idx, labels []int32, learn bool) error {
 		return err
 	}
 	defer c.Free(allIdx, allLabels)
+	if d.rec != nil && learn {
+		if n := len(idx) / B; n > d.rec.capacity {
+			return errorf("plastic train: %d steps to record, room for %d (Record)", n, d.rec.capacity)
+		}
+		d.rec.n = 0
+	}
 	for s := 0; s < len(idx)/B; s++ {
 		if err := d.step(allIdx.view(s*B, B), allLabels.view(s*B, B), learn); err != nil {
 			return err
@@ -213,6 +221,9 @@ func (d *DevicePlastic) step(idx, labels *Array, learn bool) error {
 		func() error { return c.Predict(B, M, d.logits, labels, d.preds, d.flags) },
 		func() error { return c.CountOK(d.flags, d.cnt) },
 	)
+	if learn && d.rec != nil {
+		steps = append(steps, func() error { return d.rec.add(c, d.codes, d.preds, d.flags, labels) })
+	}
 	if learn && nb.RNNRule {
 		steps = append(steps, func() error { return c.RuleUpdate(nb.Update, d.w, d.mg, d.codes, d.rule, d.flags) })
 	}

@@ -55,6 +55,20 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
+	nb, st, err := deviceBatch(nets, rs, s)
+	if err != nil {
+		return nil, err
+	}
+	dp, err := c.NewDevicePlastic(nb, st)
+	if err != nil {
+		return nil, err
+	}
+	return &DeviceTrainer{c: c, nets: nets, rs: rs, nb: nb, dp: dp, init: st}, nil
+}
+
+// deviceBatch is the device layout of nets (same sizes) trained with rs
+// under s, and their state after the engine's reset.
+func deviceBatch(nets []*models.RNN, rs *RuleSet, s Scheme) (cuda.NetBatch, *cuda.PlasticNets, error) {
 	n0 := nets[0]
 	B, V, N, M := len(nets), n0.Nodes, n0.Inputs, n0.Labels
 	nb := cuda.NetBatch{B: B, V: V, N: N, M: M, T: n0.T, K: n0.Cap, SharedRules: true, TopKFiring: n0.Firing == models.FiringTopK,
@@ -68,7 +82,7 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 		}
 	}
 	if err := nb.Check(); err != nil {
-		return nil, err
+		return nb, nil, err
 	}
 	// The engine's reset (engine.reset): W = r .* Mg, U = b = r, c = 0,
 	// A .* Min (r .* Min under an input rule), r = 0 or 1 (multiplicative).
@@ -112,11 +126,7 @@ func NewDeviceTrainer(c *cuda.Context, nets []*models.RNN, rs *RuleSet, s Scheme
 		return o
 	}
 	st.Rule, st.Out, st.In = tab(rs.RNN), tab(rs.Output), tab(rs.Input)
-	dp, err := c.NewDevicePlastic(nb, st)
-	if err != nil {
-		return nil, err
-	}
-	return &DeviceTrainer{c: c, nets: nets, rs: rs, nb: nb, dp: dp, init: st}, nil
+	return nb, st, nil
 }
 
 // Close releases the device memory.
