@@ -82,6 +82,9 @@ var deviceCommands = map[string]bool{
 	"sweep": true, // a grid of train runs, each on --device
 	// every option of the CPU engine; --repeats networks in one device computation
 	"rule train": true,
+	// meta-learning's steps (inner training, loss, rule gradient); the
+	// per-epoch evaluation on the CPU
+	"rule learn": true,
 	// the rule-based re-trainings (rule learning and selection stay on the
 	// CPU); not as Slurm units
 	"paper fig3": true, "paper table2": true, "paper fig6": true,
