@@ -3,9 +3,11 @@ package plasticity
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/plasticity-lab/plastic/cuda/devtest"
+	"github.com/plasticity-lab/plastic/models"
 )
 
 // Meta-learning's loss and rule gradient on the device (float32) against
@@ -170,5 +172,25 @@ func TestDeviceMetaGradientFiniteDifference(t *testing.T) {
 			}
 			t.Logf("%d entries checked, %d skipped at a jump", checked, jumps)
 		})
+	}
+}
+
+// What the device meta-learner cannot do it refuses, naming it: more than
+// 64 labels (the loss kernel keeps a row of them per thread).
+func TestDeviceMetaRefusesManyLabels(t *testing.T) {
+	dev := devtest.Open(t)
+	net, err := models.NewRNN(models.RNNConfig{Inputs: 4, Labels: 65, Nodes: 12, P: 0.5, Cap: 6, T: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := NewTable(TargetOutput, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultMeta()
+	cfg.Batch, cfg.Learn, cfg.Device = 10, []Target{TargetOutput}, dev
+	_, err = NewMetaLearner(net, &RuleSet{Rounds: 1, Eta: 0.3, Output: out}, cfg)
+	if err == nil || !strings.Contains(err.Error(), "65 labels, at most 64") || !strings.Contains(err.Error(), "on the device") {
+		t.Fatalf("got %v", err)
 	}
 }
