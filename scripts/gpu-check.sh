@@ -97,7 +97,8 @@ run() {
 	local t0=$SECONDS rc=0
 	mkdir -p "$work" "$out"
 	(cd "$PACK" && tail -n 1 MANIFEST | sha256sum -c --quiet -) || die "pack.tar.gz is corrupt"
-	rm -rf "$work/bin" && tar -C "$work" -xzf "$PACK/pack.tar.gz"
+	# a run folder that exists is refused (--name): a second run starts from none
+	rm -rf "$work/bin" "$work/runs" && tar -C "$work" -xzf "$PACK/pack.tar.gz"
 	local P=$work/bin/plastic
 	{ cat "$PACK/MANIFEST"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true; nproc; } | tee "$out/machine.txt"
 	local libdir
