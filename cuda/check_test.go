@@ -296,7 +296,10 @@ func TestDevBatchNorm(t *testing.T) {
 func TestDevCapCodesPredict(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 5)
-	for _, sh := range [][3]int{{16, 1000, 500}, {10, 100, 50}, {7, 33, 1}, {4, 50, 50}, {4, 50, 0}, {3, 5000, 17}} {
+	// rows of up to SmallRowCols entries take pl_cap_small, longer ones
+	// pl_cap_topk: both with ties (the 10-row cases), k = 0 and k = cols
+	for _, sh := range [][3]int{{16, 1000, 500}, {10, 100, 50}, {7, 33, 1}, {4, 50, 50}, {4, 50, 0}, {3, 5000, 17},
+		{10, 300, 150}, {4, 200, 200}, {4, 200, 0}, {600, 24, 12}} {
 		rows, cols, k := sh[0], sh[1], sh[2]
 		x := reluRef(randSlice(r, rows*cols)) // many exact zeros, like relu outputs
 		if rows == 10 {
@@ -341,17 +344,25 @@ func TestDevCapCodesPredict(t *testing.T) {
 		}
 		c.Free(dx, dy)
 	}
-	rows, cols := 300, 10
-	logits := randSlice(r, rows*cols)
-	labels := make([]int32, rows)
-	for i := range labels {
-		labels[i] = int32(r.Intn(cols))
+	for _, sh := range [][2]int{{300, 10}, {20, 300}} { // pl_predict_small, pl_predict
+		rows, cols := sh[0], sh[1]
+		logits := randSlice(r, rows*cols)
+		for i := 0; i < rows; i += 3 { // ties at the maximum: the first wins
+			logits[i*cols+cols/2] = 5
+			logits[i*cols+cols-1] = logits[i*cols+cols/2]
+			logits[i*cols+cols/2+1] = logits[i*cols+cols/2]
+		}
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(r.Intn(cols))
+		}
+		dl, dlab, dp, df := up(t, c, logits), up(t, c, labels), alloc(t, c, rows), alloc(t, c, rows)
+		ok(t, c.Predict(rows, cols, dl, dlab, dp, df))
+		wp, wf := predictRef(rows, cols, logits, labels)
+		exactI(t, "preds", downI(t, c, dp), wp)
+		exactI(t, "flags", downI(t, c, df), wf)
+		c.Free(dl, dlab, dp, df)
 	}
-	dl, dlab, dp, df := up(t, c, logits), up(t, c, labels), alloc(t, c, rows), alloc(t, c, rows)
-	ok(t, c.Predict(rows, cols, dl, dlab, dp, df))
-	wp, wf := predictRef(rows, cols, logits, labels)
-	exactI(t, "preds", downI(t, c, dp), wp)
-	exactI(t, "flags", downI(t, c, df), wf)
 	data := randSlice(r, 50*7)
 	idx := []int32{3, 0, 49, 3}
 	dd, di, dout := up(t, c, data), up(t, c, idx), alloc(t, c, 4*7)
@@ -361,7 +372,7 @@ func TestDevCapCodesPredict(t *testing.T) {
 		wg = append(wg, data[int(i)*7:int(i+1)*7]...)
 	}
 	close32(t, "gather", down(t, c, dout), wg)
-	c.Free(dl, dlab, dp, df, dd, di, dout)
+	c.Free(dd, di, dout)
 }
 
 func TestDevRules(t *testing.T) {
@@ -370,6 +381,9 @@ func TestDevRules(t *testing.T) {
 	for _, u := range []RuleUpdate{
 		{B: 5, V: 100, M: 10, S: 8, Eta: 0.01, OnlyFlagged: true, RuleStride: 64, OutStride: 16},
 		{B: 3, V: 64, M: 4, S: 2, Eta: 0.05, Multiplicative: true, AllRows: true},
+		{B: 6, V: 40, M: 3, S: 4, Eta: 0.03, BothColumns: true},
+		{B: 6, V: 40, M: 3, S: 4, Eta: 0.03, Multiplicative: true, BothColumns: true},
+		{B: 4, V: 40, M: 3, S: 4, Eta: 0.03, AllRows: true, BothColumns: true}, // no effect with all rows
 	} {
 		w, U, mg := randSlice(r, u.B*u.V*u.V), randSlice(r, u.B*u.M*u.V), make([]float32, u.B*u.V*u.V)
 		for i := range mg {
@@ -390,6 +404,8 @@ func TestDevRules(t *testing.T) {
 		for b := range labels {
 			labels[b], preds[b], flags[b] = int32(r.Intn(u.M)), int32(r.Intn(u.M)), int32(r.Intn(2))
 		}
+		preds[0], flags[0] = labels[0], 1 // a right prediction that updates (every example)
+		preds[1], flags[1] = (labels[1]+1)%int32(u.M), 1
 		nr, no := u.S*u.S, 2*u.S
 		if u.RuleStride > 0 {
 			nr, no = u.B*u.RuleStride, u.B*u.OutStride
@@ -453,11 +469,12 @@ func TestDevPlasticTrain(t *testing.T) {
 	c := gpu(t)
 	r := rnd(t, 9)
 	for _, tc := range []struct {
-		shared, topk, mult, input, every bool
-	}{{true, false, false, false, false}, {false, true, false, true, true}, {false, false, true, true, false}} {
+		shared, topk, mult, input, every, both bool
+	}{{true, false, false, false, false, false}, {false, true, false, true, true, false}, {false, false, true, true, false, false},
+		{true, true, false, false, true, true}, {false, false, true, false, true, true}} {
 		nb := NetBatch{B: 4, V: 64, N: 20, M: 5, T: 3, K: 16, SharedInput: tc.shared, TopKFiring: tc.topk, RNNRule: true, OutputRule: true,
 			InputRule: tc.input, EveryExample: tc.every}
-		nb.Update.Eta, nb.Update.Multiplicative = 0.01, tc.mult
+		nb.Update.Eta, nb.Update.Multiplicative, nb.Update.BothColumns = 0.01, tc.mult, tc.both
 		ok(t, nb.Check())
 		nA := nb.B
 		if tc.shared {

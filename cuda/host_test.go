@@ -14,7 +14,7 @@ func TestKernelTable(t *testing.T) {
 		"pl_im2col", "pl_col2im", "pl_bn_fwd_train", "pl_bn_fwd_infer", "pl_bn_bwd", "pl_maxpool_fwd",
 		"pl_maxpool_bwd", "pl_avgpool_fwd", "pl_avgpool_bwd", "pl_cap_topk", "pl_count_ok", "pl_input_rule",
 		"pl_rule_update", "pl_output_rule", "pl_predict", "pl_gather_rows", "pl_opt_sgd", "pl_opt_adam",
-		"pl_np_pass1", "pl_np_pass2", "pl_np_apply", "pl_im2col_t", "pl_col2im_t", "pl_bias_act_drop"}
+		"pl_np_pass1", "pl_np_pass2", "pl_np_apply", "pl_im2col_t", "pl_col2im_t", "pl_bias_act_drop", "pl_add_group", "pl_count_ok_group"}
 	for _, n := range want {
 		if _, ok := kernelSigs[n]; !ok {
 			t.Errorf("kernel %s missing from the source", n)

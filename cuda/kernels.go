@@ -134,7 +134,7 @@ func mustParseSigs(src string) map[string]string {
 // layer, plasticity and optimizer kernels below, the classifier-training
 // kernels (kernels_train.go) and the optimizer-step kernels
 // (kernels_optim.go).
-const kernelSource = kernelCore + kernelTrain + kernelOptim
+const kernelSource = kernelCore + kernelTrain + kernelOptim + kernelPlastic
 
 const kernelCore = `
 #define GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)
@@ -595,8 +595,10 @@ extern "C" __global__ void pl_input_rule(int B, int V, int N, float eta, int mul
 /* Output rule for B networks, U: B x M x V, ro[code][b] with b = 0 for the
    true label's row and 1 for the predicted label's row (every other row
    when allRows != 0); networks with flags[b] == 0 are skipped when
-   onlyFlagged != 0. */
-extern "C" __global__ void pl_output_rule(int B, int M, int V, float eta, int multiplicative, int allRows, int onlyFlagged, float* U, const int* codes, const int* labels, const int* preds, int roStride, const float* ro, const int* flags) {
+   onlyFlagged != 0. bothColumns != 0 (with the default rows): a right
+   prediction's row, both true and predicted, gets column 1 and then
+   column 0, as the CPU engine applies them (the authors' code). */
+extern "C" __global__ void pl_output_rule(int B, int M, int V, float eta, int multiplicative, int allRows, int onlyFlagged, int bothColumns, float* U, const int* codes, const int* labels, const int* preds, int roStride, const float* ro, const int* flags) {
 	GRID_STRIDE(t, (long long)B * M * V) {
 		int b = (int)(t / ((long long)M * V));
 		if (onlyFlagged && !flags[b]) continue;
@@ -605,8 +607,12 @@ extern "C" __global__ void pl_output_rule(int B, int M, int V, float eta, int mu
 		if (l == labels[b]) sel = 0;
 		else if (allRows || l == preds[b]) sel = 1;
 		else continue;
-		float d = ro[(long long)b * roStride + codes[b * V + j] * 2 + sel];
-		U[t] = multiplicative ? U[t] * (1.0f + eta * d) : U[t] + eta * d;
+		const float* r = ro + (long long)b * roStride + codes[b * V + j] * 2;
+		float u = U[t];
+		if (sel == 0 && bothColumns && !allRows && l == preds[b])
+			u = multiplicative ? u * (1.0f + eta * r[1]) : u + eta * r[1];
+		float d = r[sel];
+		U[t] = multiplicative ? u * (1.0f + eta * d) : u + eta * d;
 	}
 }
 `

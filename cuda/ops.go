@@ -238,7 +238,7 @@ func (c *Context) CapTopK(rows, cols, k int, x, y *Array) error {
 	if err := checkLens("pl_cap_topk", need{"x", x.N, rows * cols}, need{"y", y.N, rows * cols}); err != nil {
 		return err
 	}
-	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), int32(0), x.Ptr(), y.Ptr(), y.Ptr())
+	return c.cap(rows, cols, k, 0, x, y, y)
 }
 
 // CapFire is CapTopK that also shifts the round's firing bit into codes
@@ -251,6 +251,14 @@ func (c *Context) CapFire(rows, cols, k int, topk bool, x, y, codes *Array) erro
 	fire := int32(1)
 	if topk {
 		fire = 2
+	}
+	return c.cap(rows, cols, k, fire, x, y, codes)
+}
+
+// cap launches pl_cap_small for short rows, else pl_cap_topk.
+func (c *Context) cap(rows, cols, k int, fire int32, x, y, codes *Array) error {
+	if cols <= SmallRowCols {
+		return c.linear("pl_cap_small", rows, i32(rows), i32(cols), i32(k), fire, x.Ptr(), y.Ptr(), codes.Ptr())
 	}
 	return c.rows("pl_cap_topk", rows, i32(rows), i32(cols), i32(k), fire, x.Ptr(), y.Ptr(), codes.Ptr())
 }
@@ -280,6 +288,9 @@ func (c *Context) Predict(rows, cols int, logits, labels, preds, flags *Array) e
 	if err := checkLens("pl_predict", need{"logits", logits.N, rows * cols}, need{"labels", labels.N, rows},
 		need{"preds", preds.N, rows}, need{"flags", flags.N, rows}); err != nil {
 		return err
+	}
+	if cols <= SmallRowCols {
+		return c.linear("pl_predict_small", rows, i32(rows), i32(cols), logits.Ptr(), labels.Ptr(), preds.Ptr(), flags.Ptr())
 	}
 	return c.rows("pl_predict", rows, i32(rows), i32(cols), logits.Ptr(), labels.Ptr(), preds.Ptr(), flags.Ptr())
 }
@@ -332,5 +343,5 @@ func (c *Context) OutputRule(u RuleUpdate, U, codes, labels, preds, ro, flags *A
 		return err
 	}
 	return c.linear("pl_output_rule", U.N, i32(u.B), i32(u.M), i32(u.V), u.Eta, b2i(u.Multiplicative), b2i(u.AllRows),
-		b2i(u.OnlyFlagged), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
+		b2i(u.OnlyFlagged), b2i(u.BothColumns), U.Ptr(), codes.Ptr(), labels.Ptr(), preds.Ptr(), i32(u.OutStride), ro.Ptr(), flags.Ptr())
 }

@@ -56,6 +56,10 @@ type RuleUpdate struct {
 	RuleStride     int     // elements between networks' RNN rules (0: shared)
 	OutStride      int     // elements between networks' output rules (0: shared)
 	InStride       int     // elements between networks' input rules (0: shared)
+	// BothColumns: with the default rows, a right prediction's row (true
+	// and predicted) gets the output rule's column 1, then column 0 (the
+	// authors' code; plasticity.Scheme.BothColumns). No effect with AllRows.
+	BothColumns bool
 }
 
 // Check validates the sizes and completes Update.

@@ -15,6 +15,8 @@ type DevicePlastic struct {
 	codes, preds, flags, cnt *Array
 	inGemm, recGemm, outGemm GemmCall
 	own                      []*Array
+	initial, live            []*Array    // KeepInitial: copies of the initial weights, and the arrays they restore
+	rec                      *stepRecord // Record: what each training step saw and predicted
 }
 
 // NewDevicePlastic uploads the networks' state.
@@ -149,24 +151,15 @@ func (d *DevicePlastic) Free() error {
 // update).
 func (d *DevicePlastic) Train(idx, labels []int32) error { return d.run(idx, labels, true) }
 
-// Infer is Train without updates: predictions only, counted.
+// Infer is Train without updates: predictions only, counted, step by step
+// (State().Last is the last step's); Evaluate gives the same counts at
+// once.
 func (d *DevicePlastic) Infer(idx, labels []int32) error { return d.run(idx, labels, false) }
 
 func (d *DevicePlastic) run(idx, labels []int32, learn bool) error {
 	c, B := d.c, d.nb.B
-	if d.data == nil {
-		return errorf("plastic train: no data set (SetData)")
-	}
-	if len(idx) == 0 || len(idx)%B != 0 || len(labels) != len(idx) {
-		return errorf("plastic train: %d indices and %d labels for %d networks", len(idx), len(labels), B)
-	}
-	for i, x := range idx {
-		if x < 0 || int(x) >= d.rows {
-			return errorf("plastic train: index %d (step %d) outside the %d data rows", x, i/B, d.rows)
-		}
-		if labels[i] < 0 || int(labels[i]) >= d.nb.M {
-			return errorf("plastic train: label %d (step %d) outside [0, %d)", labels[i], i/B, d.nb.M)
-		}
+	if err := d.checkSteps(idx, labels); err != nil {
+		return err
 	}
 	allIdx, err := Upload(c, idx)
 	if err != nil {
@@ -178,6 +171,12 @@ func (d *DevicePlastic) run(idx, labels []int32, learn bool) error {
 		return err
 	}
 	defer c.Free(allIdx, allLabels)
+	if d.rec != nil && learn {
+		if n := len(idx) / B; n > d.rec.capacity {
+			return errorf("plastic train: %d steps to record, room for %d (Record)", n, d.rec.capacity)
+		}
+		d.rec.n = 0
+	}
 	for s := 0; s < len(idx)/B; s++ {
 		if err := d.step(allIdx.view(s*B, B), allLabels.view(s*B, B), learn); err != nil {
 			return err
@@ -222,6 +221,9 @@ func (d *DevicePlastic) step(idx, labels *Array, learn bool) error {
 		func() error { return c.Predict(B, M, d.logits, labels, d.preds, d.flags) },
 		func() error { return c.CountOK(d.flags, d.cnt) },
 	)
+	if learn && d.rec != nil {
+		steps = append(steps, func() error { return d.rec.add(c, d.codes, d.preds, d.flags, labels) })
+	}
 	if learn && nb.RNNRule {
 		steps = append(steps, func() error { return c.RuleUpdate(nb.Update, d.w, d.mg, d.codes, d.rule, d.flags) })
 	}

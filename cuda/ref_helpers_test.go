@@ -415,13 +415,21 @@ func outputRuleRef(u RuleUpdate, U []float32, codes, labels, preds []int32, ro [
 			default:
 				continue
 			}
+			cols := []int{sel}
+			if u.BothColumns && !u.AllRows && sel == 0 && int32(l) == preds[b] {
+				// the authors' every-example update: a right prediction's
+				// row is the predicted row (column 1), then the true row
+				cols = []int{1, 0}
+			}
 			for j := 0; j < u.V; j++ {
 				t := (b*u.M+l)*u.V + j
-				d := ro[b*u.OutStride+int(codes[b*u.V+j])*2+sel]
-				if u.Multiplicative {
-					out[t] *= 1 + u.Eta*d
-				} else {
-					out[t] += u.Eta * d
+				for _, s := range cols {
+					d := ro[b*u.OutStride+int(codes[b*u.V+j])*2+s]
+					if u.Multiplicative {
+						out[t] *= 1 + u.Eta*d
+					} else {
+						out[t] += u.Eta * d
+					}
 				}
 			}
 		}

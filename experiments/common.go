@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/data"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/plasticity"
@@ -34,6 +35,12 @@ type Env struct {
 	// Cells, when set, runs the units of Fig. 3 and Table 2 (learned
 	// rules, re-trainings, seeds) elsewhere; see Cells.
 	Cells Cells
+	// Device, when set (and Cells is not), runs the rule-based
+	// re-trainings of Fig. 3, Table 2 and Fig. 6 on it: the re-trainings
+	// that share a rule set as the networks of one batched computation
+	// (plasticity.DeviceTrainer; Fig. 3's repeats, Table 2's seeds). Rule
+	// learning and selection stay on the CPU. nil: everything on the CPU.
+	Device *cuda.Context
 }
 
 func (e Env) check() error {

@@ -283,11 +283,47 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 			nets[m][d] = &netOnce{}
 		}
 	}
+	// retrain is job j's re-training and its rule set.
+	retrain := func(j job) (retraining, *plasticity.RuleSet, error) {
+		md, s := mods[j.m], loaded[res.Data[j.d]]
+		rs := out1
+		if md.Net.T == 3 {
+			rs = rnn3
+		}
+		net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
+			return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
+		})
+		return retraining{net, s.train, s.test, ruleRun{Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order", j.m, j.d, j.r)}}, rs, err
+	}
+	pending := seq(0, len(jobs)) // the jobs of the CPU workers
+	if env.onDevice() {
+		// the Repeats re-trainings of a cell (consecutive jobs): the
+		// networks of one device computation
+		for g := 0; g < len(jobs); g += c.Repeats {
+			rts := make([]retraining, c.Repeats)
+			var rs *plasticity.RuleSet
+			for r := range rts {
+				if rts[r], rs, err = retrain(jobs[g+r]); err != nil {
+					return nil, fmt.Errorf("fig3: %w", err)
+				}
+			}
+			md, dn := mods[jobs[g].m], res.Data[jobs[g].d]
+			rrs, err := env.trainAll(ctx, rs, plasticity.Scheme{}, rts)
+			if err != nil {
+				return nil, fmt.Errorf("fig3, %s on %s, re-trainings on the device: %w", md.Name, dn, err)
+			}
+			for r, rr := range rrs {
+				results[g+r] = rr
+				env.logf("fig3 [%d/%d] %s on %s, re-training %d: train %.4f test %.4f", g+r+1, len(jobs), md.Name, dn, r+1, rr.TrainAcc, rr.TestAcc)
+			}
+		}
+		pending = nil
+	}
 	workers := c.Jobs
 	if workers == 0 {
 		workers = runtime.NumCPU()
 	}
-	workers = min(workers, len(jobs))
+	workers = min(workers, len(pending))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -304,20 +340,12 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 			for i := range next {
 				j := jobs[i]
 				md, dn := mods[j.m], res.Data[j.d]
-				s := loaded[dn]
-				rs := out1
-				if md.Net.T == 3 {
-					rs = rnn3
-				}
 				rr, err := unit(env, fmt.Sprintf("fig3 model %d data %d repeat %d", j.m, j.d, j.r), func() (ruleResult, error) {
-					net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
-						return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
-					})
+					rt, rs, err := retrain(j)
 					if err != nil {
 						return ruleResult{}, err
 					}
-					return trainRules(ctx, net, rs, plasticity.Scheme{}, s.train, s.test, ruleRun{
-						Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order", j.m, j.d, j.r)})
+					return trainRules(ctx, rt.net, rs, plasticity.Scheme{}, rt.train, rt.test, rt.run)
 				})
 				mu.Lock()
 				if err != nil && firstErr == nil {
@@ -333,7 +361,7 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 			}
 		}()
 	}
-	for i := range jobs {
+	for _, i := range pending {
 		if ctx.Err() != nil {
 			break
 		}
@@ -400,20 +428,23 @@ func fig3RuleCheck(ctx context.Context, env Env, c Fig3Config, n Net, initial, l
 	}
 	n.T, n.Firing = 3, c.Firing
 	rc := &Fig3RuleCheck{Data: names[0], Net: n, Chance: majority(testSet)}
-	for r := 0; r < c.Repeats; r++ {
+	rts := make([]retraining, c.Repeats)
+	for r := range rts {
 		net, err := n.build(trainSet, learned.Multiplicative, subSeed(c.Seed, "fig3 rule check net", n.Nodes, r))
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range []struct {
-			rs  *plasticity.RuleSet
-			dst *[]float64
-		}{{initial, &rc.Initial}, {learned, &rc.Learned}} {
-			rr, err := trainRules(ctx, net, x.rs, plasticity.Scheme{}, trainSet, testSet, ruleRun{
-				Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 rule check order", r)})
-			if err != nil {
-				return nil, fmt.Errorf("fig3, rule check: %w", err)
-			}
+		rts[r] = retraining{net, trainSet, testSet, ruleRun{Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 rule check order", r)}}
+	}
+	for _, x := range []struct {
+		rs  *plasticity.RuleSet
+		dst *[]float64
+	}{{initial, &rc.Initial}, {learned, &rc.Learned}} {
+		rrs, err := env.trainAll(ctx, x.rs, plasticity.Scheme{}, rts)
+		if err != nil {
+			return nil, fmt.Errorf("fig3, rule check: %w", err)
+		}
+		for _, rr := range rrs {
 			*x.dst = append(*x.dst, rr.TestAcc)
 		}
 	}

@@ -121,11 +121,12 @@ func Fig6(ctx context.Context, env Env, c Fig6Config) (*Fig6Result, error) {
 		{"every example, both columns when right", plasticity.Scheme{EveryExample: true, BothColumns: true}, &res.EveryBoth, &res.EveryBothFinal, &res.EveryBothTrain},
 	} {
 		env.logf("fig6: %s, %s", v.name, c.Net)
-		rr, err := trainRules(ctx, net, rs, v.s, trainSet, testSet, ruleRun{
-			Passes: c.Passes, Seed: c.Seed, CurveEvery: c.Every, CurveSet: evalSet})
+		rrs, err := env.trainAll(ctx, rs, v.s, []retraining{{net, trainSet, testSet, ruleRun{
+			Passes: c.Passes, Seed: c.Seed, CurveEvery: c.Every, CurveSet: evalSet}}})
 		if err != nil {
 			return nil, fmt.Errorf("fig6, %s: %w", v.name, err)
 		}
+		rr := rrs[0]
 		env.logf("fig6: %s: train %.4f test %.4f", v.name, rr.TrainAcc, rr.TestAcc)
 		*v.curve, *v.final, *v.trainAcc = rr.Curve, rr.TestAcc, rr.TrainAcc
 	}

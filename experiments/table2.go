@@ -177,20 +177,41 @@ func Table2(ctx context.Context, env Env, c Table2Config) (*Table2Result, error)
 			if v.T == 3 {
 				rs = t3
 			}
+			// retrain is the re-training of one seed: its subset, network and order
+			retrain := func(seed int64) (retraining, error) {
+				trainSet, testSet, err := loadSet(dn, env.DataDir, c.NTrain, seed)
+				if err != nil {
+					return retraining{}, err
+				}
+				n := c.Net
+				n.T, n.InputOnes = v.T, v.Ones
+				net, err := n.build(trainSet, rs.Multiplicative, seed)
+				return retraining{net, trainSet, testSet, ruleRun{Passes: c.Passes, Seed: seed}}, err
+			}
+			var onDevice []ruleResult
+			if env.onDevice() {
+				// the seeds' re-trainings: the networks of one device computation
+				rts := make([]retraining, c.Seeds)
+				for s := range rts {
+					if rts[s], err = retrain(c.Seed + int64(s)); err != nil {
+						return nil, fmt.Errorf("table2, %s %s seed %d: %w", dn, v.Name, c.Seed+int64(s), err)
+					}
+				}
+				if onDevice, err = env.trainAll(ctx, rs, plasticity.Scheme{}, rts); err != nil {
+					return nil, fmt.Errorf("table2, %s %s, re-trainings on the device: %w", dn, v.Name, err)
+				}
+			}
 			for s := 0; s < c.Seeds; s++ {
 				seed := c.Seed + int64(s)
 				rr, err := unit(env, fmt.Sprintf("table2 %s %s seed %d", dn, v.Name, seed), func() (ruleResult, error) {
-					trainSet, testSet, err := loadSet(dn, env.DataDir, c.NTrain, seed)
+					if onDevice != nil {
+						return onDevice[s], nil
+					}
+					rt, err := retrain(seed)
 					if err != nil {
 						return ruleResult{}, err
 					}
-					n := c.Net
-					n.T, n.InputOnes = v.T, v.Ones
-					net, err := n.build(trainSet, rs.Multiplicative, seed)
-					if err != nil {
-						return ruleResult{}, err
-					}
-					return trainRules(ctx, net, rs, plasticity.Scheme{}, trainSet, testSet, ruleRun{Passes: c.Passes, Seed: seed})
+					return trainRules(ctx, rt.net, rs, plasticity.Scheme{}, rt.train, rt.test, rt.run)
 				})
 				if err != nil {
 					return nil, fmt.Errorf("table2, %s %s seed %d: %w", dn, v.Name, seed, err)

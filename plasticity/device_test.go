@@ -16,8 +16,9 @@ import (
 // predictions (each example's, before its update) and the same test
 // accuracy, for every option: RNN, output and input rules, tables and
 // small-NN rules, T = 1, 2, 3, additive and multiplicative, both firing
-// definitions, misclassified-only and every-example schemes, true and
-// predicted rows or all rows, shared and own input weights.
+// definitions, misclassified-only and every-example schemes (with both
+// output columns on a right prediction's row or not), true and predicted
+// rows or all rows, shared and own input weights.
 
 func relErr64(got, want []float64) float64 {
 	var d, s float64
@@ -63,6 +64,12 @@ func TestDeviceTrainerMatchesEngine(t *testing.T) {
 		{name: "multiplicative T=2 tables with input rule", T: 2, v: 32, k: 12,
 			rs:    &RuleSet{Rounds: 2, Multiplicative: true, RNN: RandomTable(TargetRNN, 2, rng), Output: RandomTable(TargetOutput, 2, rng), Input: RandomTable(TargetInput, 2, rng)},
 			train: blTrain, test: blTest, chunk: 64},
+		{name: "tables T=3 every example, both columns, top-k", T: 3, v: 48, k: 20, topk: true,
+			rs: &RuleSet{Rounds: 3, RNN: RandomTable(TargetRNN, 3, rng), Output: RandomTable(TargetOutput, 3, rng)},
+			s:  Scheme{EveryExample: true, BothColumns: true}, train: blTrain, test: blTest, chunk: 40},
+		{name: "multiplicative nn rules T=2 every example, both columns, nonzero firing", T: 2, v: 40, k: 16,
+			rs: &RuleSet{Rounds: 2, Multiplicative: true, RNN: nn(TargetRNN, 2), Output: nn(TargetOutput, 2)},
+			s:  Scheme{EveryExample: true, BothColumns: true, Eta: 0.02}, train: hsTrain, test: hsTest, chunk: 25},
 		{name: "perceptron T=1, one network, four orders", T: 1, v: 50, k: 25, sameNet: true,
 			rs: mustBuiltin(t, "perceptron"), train: hsTrain, test: hsTest, chunk: 200},
 	} {

@@ -56,6 +56,14 @@
 // one step at |V| = 100, T = 3, batch 100 costs about 2.5 ms of CPU
 // (BenchmarkMetaStep; `plastic rule learn` installs graph/gemm's BLAS).
 //
+// On a device (MetaConfig.Device, device_meta.go) the graph keeps only the
+// rule parameters -> tables part and one PlasticTrain node whose value is
+// the loss: its forward is cuda.MetaPlastic (the inner pass with each
+// step's codes recorded, the batch through the trained network, the loss;
+// float32) and its backward is the same sums, written as products with
+// the steps' one-hot codes. Tests hold the device's loss and rule gradient
+// to the float64 meta-learner's on every option (device_meta_test.go).
+//
 // Firing. By default the k nodes the cap picked fire, even at value zero
 // (models.FiringTopK, the authors' code); models.FiringNonzero is the
 // paper's wording, fired = non-zero after the cap. The difference matters:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/plasticity-lab/plastic/cuda"
 	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/optimizer"
@@ -217,6 +218,11 @@ type MetaConfig struct {
 	Loss        string   // graph.LossCE (default), graph.LossMSE, graph.LossSoftmaxCE
 	Learn       []Target // rules whose parameters are learned; others stay fixed
 	Scheme      Scheme
+	// Device, when set, runs each step's forward and rule gradient on it
+	// (float32; device_meta.go): the inner training, the batch through
+	// the trained network, the loss and its gradient with respect to the
+	// rule tables. nil: the CPU, in float64.
+	Device *cuda.Context
 }
 
 // DefaultMeta returns the paper's settings: batches of 100, Adam lr 1e-2
@@ -229,7 +235,9 @@ func DefaultMeta() MetaConfig {
 // it resets the network, trains it with the current rules one example at a
 // time (the PlasticTrain op), runs the whole batch through the trained
 // network (the Gorgonia forward graph of the RNN, with cap ops), and
-// differentiates the loss with respect to the learned rule parameters.
+// differentiates the loss with respect to the learned rule parameters
+// (with MetaConfig.Device all of that but the rules' parameterization runs
+// on the device).
 type MetaLearner struct {
 	cfg    MetaConfig
 	net    *models.RNN
@@ -241,6 +249,7 @@ type MetaLearner struct {
 	params G.Nodes
 	values [][]float64 // parameter slices, same order as params
 	opt    optimizer.Optimizer
+	dev    *devInner // MetaConfig.Device's inner trainer
 }
 
 // NewMetaLearner builds the meta-learning graph for net (its masks and A
@@ -288,6 +297,16 @@ func NewMetaLearner(net *models.RNN, rs *RuleSet, cfg MetaConfig) (*MetaLearner,
 			tables = append(tables, G.NewVector(g, tensor.Float64, G.WithShape(len(vals)), G.WithName(string(t)+"_fixed"),
 				G.WithValue(tensor.New(tensor.WithShape(len(vals)), tensor.WithBacking(vals)))))
 		}
+	}
+	if cfg.Device != nil {
+		var err error
+		if ml.loss, err = ml.deviceLoss(tables); err != nil {
+			return nil, err
+		}
+		if err := ml.finish(g); err != nil {
+			return nil, err
+		}
+		return ml, nil
 	}
 	flat, err := graph.PlasticTrain(ml.in, tables...)
 	if err != nil {
@@ -342,16 +361,26 @@ func NewMetaLearner(net *models.RNN, rs *RuleSet, cfg MetaConfig) (*MetaLearner,
 	if ml.loss, err = graph.Loss(cfg.Loss, logits, ml.y); err != nil {
 		return nil, err
 	}
+	if err := ml.finish(g); err != nil {
+		return nil, err
+	}
+	return ml, nil
+}
+
+// finish adds the gradient of the loss to g and makes the machine and the
+// optimizer.
+func (ml *MetaLearner) finish(g *G.ExprGraph) error {
 	if _, err := G.Grad(ml.loss, ml.params...); err != nil {
-		return nil, fmt.Errorf("meta-learning graph: %w", err)
+		return fmt.Errorf("meta-learning graph: %w", err)
 	}
 	ml.vm = G.NewTapeMachine(g, G.BindDualValues(ml.params...))
 	oc := optimizer.DefaultConfig()
-	oc.Name, oc.LR, oc.WeightDecay = optimizer.NameAdam, cfg.LR, cfg.WeightDecay
+	oc.Name, oc.LR, oc.WeightDecay = optimizer.NameAdam, ml.cfg.LR, ml.cfg.WeightDecay
+	var err error
 	if ml.opt, err = optimizer.New(oc); err != nil {
-		return nil, fmt.Errorf("meta-learning: %w", err)
+		return fmt.Errorf("meta-learning: %w", err)
 	}
-	return ml, nil
+	return nil
 }
 
 func ruleOf(rs *RuleSet, t Target) Rule {
@@ -369,8 +398,13 @@ func ruleOf(rs *RuleSet, t Target) Rule {
 // Rules is the rule set being learned (updated in place by Step).
 func (ml *MetaLearner) Rules() *RuleSet { return ml.rules }
 
-// Close releases the graph's machine.
-func (ml *MetaLearner) Close() { ml.vm.Close() }
+// Close releases the graph's machine (and the device's memory).
+func (ml *MetaLearner) Close() {
+	ml.vm.Close()
+	if ml.dev != nil {
+		ml.dev.mp.Free()
+	}
+}
 
 // LossGrad runs one batch (x: Batch rows of n features, y: Batch labels)
 // and returns the loss after rule-based training on it and the gradient
@@ -392,11 +426,15 @@ func (ml *MetaLearner) LossGrad(x []float32, y []int) (float64, [][]float64, err
 		}
 		oh[i*m+c] = 1
 	}
-	if err := G.Let(ml.x, tensor.New(tensor.WithShape(B, n), tensor.WithBacking(xs))); err != nil {
-		return 0, nil, err
-	}
-	if err := G.Let(ml.y, tensor.New(tensor.WithShape(B, m), tensor.WithBacking(oh))); err != nil {
-		return 0, nil, err
+	if ml.dev != nil {
+		ml.dev.setBatch(x, y)
+	} else {
+		if err := G.Let(ml.x, tensor.New(tensor.WithShape(B, n), tensor.WithBacking(xs))); err != nil {
+			return 0, nil, err
+		}
+		if err := G.Let(ml.y, tensor.New(tensor.WithShape(B, m), tensor.WithBacking(oh))); err != nil {
+			return 0, nil, err
+		}
 	}
 	ml.in.x, ml.in.y = x, y
 	// The tape machine adds each run's derivatives to the parameters' dual

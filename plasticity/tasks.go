@@ -130,22 +130,31 @@ type MetaTask struct {
 
 // NewMetaTask checks its inputs.
 func NewMetaTask(ml *MetaLearner, net *models.RNN, trainSet, testSet *data.Set, epochs, evalN int, seed int64) (*MetaTask, error) {
-	if epochs < 1 {
-		return nil, fmt.Errorf("epochs = %d, want >= 1", epochs)
-	}
-	if err := checkSet(trainSet, net.Inputs, net.Labels); err != nil {
-		return nil, fmt.Errorf("train set: %w", err)
-	}
-	if trainSet.N < ml.cfg.Batch {
-		return nil, fmt.Errorf("train set %q has %d examples, fewer than one batch of %d", trainSet.Name, trainSet.N, ml.cfg.Batch)
-	}
-	if testSet != nil {
-		if err := checkSet(testSet, net.Inputs, net.Labels); err != nil {
-			return nil, fmt.Errorf("test set: %w", err)
-		}
+	if err := CheckMetaTask(net, trainSet, testSet, epochs, ml.cfg.Batch); err != nil {
+		return nil, err
 	}
 	return &MetaTask{ML: ml, Net: net, Train: trainSet, Test: testSet, EpochsN: epochs, EvalN: evalN,
 		rng: rand.New(rand.NewSource(seed))}, nil
+}
+
+// CheckMetaTask is NewMetaTask's check of its arguments, for a caller
+// that checks them before it builds the meta-learner (a device's).
+func CheckMetaTask(net *models.RNN, trainSet, testSet *data.Set, epochs, batch int) error {
+	if epochs < 1 {
+		return fmt.Errorf("epochs = %d, want >= 1", epochs)
+	}
+	if err := checkSet(trainSet, net.Inputs, net.Labels); err != nil {
+		return fmt.Errorf("train set: %w", err)
+	}
+	if trainSet.N < batch {
+		return fmt.Errorf("train set %q has %d examples, fewer than one batch of %d", trainSet.Name, trainSet.N, batch)
+	}
+	if testSet != nil {
+		if err := checkSet(testSet, net.Inputs, net.Labels); err != nil {
+			return fmt.Errorf("test set: %w", err)
+		}
+	}
+	return nil
 }
 
 func (t *MetaTask) Epochs() int           { return t.EpochsN }

@@ -190,7 +190,8 @@ func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubjec
 
 // trainByRules trains the network with fixed rules as `plastic rule train`
 // does (reset, --passes passes in data order, rules on misclassified
-// examples unless --every-example) and saves it to the run folder.
+// examples unless --every-example), on the device when --device resolved
+// to one, and saves it to the run folder.
 func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubject) error {
 	rs, err := rulesFromFlags(c)
 	if err != nil {
@@ -212,21 +213,33 @@ func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubj
 	if err != nil {
 		return err
 	}
-	tr, err := plasticity.NewTrainer(net, rs, sch)
-	if err != nil {
-		return err
-	}
-	defer tr.Close()
-	task, err := plasticity.NewTrainTask(tr, trainSet, testSet, c.Int("passes"), 1000, false, c.Int64(flagSeed))
-	if err != nil {
-		return err
-	}
 	var last map[string]float64
 	hooks := []any{quietProgress(c, "rule train"), lastEpoch{&last}, runMetrics{r: r}}
-	if err := train.Run(ctx, task, train.Options{Hooks: hooks}); err != nil {
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
 		return err
 	}
-	s.net = tr.Network()
+	defer closeDev()
+	if dev != nil {
+		if s.net, err = trainOnDevice(ctx, dev, net, rs, sch, trainSet, testSet, c.Int("passes"), 1000, hooks); err != nil {
+			return err
+		}
+		r.Summary["device_work"] = "the rule-based training of the network; the attack on the CPU"
+	} else {
+		tr, err := plasticity.NewTrainer(net, rs, sch)
+		if err != nil {
+			return err
+		}
+		defer tr.Close()
+		task, err := plasticity.NewTrainTask(tr, trainSet, testSet, c.Int("passes"), 1000, false, c.Int64(flagSeed))
+		if err != nil {
+			return err
+		}
+		if err := train.Run(ctx, task, train.Options{Hooks: hooks}); err != nil {
+			return err
+		}
+		s.net = tr.Network()
+	}
 	s.info = rulesNetInfo(c, r, last["test_acc"])
 	s.test = testSet
 	r.Summary["train_acc"], r.Summary["test_acc"] = last["train_acc"], last["test_acc"]
@@ -239,6 +252,11 @@ func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubj
 func startAttack(c *cli.Context, command string) (*run.Run, context.Context, *attackSubject, attacks.Model, error) {
 	if err := checkSubjectFlags(c); err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if c.String("rules") == "" {
+		if err := cpuOnly(c, "the attack computes on the CPU (only a network trained here with --rules trains on the device)"); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	r, ctx, _, err := startRun(c, command)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plasticity-lab/plastic/baseline"
 	"github.com/plasticity-lab/plastic/cuda"
+	"github.com/plasticity-lab/plastic/plasticity"
 	"github.com/plasticity-lab/plastic/run"
 )
 
@@ -172,5 +173,80 @@ func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
 		if math.Abs(nc.U[i]-nd.U[i]) > 1e-5*math.Max(1, math.Abs(nc.U[i])) {
 			t.Fatalf("saved network U[%d]: cpu %v, device %v", i, nc.U[i], nd.U[i])
 		}
+	}
+}
+
+// `plastic --device cuda rule learn` runs meta-learning's steps on the
+// device (the emulator stands in for the GPU): a small-NN RNN rule and a
+// table output rule at T = 2, batches of 100. The manifest records the
+// emulator, summary.json says what ran on the device, and the epochs'
+// losses and the learned rules are the CPU run's up to float32 (the device
+// gradients are float32; Adam follows them for 6 steps); --device auto
+// with a device takes the same path and records it.
+func TestRuleLearnOnDeviceMatchesCPU(t *testing.T) {
+	if _, err := exec.LookPath("clang++"); err != nil && os.Getenv("PLASTIC_REQUIRE_DEVICE") != "1" {
+		t.Skip("no clang++ for the emulator")
+	}
+	out := t.TempDir()
+	args := []string{"rule", "learn", "--data", "halfspace", "--nodes", "30", "--cap", "15", "--rounds", "2", "--learn", "rnn,output",
+		"--param", "nn", "--hidden", "5", "--n-train", "300", "--n-test", "50", "--epochs", "2", "--batch", "100", "--eval-n", "100"}
+	t.Setenv(cuda.EnvEmulator, "")
+	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(cuda.EnvEmulator, "1")
+	if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := runDev(t, append([]string{"--out", out, "--device", "auto"}, append(args, "--name", "auto", "--epochs", "1")...)...); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"cpu": "cpu", "dev": string(cuda.Emulator), "auto": string(cuda.Emulator)} {
+		if d := manifestDevice(t, filepath.Join(out, name)); d != want {
+			t.Fatalf("%s: manifest device %q, want %q", name, d, want)
+		}
+	}
+	for name, want := range map[string]bool{"cpu": false, "dev": true, "auto": true} {
+		b, err := os.ReadFile(filepath.Join(out, name, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := m["device_work"].(string); (w != "") != want || (want && !strings.Contains(w, "rule gradient")) {
+			t.Errorf("%s: device_work %q", name, w)
+		}
+	}
+	mc, md := readMetrics(t, filepath.Join(out, "cpu")), readMetrics(t, filepath.Join(out, "dev"))
+	if len(mc) != 2 || len(md) != 2 {
+		t.Fatalf("%d and %d metrics lines, want 2", len(mc), len(md))
+	}
+	for e := range mc {
+		if math.Abs(mc[e]["loss"]-md[e]["loss"]) > 1e-4*(1+math.Abs(mc[e]["loss"])) {
+			t.Errorf("epoch %d loss: cpu %v, device %v", e+1, mc[e]["loss"], md[e]["loss"])
+		}
+	}
+	rc, err := plasticity.LoadRules(filepath.Join(out, "cpu", "rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := plasticity.LoadRules(filepath.Join(out, "dev", "rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0.0
+	for i, r := range rc.Rules() {
+		tc, td := r.Table(), rd.Rules()[i].Table()
+		for k := range tc {
+			if math.Abs(tc[k]-td[k]) > 1e-3*math.Max(1, math.Abs(tc[k])) {
+				t.Errorf("%s rule entry %d: cpu %v, device %v", r.Target(), k, tc[k], td[k])
+			}
+			moved = math.Max(moved, math.Abs(tc[k]))
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the learned rules are all zero")
 	}
 }

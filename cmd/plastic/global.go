@@ -82,6 +82,14 @@ var deviceCommands = map[string]bool{
 	"sweep": true, // a grid of train runs, each on --device
 	// every option of the CPU engine; --repeats networks in one device computation
 	"rule train": true,
+	// meta-learning's steps (inner training, loss, rule gradient); the
+	// per-epoch evaluation on the CPU
+	"rule learn": true,
+	// the rule-based re-trainings (rule learning and selection stay on the
+	// CPU); not as Slurm units
+	"paper fig3": true, "paper table2": true, "paper fig6": true,
+	// the network trained with --rules (the attack computes on the CPU)
+	"attack": true, "attack examples": true,
 }
 
 // deviceRefusal is the error of --device cuda for a command that cannot
@@ -180,9 +188,10 @@ func applyConfigs(c *cli.Context) error {
 		return err
 	}
 	// A command that cannot compute on the device refuses --device cuda
-	// before anything is resolved or written.
-	if len(path) > 0 && isLeaf(path[len(path)-1]) && path[0].Name != "help" {
-		name := strings.TrimPrefix(where, "plastic ")
+	// before anything is resolved or written. (A command with a device
+	// path may have subcommands too: plastic attack.)
+	name := strings.TrimPrefix(where, "plastic ")
+	if len(path) > 0 && (isLeaf(path[len(path)-1]) || deviceCommands[name]) && path[0].Name != "help" {
 		c.App.Metadata[metaCommand] = name
 		if c.String(flagDevice) == "cuda" && !deviceCommands[name] {
 			return deviceRefusal(name)

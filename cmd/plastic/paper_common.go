@@ -16,8 +16,9 @@ import (
 // runExperiment is the common body of the `plastic paper` experiment
 // commands (fig2, fig3, table2, fig6, classic, optimal): it opens the run
 // folder, hands the experiment its Env (the run folder, the data folder,
-// progress on stderr unless --quiet, metrics.jsonl), stores the result in
-// summary.json and prints what was written.
+// progress on stderr unless --quiet, metrics.jsonl, the device when the
+// command has a device path and --device resolved to one), stores the
+// result in summary.json and prints what was written.
 func runExperiment(c *cli.Context, command string, f func(ctx context.Context, env experiments.Env) (summary map[string]any, out *experiments.Output, err error)) error {
 	r, ctx, _, err := startRun(c, command)
 	if err != nil {
@@ -28,6 +29,16 @@ func runExperiment(c *cli.Context, command string, f func(ctx context.Context, e
 		log = nil
 	}
 	env := experiments.Env{Dir: r.Dir, DataDir: c.String(flagDataDir), Log: log, Metrics: r.AppendMetrics}
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+	if dev != nil && env.Cells == nil {
+		// the experiments with a device path (deviceCommands)
+		env.Device = dev
+		r.Summary["device_work"] = "the rule-based re-trainings; rule learning and selection on the CPU"
+	}
 	summary, out, err := f(ctx, env)
 	for k, v := range summary {
 		r.Summary[k] = v

@@ -53,6 +53,11 @@ func runPaperExperiment(c *cli.Context, command string, f experimentFunc) error 
 	if err != nil {
 		return err
 	}
+	if executor == executorSlurm || c.String(flagUnitsMode) != "" {
+		if err := cpuOnly(c, "the units of a Slurm submission compute on the CPU"); err != nil {
+			return err
+		}
+	}
 	switch mode := sweep.UnitsMode(c.String(flagUnitsMode)); mode {
 	case "":
 		if executor == executorSlurm {

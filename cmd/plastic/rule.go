@@ -148,6 +148,9 @@ func ruleLearnCmd() *cli.Command {
 			"with respect to the rule parameters (exactly, through every update), then Adam takes a step. After each\n" +
 			"epoch the rules train a fresh network on the training set (one pass) and train/test accuracy are reported;\n" +
 			"the rules are saved (atomically) to rules.json in the run folder.\n\n" +
+			"With --device cuda (or auto finding a GPU) each step's inner training, loss and rule gradient run on the\n" +
+			"device in float32 (Adam and small-NN rules' parameterization on the CPU); the per-epoch evaluation stays\n" +
+			"on the CPU. summary.json's device_work says so.\n\n" +
 			"Initial rules: RNN and input tables N(0,1), output table zeros, small NNs PyTorch-style uniform.",
 		UsageText: "plastic rule learn [flags]\n\n" +
 			"Examples:\n" +
@@ -257,6 +260,22 @@ func ruleLearn(c *cli.Context) error {
 	}
 	rs.Provenance = &plasticity.Provenance{Command: strings.Join(os.Args, " "), Data: c.String("data"), Seed: seed,
 		Firing: net.Firing.String(), Scheme: sch.String()}
+	if err := plasticity.CheckMetaTask(net, trainSet, testSet, c.Int("epochs"), cfg.Batch); err != nil {
+		return fmt.Errorf("--epochs/--batch: %w", err)
+	}
+	r, ctx, _, err := startRun(c, "rule-learn")
+	if err != nil {
+		return err
+	}
+	dev, closeDev, err := runDevice(c, r)
+	if err != nil {
+		return err
+	}
+	defer closeDev()
+	if dev != nil {
+		cfg.Device = dev
+		r.Summary["device_work"] = "the meta-learning steps (inner rule training, loss, rule gradient); the per-epoch evaluation on the CPU"
+	}
 	ml, err := plasticity.NewMetaLearner(net, rs, cfg)
 	if err != nil {
 		return err
@@ -265,10 +284,6 @@ func ruleLearn(c *cli.Context) error {
 	task, err := plasticity.NewMetaTask(ml, net, trainSet, testSet, c.Int("epochs"), c.Int("eval-n"), seed)
 	if err != nil {
 		return fmt.Errorf("--epochs/--batch: %w", err)
-	}
-	r, ctx, _, err := startRun(c, "rule-learn")
-	if err != nil {
-		return err
 	}
 	rulePath := r.Path("rules.json")
 	var epochs []map[string]float64

@@ -96,3 +96,28 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 type deviceEpochHook func(*train.State) error
 
 func (f deviceEpochHook) OnEpochEnd(s *train.State) error { return f(s) }
+
+// trainOnDevice trains one network with fixed rules on the device as
+// plasticity.TrainTask would on the CPU (reset, passes over trainSet in
+// data order, chunk examples per step) through train.Run with hooks, and
+// returns the trained network.
+func trainOnDevice(ctx context.Context, dev *cuda.Context, net *models.RNN, rs *plasticity.RuleSet, sch plasticity.Scheme,
+	trainSet, testSet *data.Set, passes, chunk int, hooks []any) (*models.RNN, error) {
+	dt, err := plasticity.NewDeviceTrainer(dev, []*models.RNN{net}, rs, sch)
+	if err != nil {
+		return nil, err
+	}
+	defer dt.Close()
+	task, err := plasticity.NewDeviceTrainTask(dt, trainSet, testSet, passes, chunk, false, []int64{0})
+	if err != nil {
+		return nil, err
+	}
+	if err := train.Run(ctx, task, train.Options{Hooks: hooks}); err != nil {
+		return nil, err
+	}
+	trained, err := dt.Trained()
+	if err != nil {
+		return nil, err
+	}
+	return trained[0], nil
+}

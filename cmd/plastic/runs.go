@@ -170,15 +170,9 @@ var deviceOnce sync.Once
 // without a device path (auto on a GPU machine) gives the CPU: the run
 // records where its work actually runs.
 func deviceOf(c *cli.Context) (cuda.Device, error) {
-	var rd resolvedDevice
-	if v, ok := c.App.Metadata[metaDevice].(resolvedDevice); ok {
-		rd = v
-	} else {
-		dev, note, err := cuda.Resolve(c.String(flagDevice))
-		if err != nil {
-			return "", nameFlag(err, c.App.Flags)
-		}
-		rd = resolvedDevice{dev, note}
+	rd, err := resolvedOf(c)
+	if err != nil {
+		return "", err
 	}
 	if rd.dev.Kernels() {
 		name, _ := c.App.Metadata[metaCommand].(string)
@@ -193,6 +187,19 @@ func deviceOf(c *cli.Context) (cuda.Device, error) {
 		deviceOnce.Do(func() { slog.Info(rd.note) })
 	}
 	return rd.dev, nil
+}
+
+// resolvedOf is --device as applyConfigs resolved it (resolved here when
+// the app did not run through it).
+func resolvedOf(c *cli.Context) (resolvedDevice, error) {
+	if v, ok := c.App.Metadata[metaDevice].(resolvedDevice); ok {
+		return v, nil
+	}
+	dev, note, err := cuda.Resolve(c.String(flagDevice))
+	if err != nil {
+		return resolvedDevice{}, nameFlag(err, c.App.Flags)
+	}
+	return resolvedDevice{dev, note}, nil
 }
 
 // finishRun ends the run the Action started, if any, from its error.
