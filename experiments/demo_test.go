@@ -35,6 +35,20 @@ func TestDemo(t *testing.T) {
 	if r := res.Rows[0]; r.LearnedTest < 0.75 || r.PerceptronTest < 0.75 || r.GDTest < 0.75 {
 		t.Errorf("halfspace: %+v, want every method >= 0.75", r)
 	}
+	// Measured at seed 3 (10,000 test examples each): halfspace learned
+	// 0.8901, Perceptron 0.9079, Adam 0.8750; relu1 learned 0.7956,
+	// Perceptron 0.6797, Adam 0.8182. On relu1 the learned rule beats the
+	// Perceptron rule by more than 10 points.
+	hs, r1 := res.Rows[0], res.Rows[1]
+	within(t, "halfspace, learned rule", hs.LearnedTest, 0.86, 0.92)
+	within(t, "halfspace, Perceptron rule", hs.PerceptronTest, 0.88, 0.94)
+	within(t, "halfspace, Adam", hs.GDTest, 0.84, 0.91)
+	within(t, "relu1, learned rule", r1.LearnedTest, 0.76, 0.83)
+	within(t, "relu1, Perceptron rule", r1.PerceptronTest, 0.64, 0.72)
+	within(t, "relu1, Adam", r1.GDTest, 0.78, 0.85)
+	if r1.LearnedTest < r1.PerceptronTest+0.05 {
+		t.Errorf("relu1: learned rule %.4f not clearly ahead of the Perceptron rule %.4f", r1.LearnedTest, r1.PerceptronTest)
+	}
 	for _, bad := range []struct {
 		mod  func(*DemoConfig)
 		name string
