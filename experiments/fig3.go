@@ -166,8 +166,9 @@ type Fig3Result struct {
 }
 
 // Fig3RuleCheck is whether learning improved the T=3 rules: the initial
-// and the learned rule set each train T=3 networks of one size on the data set
-// the rules were learned on, Repeats times, each time a new network (new
+// rule set (of the start kept) and the learned one each train T=3 networks
+// of one size on the task the rules were learned on (its training
+// examples; tested on its held-out test examples), Repeats times, each time a new network (new
 // masks and A; the same one for both rule sets) in a new shuffled order,
 // one pass; test accuracy against the majority rate. (A new network per
 // re-training: at |V|=100 the network's draw moves the accuracy by several
