@@ -163,13 +163,20 @@
 //	  T=1 (83.7%)      0.89  0.25  0     0     0     0     0     0     0
 //	  GD, T=3          0.96  0.48  0.08  0     0     0     0     0     0
 //	  (paper, T=3: 60% at eps 2, 36% at eps 4.)
-//	Fig. 3, mean test accuracy of 10 re-trainings, chance = majority rate:
-//	                 halfspace relu1 relu2 rnn-labelled mnist
-//	  small T=1        93.9    78.1  85.3   84.1       73.0
-//	  small T=3        60.9    47.5  67.5   64.5       21.7
-//	  large T=1        96.5    80.5  86.5   83.5       80.8
-//	  large T=3        94.1    84.4  86.9   86.1       63.6
-//	  chance           55.9    59.9  69.1   79.0       11.4
+//	Fig. 3, mean test accuracy of 10 re-trainings, chance = majority rate
+//	  (the T=3 rules as below; in brackets the previous default's, a small
+//	  NN next to the perceptron learned on another ReLU1 task):
+//	                 halfspace    relu1        relu2        rnn-labelled mnist
+//	  small T=1      93.9         78.1         85.3         84.1         73.0
+//	  small T=3      79.7 (60.9)  74.7 (47.5)  82.5 (67.5)  78.7 (64.5)  41.3 (21.7)
+//	  large T=1      96.5         80.5         86.5         83.5         80.8
+//	  large T=3      88.3 (94.1)  82.1 (84.4)  85.0 (86.9)  84.5 (86.1)  68.1 (63.6)
+//	  chance         55.9         59.9         69.1         79.0         11.4
+//	  Large T=3 beats large T=1 on ReLU1 and RNN-labelled, not on ReLU2
+//	  (the previous rules: on all three); the small T=3 network gains 14-27
+//	  points everywhere but stays at the majority rate on RNN-labelled. The
+//	  large T=3 network on MNIST moves by 7 points (sd) with its draw: the
+//	  relu1+mnist runs below, other draws, give 76.7% against 81.7%.
 //	  relu1 and mnist at seeds 1, 2, 3 (plastic --seed N paper fig3
 //	  --data relu1,mnist, the defaults: the authors' T=3 setting, 8 starts):
 //	                     seed 1        seed 2        seed 3
@@ -180,8 +187,9 @@
 //	    chance           59.9 / 11.4   53.6 / 11.4   62.7 / 11.4
 //	  (relu1 / mnist). Large T=3 beats large T=1 on ReLU1 on every seed and
 //	  is 3.7-5.0 points below it on MNIST (with the previous default, the
-//	  small NN next to the perceptron learned on another ReLU1 task: 63.6,
-//	  82.6, 43.3% against 80.8, 83.0, 82.0%). MNIST transfer (plastic
+//	  small NN next to the perceptron learned on another ReLU1 task: 63.6%
+//	  in the five-set draw and 84.1% in a relu1+mnist run of seed 1, 82.6
+//	  and 43.3% on seeds 2 and 3, against 80.8 / 81.7, 83.0, 82.0%). MNIST transfer (plastic
 //	  --seed N rule train --rules RUN/fig3_rules_T3.json --data mnist
 //	  --nodes 1000 --cap 500 --rounds 3 --passes 1 --n-train 2000 --n-test
 //	  2000, N = 1..5, RUN the seed's run above; the authors' code: 63-69%):
@@ -202,12 +210,14 @@
 //	  |V|=100 on every seed, and above the majority rate by 14.7, 21.0 and
 //	  13.5 points (>= 5 on 2 of 3 seeds wanted): met; MNIST transfer >= 60%
 //	  met on average for the rules of seeds 2 and 3, not for seed 1's
-//	  (58.0%); large T=3 on MNIST no longer far below T=1 (3.7-5.0 points).
+//	  (58.0%); large T=3 on MNIST 3.7-5.0 points below T=1 in the
+//	  relu1+mnist runs (seed 3 before: 38.7 points below), 12.7 in the
+//	  five-set figure's draw of seed 1 (before: 17.2).
 //	Before (the small NN next to the fixed perceptron, one start, scored
-//	  on both sizes: today's --rnn-learn-param nn --rnn-output-init
+//	  on one small and one large network, learned on another ReLU1 task
+//	  than the check's; today's --rnn-learn-param nn --rnn-output-init
 //	  perceptron --rnn-learn-output=false --rnn-restarts 1
-//	  --rnn-select-large, but learned on another ReLU1 task than the
-//	  check's), rule check initial -> learned: |V|=100 62.7 -> 55.5, 61.4 -> 60.4,
+//	  --rnn-select-large comes closest), rule check initial -> learned: |V|=100 62.7 -> 55.5, 61.4 -> 60.4,
 //	  77.4 -> 74.3; |V|=1000 83.1 -> 83.7, 71.5 -> 82.1, 86.2 -> 84.8
 //	  (seeds 1-3). The authors' setting with one start, learned on the other
 //	  task and scored on both sizes: |V|=100 40.1 -> 73.7, 53.6 -> 60.9,
