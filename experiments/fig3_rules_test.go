@@ -44,3 +44,32 @@ func TestT3RuleLearningImproves(t *testing.T) {
 		t.Fatalf("learned T=3 rules %.4f, initial %.4f, majority %.4f: want the learned 5 points above both", rc.LearnedMean, rc.InitialMean, rc.Chance)
 	}
 }
+
+// TestFig3RNNLearning: the T=3 candidates are scored on three draws of the
+// small network (RNNSelectLarge adds the large one) and start from the
+// RNNOutputInit rule.
+func TestFig3RNNLearning(t *testing.T) {
+	c := DefaultFig3()
+	l, out, err := c.rnnLearning(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil || l.Param != ParamTable || !c.RNNLearnOutput || c.RNNRestarts != 8 || l.Epochs != 20 {
+		t.Fatalf("default: output %v, param %s, learn output %v, restarts %d, epochs %d: want the authors' setting (zeros, table, learned, 20 epochs) from 8 starts",
+			out, l.Param, c.RNNLearnOutput, c.RNNRestarts, l.Epochs)
+	}
+	if l.Select != c.Small || len(l.SelectAlso) != 2 || l.SelectAlso[0] != c.Small || l.SelectAlso[1] != c.Small {
+		t.Fatalf("default scoring %v and %v: want three draws of %v", l.Select, l.SelectAlso, c.Small)
+	}
+	c.RNNSelectLarge, c.RNNOutputInit = true, OutputInitPerceptron
+	l, out, err = c.rnnLearning(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.SelectAlso) != 3 || l.SelectAlso[2] != c.Large {
+		t.Fatalf("scoring with RNNSelectLarge %v: want the large network last", l.SelectAlso)
+	}
+	if out == nil || out.Output == nil || out.Output.Table()[0] >= 0 {
+		t.Fatalf("output rule %v: want the perceptron", out)
+	}
+}
