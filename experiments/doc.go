@@ -211,9 +211,9 @@
 //	  |V|=100 on every seed, and above the majority rate by 14.7, 21.0 and
 //	  13.5 points (>= 5 on 2 of 3 seeds wanted): met; MNIST transfer >= 60%
 //	  met on average for the rules of seeds 2 and 3, not for seed 1's
-//	  (58.0%, 58.7% over ten draws); large T=3 on MNIST 3.7-5.0 points below T=1 in the
-//	  relu1+mnist runs (seed 3 before: 38.7 points below), 12.7 in the
-//	  five-set figure's draw of seed 1 (before: 17.2).
+//	  (58.0%, 58.7% over ten draws); large T=3 on MNIST 3.7-5.0 points
+//	  below T=1 in the relu1+mnist runs (seed 3 before: 38.7 points
+//	  below), 12.7 in the five-set figure's draw of seed 1 (before: 17.2).
 //	Before (the small NN next to the fixed perceptron, one start, scored
 //	  on one small and one large network, learned on another ReLU1 task
 //	  than the check's; today's --rnn-learn-param nn --rnn-output-init
