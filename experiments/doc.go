@@ -104,7 +104,7 @@
 //     check); across tasks it did not. Fig. 3 now learns on the task of
 //     its seed.
 //   - One start is not enough: from some initial RNN tables learning never
-//     leaves a one-class prediction in 20 epochs (the loss stays near
+//     gets far from a one-class prediction in 20 epochs (the loss stays near
 //     0.69, the table's entries drift negative; 2 of 8 starts on seeds 2
 //     and 3), as the authors' seed 2 collapsed to the majority rate. Fig. 3 learns from RNNRestarts (8) initial tables and keeps the
 //     rules with the best validation accuracy over every start and epoch;
