@@ -19,10 +19,11 @@
 //   - Fig2: the same T=1 network (|V|=1000, k=500) trained by an output
 //     rule (default: the perceptron) and by Adam (lr 1e-2, batches of 100)
 //     on its output weights; test accuracy against samples seen.
-//   - Fig3: an output rule learned on Halfspace (|V|=100, k=50, T=1) and a
-//     small-NN RNN rule learned on ReLU1 (|V|=100, k=50, T=3) next to the
-//     fixed perceptron output rule (RNNOutputInit, RNNLearnOutput; the
-//     candidates are scored on a large and a small network) re-train small
+//   - Fig3: an output rule learned on Halfspace (|V|=100, k=50, T=1) and
+//     T=3 rules learned on ReLU1 (|V|=100, k=50, T=3) as the authors' code
+//     learns them (a table RNN rule and an output rule from zeros, both
+//     learned, 20 epochs) on the ReLU1 task of the seed, from RNNRestarts
+//     (8) initial rules, the best on held-out examples kept, re-train small
 //     (100/50) and large (1000/500) networks with T=1 and T=3 on
 //     Halfspace, ReLU1, ReLU2, RNN-labelled, MNIST and Fashion-MNIST (file
 //     sets whose files are absent are skipped with a note), Repeats shuffled
@@ -30,7 +31,7 @@
 //     derived from (seed, model, data set, repeat) and its own slot, so the
 //     CSV does not depend on Jobs. The rule check (fig3_rulecheck.csv)
 //     trains 10 new small and 10 new large T=3 networks on ReLU1 with the
-//     initial and with the learned T=3 rules.
+//     kept start's initial and with the learned T=3 rules.
 //   - Table2: |V|=1000, k=500, 2 passes over a random 10,000 training
 //     images, tested on the whole test set, Seeds seeds (--seed, --seed+1,
 //     ...: a new subset, network and order each). T=1 and T=1* (A all ones)
@@ -82,49 +83,59 @@
 // learnRules holds out the last ValidationN (2,000) training examples and
 // keeps the parameters (initial ones included) that, training a fresh
 // network of the size the rule is used at (RuleLearning.Select and
-// SelectAlso: |V|=1000, k=500 for Table 2 and Fig. 6, Fig. 3's large and
-// small networks) for one pass over the other training examples, give the
-// best accuracy on the held-out ones. The rule file's provenance lists the
-// validation accuracy of every epoch, the scoring networks, the epoch kept,
-// the firing definition and the scheme.
+// SelectAlso: |V|=1000, k=500 for Table 2 and Fig. 6, three draws of
+// Fig. 3's small network for its T=3 rules) for one pass over the other
+// training examples, give the best accuracy on the held-out ones. The rule
+// file's provenance lists the validation accuracy of every epoch, the
+// scoring networks, the epoch kept, the firing definition and the scheme.
 //
 // # Why Fig. 3's learned T=3 rules did not improve (issue 14), and what does
 //
 // Before: no ReLU1 epoch beat the initial RNN rule, so Fig. 3 kept the
-// random initial one. Causes found, in order of effect:
+// random initial one; later the learned rules fell below their initial
+// ones on |V|=100 networks on every seed. Causes found, in order of effect:
+//   - The check was cross-task: the T=3 rules were learned on a ReLU1 task
+//     drawn with another seed (subSeed(seed, "fig3 rnn rule")) than the
+//     one the rule check and Fig. 3's relu1 column train on (a different
+//     labelling network), while the authors' code checks its rules on
+//     held-out examples of the task they were learned on. On one task the
+//     held-out accuracy that selects the rules predicts the check (seeds
+//     1-3, the starts kept: 77.8/76.8/78.9% validation, 74.6/74.6/76.2%
+//     check); across tasks it did not. Fig. 3 now learns on the task of
+//     its seed.
+//   - One start is not enough: from some initial RNN tables learning never
+//     gets far from a one-class prediction in 20 epochs (2 of 8 starts on
+//     seeds 2 and 3: the one-batch loss falls to 0.53-0.59 while one pass
+//     over 8,000 examples predicts one class), as the authors' seed 2
+//     collapsed to the majority rate. Fig. 3 learns from RNNRestarts (8)
+//     initial tables and keeps the rules with the best validation accuracy
+//     over every start and epoch; the kept start was start 1, 2 and 8 on
+//     seeds 1-3.
+//   - The rule setting: with the check on the same task, the paper's small
+//     NN next to the fixed perceptron (the previous default) kept its
+//     initial rule on seed 1 in an exploratory run (validation 71.9%
+//     initial, 65-68% after every one of 20 epochs; check 61.2% initial,
+//     57-58% learned), while the
+//     authors' setting (table RNN rule, output rule from zeros, both
+//     learned) reached 76-77% from the first epochs. The authors' setting is
+//     the default; `--rnn-learn-param nn --rnn-output-init perceptron
+//     --rnn-learn-output=false` runs the small NN.
+//   - Selection: scoring the candidates on the large network does not
+//     predict MNIST transfer (in an exploratory run seed 3's first start
+//     scored 83-87% on |V|=1000 ReLU1 networks from epoch 7 on, and 8-12%
+//     on MNIST after every epoch: one class or close); they are
+//     scored on three draws of the small network, the size they are learned
+//     at (`--rnn-select-large` adds the large one).
 //   - The data: standard-normal points and a width-1000 labelling network
 //     gave a set 90% one class (seed 1), where a constant prediction is
 //     hard to beat; the authors' generator (uniform points, width 100) gives
 //     51-66% (seeds 1-3: 59.6, 54.0, 63.5% majority).
-//   - The output rule: learned next to the RNN rule (from zeros as the
-//     authors' code, or from the Halfspace rule), it drifts where the
-//     one-batch loss prefers (the softmax-then-CE rewards margins that
-//     correlate with the label even when every prediction is one class)
-//     and the small T=3 network lands at or below the majority rate on 2 of
-//     3 seeds. Fig. 3 therefore learns the RNN rule next to the fixed
-//     perceptron, as Appendix A.3 learns Table 2's (with the seed-1
-//     Halfspace rule, [[-0.22, 0.22], [0.50, -0.50]], held fixed instead,
-//     the same large T=3 network reaches 59.9% on MNIST, 63.6% with the
-//     perceptron).
-//   - The rule family: a table RNN rule (the authors' code) learned on
-//     ReLU1 transferred badly to MNIST on 2 of 3 seeds in exploratory runs
-//     (6-57% at |V|=1000 after 2,000 images, over the epochs: its entries
-//     end up mostly negative, rounds 2-3 die and top-k firing then picks
-//     index-ordered zeros); the small NN (the paper's) transferred on every
-//     seed (63-76% from the second epoch on). `paper fig3
-//     --rnn-output-init=zeros --rnn-learn-output --rnn-learn-param=table`
-//     runs the authors' setting (measured below).
-//   - Selection: one scoring network at the large size preferred rules
-//     whose large uniform negative component (W ~ -c x update counts, close
-//     to rank one) suits |V|=1000 and makes |V|=100 networks predict one
-//     class after 10,000 examples; the candidates are now scored on both
-//     sizes.
 //
 // The authors' own code (their LocalNet, table rule, zero output rule, 20
 // epochs) run here on the same ReLU1 data (seeds 1 and 2, a fresh |V|=100
 // network trained on 5,000 examples) collapses to the minority class on
 // seed 1 (40.4%, majority 59.6%) and reaches 50-58% on seed 2 (majority
-// 54.0%).
+// 54.0%): one start, the rules of the last epoch, no selection.
 //
 // # Results (seed 1 unless said)
 //
@@ -154,54 +165,66 @@
 //	  T=1 (83.7%)      0.89  0.25  0     0     0     0     0     0     0
 //	  GD, T=3          0.96  0.48  0.08  0     0     0     0     0     0
 //	  (paper, T=3: 60% at eps 2, 36% at eps 4.)
-//	Fig. 3, mean test accuracy of 10 re-trainings, chance = majority rate:
-//	                 halfspace relu1 relu2 rnn-labelled mnist
-//	  small T=1        93.9    78.1  85.3   84.1       73.0
-//	  small T=3        60.9    47.5  67.5   64.5       21.7
-//	  large T=1        96.5    80.5  86.5   83.5       80.8
-//	  large T=3        94.1    84.4  86.9   86.1       63.6
-//	  chance           55.9    59.9  69.1   79.0       11.4
-//	  Seeds 2 and 3 (relu1 and mnist only), large T=3 against large T=1:
-//	  seed 2 81.4 / 82.6% against 80.1 / 83.0%; seed 3 86.4 / 43.3%
-//	  against 83.5 / 82.0% (relu1 / mnist).
-//	  The large T=3 network's MNIST accuracy depends on the rules and on
-//	  the network's draw far more than on the order. MNIST transfer
-//	  (plastic --seed N rule train --rules RUN/fig3_rules_T3.json --data
-//	  mnist --nodes 1000 --cap 500 --rounds 3 --passes 1 --n-train 2000
-//	  --n-test 2000, N = 1..5; the authors' code: 63-69%):
-//	    rules of seed 1: 53.8 59.5 72.2 77.1 66.4 (mean 65.8%)
-//	    rules of seed 2: 64.2 73.3 76.5 54.7 76.9 (mean 69.1%)
-//	    rules of seed 3: 16.9 17.6 43.1 36.3 24.4 (mean 27.7%)
-//	  (the relu1+mnist-only run of seed 1, another network draw, gave large
-//	  T=3 84.1% on MNIST against T=1's 81.7%).
-//	Fig. 3's rule check (fig3_rulecheck.csv; initial -> learned T=3 rules,
-//	  mean test accuracy on 10 new ReLU1 networks, one pass):
+//	Fig. 3, mean test accuracy of 10 re-trainings, chance = majority rate
+//	  (the T=3 rules as below; in brackets the previous default's, a small
+//	  NN next to the perceptron learned on another ReLU1 task):
+//	                 halfspace    relu1        relu2        rnn-labelled mnist
+//	  small T=1      93.9         78.1         85.3         84.1         73.0
+//	  small T=3      79.7 (60.9)  74.7 (47.5)  82.5 (67.5)  78.7 (64.5)  41.3 (21.7)
+//	  large T=1      96.5         80.5         86.5         83.5         80.8
+//	  large T=3      88.3 (94.1)  82.1 (84.4)  85.0 (86.9)  84.5 (86.1)  68.1 (63.6)
+//	  chance         55.9         59.9         69.1         79.0         11.4
+//	  Large T=3 beats large T=1 on ReLU1 and RNN-labelled, not on ReLU2
+//	  (the previous rules: on all three); the small T=3 network gains 14-27
+//	  points everywhere but stays at the majority rate on RNN-labelled. The
+//	  large T=3 network on MNIST moves by 7 points (sd) with its draw: the
+//	  relu1+mnist runs below, other draws, give 76.7% against 81.7%.
+//	  relu1 and mnist at seeds 1, 2, 3 (plastic --seed N paper fig3
+//	  --data relu1,mnist, the defaults: the authors' T=3 setting, 8 starts):
+//	                     seed 1        seed 2        seed 3
+//	    small T=1        77.9 / 72.9   76.6 / 71.9   84.5 / 73.8
+//	    small T=3        70.3 / 45.1   69.3 / 50.4   76.8 / 49.6
+//	    large T=1        81.0 / 81.7   80.1 / 83.0   83.5 / 82.0
+//	    large T=3        82.7 / 76.7   83.4 / 79.3   85.8 / 77.7
+//	    chance           59.9 / 11.4   53.6 / 11.4   62.7 / 11.4
+//	  (relu1 / mnist). Large T=3 beats large T=1 on ReLU1 on every seed and
+//	  is 3.7-5.0 points below it on MNIST (with the previous default, the
+//	  small NN next to the perceptron learned on another ReLU1 task: 63.6%
+//	  in the five-set draw and 84.1% in a relu1+mnist run of seed 1, 82.6
+//	  and 43.3% on seeds 2 and 3, against 80.8 / 81.7, 83.0, 82.0%). MNIST transfer (plastic
+//	  --seed N rule train --rules RUN/fig3_rules_T3.json --data mnist
+//	  --nodes 1000 --cap 500 --rounds 3 --passes 1 --n-train 2000 --n-test
+//	  2000, N = 1..5, RUN the seed's run above; the authors' code: 63-69%):
+//	    rules of seed 1: 43.5 63.5 62.3 51.7 69.2 (mean 58.0%)
+//	    rules of seed 2: 64.0 70.6 69.5 71.0 59.2 (mean 66.9%)
+//	    rules of seed 3: 63.4 70.6 64.9 71.0 53.9 (mean 64.8%)
+//	  (N = 6..10: 59.4, 71.1, 65.4%; ten draws 58.7, 69.0, 65.1%; previous
+//	  default, N = 1..5: 65.8, 69.1, 27.7%). One pass over 2,000 images
+//	  depends on the network's draw by up to 26 points for the same rules.
+//	Fig. 3's rule check (fig3_rulecheck.csv; the kept start's initial ->
+//	  learned T=3 rules, mean test accuracy on 10 new ReLU1 networks of the
+//	  task the rules were learned on, one pass over its 10,000 training
+//	  examples; the initial rules, a zero output rule, predict class 0):
 //	                 seed 1          seed 2          seed 3
-//	  |V|=100        62.7 -> 55.5    61.4 -> 60.4    77.4 -> 74.3
-//	  |V|=1000       83.1 -> 83.7    71.5 -> 82.1    86.2 -> 84.8
+//	  |V|=100        40.1 -> 74.6    53.6 -> 74.6    62.7 -> 76.2
+//	  |V|=1000       40.1 -> 83.1    53.6 -> 84.6    62.7 -> 85.6
 //	  majority       59.9            53.6            62.7
-//	  Learning improves the large network on 2 of 3 seeds and lowers the
-//	  small one on all 3: the one-batch meta-loss at |V|=100 does not
-//	  predict a 10,000-example pass at |V|=100. Issue 14's targets: learned
-//	  above initial on every seed at |V|=100 not met (0 of 3); above the
-//	  majority rate by >= 5 points on 2 of 3 seeds met (seeds 2 and 3);
-//	  MNIST transfer >= 60% met on average for the rules of seeds 1 and 2,
-//	  not for seed 3; large T=3 on MNIST close to or above T=1 on seed 2
-//	  (and seed 1's other draw), far below on seed 1's figure draw and
-//	  seed 3.
-//	The authors' setting (`paper fig3 --data relu1,mnist --rnn-output-init
-//	  zeros --rnn-learn-output --rnn-learn-param table`: a table RNN rule
-//	  and a zero output rule, both learned, scored on both sizes), rule
-//	  check initial -> learned (the initial rule predicts class 0):
-//	                 seed 1          seed 2          seed 3
-//	  |V|=100        40.1 -> 73.7    53.6 -> 60.9    62.7 -> 55.3
-//	  |V|=1000       40.1 -> 82.6    53.6 -> 82.0    62.7 -> 72.2
-//	  large T=3 on MNIST 73.1% (seed 1; T=1 81.7%) and 10.5% (seed 2; T=1
-//	  83.0%); MNIST transfer of the seed-1 rules (as above) 49.9 53.4 67.1
-//	  66.7 45.8 (mean 56.6%). It beats its initial rule at |V|=100 on 2 of
-//	  3 seeds (by more than 5 points over the majority on those 2) but its
-//	  MNIST transfer is weaker and collapses on seed 2; the default keeps
-//	  the small NN next to the fixed perceptron.
+//	  (same runs as above). Issue 14's targets: learned above initial at
+//	  |V|=100 on every seed, and above the majority rate by 14.7, 21.0 and
+//	  13.5 points (>= 5 on 2 of 3 seeds wanted): met; MNIST transfer >= 60%
+//	  met on average for the rules of seeds 2 and 3, not for seed 1's
+//	  (58.0%, 58.7% over ten draws); large T=3 on MNIST 3.7-5.0 points
+//	  below T=1 in the relu1+mnist runs (seed 3 before: 38.7 points
+//	  below), 12.7 in the five-set figure's draw of seed 1 (before: 17.2).
+//	Before (the small NN next to the fixed perceptron, one start, scored
+//	  on one small and one large network, learned on another ReLU1 task
+//	  than the check's; today's --rnn-learn-param nn --rnn-output-init
+//	  perceptron --rnn-learn-output=false --rnn-restarts 1
+//	  --rnn-select-large comes closest), rule check initial -> learned: |V|=100 62.7 -> 55.5, 61.4 -> 60.4,
+//	  77.4 -> 74.3; |V|=1000 83.1 -> 83.7, 71.5 -> 82.1, 86.2 -> 84.8
+//	  (seeds 1-3). The authors' setting with one start, learned on the other
+//	  task and scored on both sizes: |V|=100 40.1 -> 73.7, 53.6 -> 60.9,
+//	  62.7 -> 55.3; large T=3 on MNIST 73.1% (seed 1) and 10.5% (seed 2).
 //	Fig. 2: after 10,000 samples, perceptron rule 83.6%, Adam on U 82.6%.
 //	Appendix B, 3 seeds, one pass: optimal rule 71.6%, perceptron with
 //	  update-all 69.7%, perceptron default scheme 81.4% (paper 89, 88-89, 92).

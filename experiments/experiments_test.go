@@ -411,6 +411,12 @@ func TestBadInput(t *testing.T) {
 			_, err := Fig3(ctx, env, c)
 			return err
 		}, "repeats 0"},
+		{"fig3 restarts", func() error {
+			c := tinyFig3()
+			c.RNNRestarts = 0
+			_, err := Fig3(ctx, env, c)
+			return err
+		}, "rnn restarts 0"},
 		{"fig2 absent mnist", func() error {
 			c := DefaultFig2()
 			c.Data = "fashion-mnist"

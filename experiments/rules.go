@@ -117,32 +117,41 @@ func (l RuleLearning) check(what string) error {
 // a pass over the 8,000 others prefers the learned one (77.3% against 82.0%,
 // Table 2 T=3 test accuracy 81.3% against 83.6%).
 func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.RuleSet, learn []plasticity.Target, seed int64, label string) (*plasticity.RuleSet, error) {
-	trainSet, _, err := loadSet(l.Data, env.DataDir, l.NTrain, seed)
+	rs, _, err := learnRulesOn(ctx, env, l, rs, learn, seed, seed, label)
+	return rs, err
+}
+
+// learnRulesOn is learnRules on the task drawn with dataSeed (for the
+// generated sets: the labelling network; seed draws the learning and
+// scoring networks and the batches), and also returns the validation
+// accuracy of the rules kept.
+func learnRulesOn(ctx context.Context, env Env, l RuleLearning, rs *plasticity.RuleSet, learn []plasticity.Target, seed, dataSeed int64, label string) (*plasticity.RuleSet, float64, error) {
+	trainSet, _, err := loadSet(l.Data, env.DataDir, l.NTrain, dataSeed)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	nVal := min(ValidationN, trainSet.N/5)
 	if trainSet.N-nVal < l.Batch || nVal < 1 {
-		return nil, fmt.Errorf("%s: %d training examples are too few for a validation split and a batch of %d", label, trainSet.N, l.Batch)
+		return nil, 0, fmt.Errorf("%s: %d training examples are too few for a validation split and a batch of %d", label, trainSet.N, l.Batch)
 	}
 	valSet := data.Select(trainSet, seq(trainSet.N-nVal, trainSet.N))
 	metaSet := data.Select(trainSet, seq(0, trainSet.N-nVal))
 	net, err := l.Net.build(trainSet, rs.Multiplicative, seed)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cfg := plasticity.DefaultMeta()
 	cfg.Batch, cfg.Loss, cfg.Learn = l.Batch, l.Loss, learn
 	ml, err := plasticity.NewMetaLearner(net, rs, cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer ml.Close()
 	sel := l.selectNet()
 	selNames := sel.String()
 	selNet, err := sel.build(trainSet, rs.Multiplicative, seed)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	selNets := []*models.RNN{selNet}
 	for i, s := range l.SelectAlso {
@@ -150,7 +159,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 		n.Nodes, n.Cap, n.P = s.Nodes, s.Cap, s.P
 		sn, err := n.build(trainSet, rs.Multiplicative, subSeed(seed, "select", i))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		selNets = append(selNets, sn)
 		selNames += " and " + n.String()
@@ -193,7 +202,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	}
 	best, err := score()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	bestParams, bestEpoch := snapshot(), 0
 	var scores []float64
@@ -201,7 +210,7 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 	env.logf("%s: initial rules, validation accuracy %.4f (one pass over %d examples, %s)", label, best, evalPass.N, selNames)
 	task, err := plasticity.NewMetaTask(ml, net, metaSet, nil, l.Epochs, nVal, seed)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	hook := epochEnd(func(s *train.State) error {
 		m := s.EpochMetrics
@@ -217,17 +226,21 @@ func learnRules(ctx context.Context, env Env, l RuleLearning, rs *plasticity.Rul
 		return nil
 	})
 	if err := train.Run(ctx, task, train.Options{Hooks: []any{train.NaNCheck{}, hook}}); err != nil {
-		return nil, fmt.Errorf("%s rule learning: %w", label, err)
+		return nil, 0, fmt.Errorf("%s rule learning: %w", label, err)
 	}
 	for i, p := range params {
 		copy(p, bestParams[i])
 	}
 	env.logf("%s: kept the rules after epoch %d of %d (validation accuracy %.4f)", label, bestEpoch, l.Epochs, best)
+	drawn := ""
+	if dataSeed != seed {
+		drawn = fmt.Sprintf(" (task drawn with seed %d)", dataSeed)
+	}
 	rs.Provenance = &plasticity.Provenance{Command: "plastic paper (" + label + ")", Data: l.Data, Seed: seed,
 		FinalLoss: task.LastLoss, Epochs: bestEpoch, Firing: l.Net.Firing.String(), Scheme: cfg.Scheme.String(),
-		Note: fmt.Sprintf("learned on %s, %s, %d examples (%d held out), loss %s; validation accuracy (one pass over the others, %s) by epoch %.4v, kept epoch %d",
-			l.Data, l.Net, metaSet.N, nVal, l.Loss, selNames, scores, bestEpoch)}
-	return rs, nil
+		Note: fmt.Sprintf("learned on %s%s, %s, %d examples (%d held out), loss %s; validation accuracy (one pass over the others, %s) by epoch %.4v, kept epoch %d",
+			l.Data, drawn, l.Net, metaSet.N, nVal, l.Loss, selNames, scores, bestEpoch)}
+	return rs, best, nil
 }
 
 // ValidationN is the number of training examples rule learning holds out
