@@ -334,15 +334,6 @@ func InitialRNNRules(l RuleLearning, out *plasticity.RuleSet, learnOutput bool, 
 	return rs, learn, nil
 }
 
-// cloneRules is a deep copy of a rule set (through its file format).
-func cloneRules(rs *plasticity.RuleSet) (*plasticity.RuleSet, error) {
-	b, err := plasticity.MarshalRules(rs)
-	if err != nil {
-		return nil, err
-	}
-	return plasticity.UnmarshalRules(b, "copy")
-}
-
 // perceptron is the built-in Table 1 Perceptron output rule for T rounds.
 func perceptron(rounds int) (*plasticity.RuleSet, error) {
 	rs, err := plasticity.Builtin("perceptron")
