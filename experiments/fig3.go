@@ -291,17 +291,22 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 			nets[m][d] = &netOnce{}
 		}
 	}
-	// retrain is job j's re-training and its rule set.
+	// retrain is job j's re-training and its rule set. Its network and
+	// order are seeded by the model (the four always stand in the same
+	// order) and the data set's name, not its place in Data: a cell's
+	// numbers depend on the seed, the model and the data set only, not on
+	// which other sets are listed or skipped.
 	retrain := func(j job) (retraining, *plasticity.RuleSet, error) {
-		md, s := mods[j.m], loaded[res.Data[j.d]]
+		dn := res.Data[j.d]
+		md, s := mods[j.m], loaded[dn]
 		rs := out1
 		if md.Net.T == 3 {
 			rs = rnn3
 		}
 		net, err := nets[j.m][j.d].get(func() (*models.RNN, error) {
-			return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net", j.m, j.d))
+			return md.Net.build(s.train, rs.Multiplicative, subSeed(c.Seed, "fig3 net "+dn, j.m))
 		})
-		return retraining{net, s.train, s.test, ruleRun{Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order", j.m, j.d, j.r)}}, rs, err
+		return retraining{net, s.train, s.test, ruleRun{Passes: c.Passes, Shuffle: true, Seed: subSeed(c.Seed, "fig3 order "+dn, j.m, j.r)}}, rs, err
 	}
 	pending := seq(0, len(jobs)) // the jobs of the CPU workers
 	if env.onDevice() {
@@ -348,7 +353,7 @@ func Fig3(ctx context.Context, env Env, c Fig3Config) (*Fig3Result, error) {
 			for i := range next {
 				j := jobs[i]
 				md, dn := mods[j.m], res.Data[j.d]
-				rr, err := unit(env, fmt.Sprintf("fig3 model %d data %d repeat %d", j.m, j.d, j.r), func() (ruleResult, error) {
+				rr, err := unit(env, fmt.Sprintf("fig3 model %d data %s repeat %d", j.m, dn, j.r), func() (ruleResult, error) {
 					rt, rs, err := retrain(j)
 					if err != nil {
 						return ruleResult{}, err

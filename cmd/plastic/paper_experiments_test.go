@@ -57,12 +57,11 @@ func TestPaperExperimentCommands(t *testing.T) {
 
 // checkFig3CLIBands: the T=3 networks of the command's fig3 run learn
 // halfspace (test set 55.9% one class), at accuracies measured at this
-// seed: small T=3 0.6312, beyond the chance rate; large T=3 0.5534, near
-// it (its T=3 rules were learned from one epoch of 200 examples on a
-// |V|=10 network); large T=1 0.7997. With RNN-rule updates dropped for
+// seed: small T=3 0.6451 and large T=3 0.6022, beyond the chance rate
+// (their T=3 rules were learned from one epoch of 200 examples on a
+// |V|=10 network); large T=1 0.7560. With RNN-rule updates dropped for
 // T > 1 (scripts/mutate.sh rnn-update-dropped) both T=3 networks predict
-// one class: 0.5591, the chance rate, which the small network's band
-// excludes.
+// one class: 0.5591, the chance rate, which both T=3 bands exclude.
 func checkFig3CLIBands(t *testing.T, path string) {
 	t.Helper()
 	tab, err := plots.ReadCSV(path)
@@ -82,9 +81,9 @@ func checkFig3CLIBands(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	bands := map[string][3]float64{ // model prefix: lo, hi, least margin over chance
-		"small T=3": {0.60, 0.66, 0.05},
-		"large T=3": {0.52, 0.59, -0.02},
-		"large T=1": {0.77, 0.83, 0.1},
+		"small T=3": {0.61, 0.68, 0.05},
+		"large T=3": {0.57, 0.64, 0.02},
+		"large T=1": {0.72, 0.79, 0.1},
 	}
 	seen := 0
 	for i, m := range names {
