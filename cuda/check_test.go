@@ -237,11 +237,13 @@ func TestDevConvPool(t *testing.T) {
 		in, ncol, nout := g.Sizes()
 		x := randSlice(r, in)
 		dx, dcol, dback := up(t, c, x), alloc(t, c, ncol), alloc(t, c, in)
-		ok(t, c.Im2col(g, dx, dcol))
+		// The layout models' device convolutions use: every image's
+		// patches side by side (row r of image n at r*N*P + n*P).
+		ok(t, c.linear("pl_im2col_t", ncol, append(g.convArgs(), dx.Ptr(), dcol.Ptr())...))
 		col := down(t, c, dcol)
-		close32(t, "im2col", col, im2colRef(g, x))
-		ok(t, c.Col2im(g, dcol, dback))
-		close32(t, "col2im", down(t, c, dback), col2imRef(g, col))
+		close32(t, "im2col_t", col, imagesSideBySide(g, im2colRef(g, x), false))
+		ok(t, c.linear("pl_col2im_t", in, append(g.convArgs(), dcol.Ptr(), dback.Ptr())...))
+		close32(t, "col2im_t", down(t, c, dback), col2imRef(g, imagesSideBySide(g, col, true)))
 
 		dy, darg, dgrad := alloc(t, c, nout), alloc(t, c, nout), alloc(t, c, in)
 		ok(t, c.MaxPoolFwd(g, dx, dy, darg))

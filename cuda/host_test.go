@@ -11,7 +11,7 @@ import (
 func TestKernelTable(t *testing.T) {
 	want := []string{"pl_add", "pl_mul", "pl_scale", "pl_relu_fwd", "pl_relu_bwd", "pl_bias_add",
 		"pl_dropout_fwd", "pl_dropout_bwd", "pl_softmax_xent_fwd", "pl_softmax_xent_bwd", "pl_colsum",
-		"pl_im2col", "pl_col2im", "pl_bn_fwd_train", "pl_bn_fwd_infer", "pl_bn_bwd", "pl_maxpool_fwd",
+		"pl_bn_fwd_train", "pl_bn_fwd_infer", "pl_bn_bwd", "pl_maxpool_fwd",
 		"pl_maxpool_bwd", "pl_avgpool_fwd", "pl_avgpool_bwd", "pl_cap_topk", "pl_count_ok", "pl_input_rule",
 		"pl_rule_update", "pl_output_rule", "pl_predict", "pl_gather_rows", "pl_opt_sgd", "pl_opt_adam",
 		"pl_np_pass1", "pl_np_pass2", "pl_np_apply", "pl_im2col_t", "pl_col2im_t", "pl_bias_act_drop", "pl_add_group", "pl_count_ok_group"}
@@ -358,7 +358,7 @@ func TestShapeChecks(t *testing.T) {
 		t.Fatal(in, col, out)
 	}
 	a := append(g.convArgs(), DevPtr(0), DevPtr(0))
-	if err := checkArgs("pl_im2col", a); err != nil {
+	if err := checkArgs("pl_im2col_t", a); err != nil {
 		t.Fatal(err)
 	}
 	if a[6] != int32(1) || a[8] != int32(1) || a[10] != int32(5) {

@@ -248,53 +248,6 @@ extern "C" __global__ void pl_colsum(int rows, int cols, const float* x, float* 
 	}
 }
 
-/* ---------------- convolution helpers ---------------- */
-
-/* x: N x C x H x W; col: N x (C*kh*kw) x (OH*OW), per image row-major with
-   row (c*kh + ki)*kw + kj and column oh*OW + ow. */
-extern "C" __global__ void pl_im2col(int N, int C, int H, int W, int kh, int kw, int ph, int pw, int sh, int sw, int OH, int OW, const float* x, float* col) {
-	long long total = (long long)N * C * kh * kw * OH * OW;
-	GRID_STRIDE(i, total) {
-		long long t = i;
-		int ow = (int)(t % OW); t /= OW;
-		int oh = (int)(t % OH); t /= OH;
-		int kj = (int)(t % kw); t /= kw;
-		int ki = (int)(t % kh); t /= kh;
-		int c = (int)(t % C); t /= C;
-		int n = (int)t;
-		int h = oh * sh - ph + ki, w = ow * sw - pw + kj;
-		col[i] = (h >= 0 && h < H && w >= 0 && w < W) ? x[(((long long)n * C + c) * H + h) * W + w] : 0.0f;
-	}
-}
-
-/* Adjoint of im2col (sums overlapping patches), one thread per input
-   element gathering its contributions: deterministic, no atomics. */
-extern "C" __global__ void pl_col2im(int N, int C, int H, int W, int kh, int kw, int ph, int pw, int sh, int sw, int OH, int OW, const float* col, float* x) {
-	long long total = (long long)N * C * H * W;
-	GRID_STRIDE(i, total) {
-		long long t = i;
-		int w = (int)(t % W); t /= W;
-		int h = (int)(t % H); t /= H;
-		int c = (int)(t % C); t /= C;
-		int n = (int)t;
-		float s = 0.0f;
-		for (int ki = 0; ki < kh; ki++) {
-			int hn = h + ph - ki;
-			if (hn < 0 || hn % sh != 0) continue;
-			int oh = hn / sh;
-			if (oh >= OH) continue;
-			for (int kj = 0; kj < kw; kj++) {
-				int wn = w + pw - kj;
-				if (wn < 0 || wn % sw != 0) continue;
-				int ow = wn / sw;
-				if (ow >= OW) continue;
-				s += col[((((long long)n * C + c) * kh + ki) * kw + kj) * ((long long)OH * OW) + (long long)oh * OW + ow];
-			}
-		}
-		x[i] = s;
-	}
-}
-
 /* ---------------- batch normalization (N x C x HW) ---------------- */
 
 /* Training: batch statistics per channel (two passes for accuracy), running

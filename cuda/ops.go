@@ -119,30 +119,6 @@ func (c *Context) ColSum(rows, cols int, x, out *Array) error {
 	return c.linear("pl_colsum", cols, i32(rows), i32(cols), x.Ptr(), out.Ptr())
 }
 
-// Im2col unfolds x (N x C x H x W) into per-image patch matrices.
-func (c *Context) Im2col(g ConvGeom, x, col *Array) error {
-	if err := g.Check(); err != nil {
-		return err
-	}
-	in, nc, _ := g.Sizes()
-	if err := checkLens("pl_im2col", need{"x", x.N, in}, need{"col", col.N, nc}); err != nil {
-		return err
-	}
-	return c.linear("pl_im2col", nc, append(g.convArgs(), x.Ptr(), col.Ptr())...)
-}
-
-// Col2im folds patch matrices back, summing overlaps (im2col's adjoint).
-func (c *Context) Col2im(g ConvGeom, col, x *Array) error {
-	if err := g.Check(); err != nil {
-		return err
-	}
-	in, nc, _ := g.Sizes()
-	if err := checkLens("pl_col2im", need{"col", col.N, nc}, need{"x", x.N, in}); err != nil {
-		return err
-	}
-	return c.linear("pl_col2im", in, append(g.convArgs(), col.Ptr(), x.Ptr())...)
-}
-
 // BatchNorm is the shape and constants of a batch-norm layer over
 // N x C x HW activations (HW = 1 after a linear layer).
 type BatchNorm struct {

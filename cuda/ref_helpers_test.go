@@ -127,6 +127,26 @@ func im2colRef[T float](g ConvGeom, x []T) []T {
 	return col
 }
 
+// imagesSideBySide turns im2colRef's layout (image n's R x P patch matrix
+// at n*R*P) into the device convolutions' (row r of image n at r*N*P +
+// n*P), or back when back.
+func imagesSideBySide[T float](g ConvGeom, col []T, back bool) []T {
+	oh, ow := g.Out()
+	R, P := g.C*g.KH*g.KW, oh*ow
+	out := make([]T, len(col))
+	for n := 0; n < g.N; n++ {
+		for r := 0; r < R; r++ {
+			perImage, sideBySide := (n*R+r)*P, r*g.N*P+n*P
+			if back {
+				copy(out[perImage:perImage+P], col[sideBySide:sideBySide+P])
+			} else {
+				copy(out[sideBySide:sideBySide+P], col[perImage:perImage+P])
+			}
+		}
+	}
+	return out
+}
+
 // col2imRef is the adjoint of im2colRef (scatter-add of every patch).
 func col2imRef[T float](g ConvGeom, col []T) []T {
 	oh, ow := g.Out()

@@ -33,7 +33,7 @@ func (g ConvGeom) Sizes() (in, col, out int) {
 }
 
 // convArgs converts a geometry to the kernels' int parameters, in the order
-// of pl_im2col/pl_col2im (N C H W kh kw ph pw sh sw OH OW).
+// of pl_im2col_t/pl_col2im_t (N C H W kh kw ph pw sh sw OH OW).
 func (g ConvGeom) convArgs() []any {
 	oh, ow := g.Out()
 	return []any{int32(g.N), int32(g.C), int32(g.H), int32(g.W), int32(g.KH), int32(g.KW),
