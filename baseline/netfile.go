@@ -30,7 +30,6 @@ package baseline
 // of one; non-finite weights are refused at save time.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -98,8 +97,18 @@ type netMeta struct {
 
 // WriteRNN writes net and info in the network file format.
 func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
-	if err := checkNet(net); err != nil {
+	b, err := marshalRNN(net, info)
+	if err != nil {
 		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// marshalRNN is the network file of net.
+func marshalRNN(net *models.RNN, info NetInfo) ([]byte, error) {
+	if err := checkNet(net); err != nil {
+		return nil, err
 	}
 	for _, s := range []struct {
 		name string
@@ -107,7 +116,7 @@ func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
 	}{{"A", net.A}, {"W", net.W}, {"U", net.U}, {"b", net.B}, {"c", net.C}} {
 		for i, x := range s.v {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("network file: %s[%d] = %v is not finite; refusing to save", s.name, i, x)
+				return nil, fmt.Errorf("network file: %s[%d] = %v is not finite; refusing to save", s.name, i, x)
 			}
 		}
 	}
@@ -115,19 +124,11 @@ func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
 	firing := c.Firing
 	meta := netMeta{Config: netConfig{Inputs: c.Inputs, Labels: c.Labels, Nodes: c.Nodes, P: c.P,
 		Cap: c.Cap, T: c.T, Multiplicative: c.Multiplicative, InputOnes: c.InputOnes, Firing: &firing}, Info: info}
-	putMask := func(e *binfmt.Encoder, v []float64) {
-		for _, x := range v {
-			if x != 0 {
-				e.U8(1)
-			} else {
-				e.U8(0)
-			}
-		}
-	}
 	b, err := binfmt.Marshal(netMagic, netVersion, meta, func(e *binfmt.Encoder) error {
+		e.Reserve(8*(len(net.A)+len(net.W)+len(net.U)+len(net.B)+len(net.C)) + len(net.InMask) + len(net.GraphMask) + 4)
 		e.F64s(net.A)
-		putMask(e, net.InMask)
-		putMask(e, net.GraphMask)
+		e.Bools(net.InMask)
+		e.Bools(net.GraphMask)
 		e.F64s(net.W)
 		e.F64s(net.U)
 		e.F64s(net.B)
@@ -135,10 +136,9 @@ func WriteRNN(w io.Writer, net *models.RNN, info NetInfo) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("network file: %w", err)
+		return nil, fmt.Errorf("network file: %w", err)
 	}
-	_, err = w.Write(b)
-	return err
+	return b, nil
 }
 
 func checkNet(net *models.RNN) error {
@@ -238,11 +238,11 @@ func SaveRNN(path string, net *models.RNN, info NetInfo) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := WriteRNN(&b, net, info); err != nil {
+	b, err := marshalRNN(net, info)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return atomicfile.Write(path, b.Bytes())
+	return atomicfile.Write(path, b)
 }
 
 // LoadRNN reads a network file written by SaveRNN.

@@ -333,24 +333,28 @@ func (t *DeviceTrainer) Trained() ([]*models.RNN, error) {
 // when Shuffle (the order TrainTask with that seed uses), else in data
 // order; Chunk examples per step. Step metrics: "online_acc" (all
 // networks' predictions before each update) and, when EvalSteps,
-// "test_acc" (their mean). Epoch metrics: "train_acc", "test_acc", means
-// over the networks; TrainAcc and TestAcc hold each network's.
+// "test_acc" (their mean). Epoch metrics: "online_acc" (over the pass),
+// "train_acc" (unless SkipTrainAcc) and "test_acc", means over the
+// networks; OnlineAcc, TrainAcc and TestAcc hold each network's.
 type DeviceTrainTask struct {
-	Trainer     *DeviceTrainer
-	Train, Test []*data.Set // per network; Test nil: no test set
-	Passes      int
-	Chunk       int
-	Shuffle     bool
-	EvalSteps   bool
-	Seeds       []int64
+	Trainer      *DeviceTrainer
+	Train, Test  []*data.Set // per network; Test nil: no test set
+	Passes       int
+	Chunk        int
+	Shuffle      bool
+	EvalSteps    bool
+	SkipTrainAcc bool // no pass over Train at the end of an epoch (TrainAcc stays nil)
+	Seeds        []int64
 
-	TrainAcc, TestAcc []float64 // per network, at the end of the last epoch
-	StepOnline        []float64 // per network, the last step's online accuracy
-	StepTestAcc       []float64 // per network, after the last step (EvalSteps)
+	OnlineAcc, TrainAcc, TestAcc []float64 // per network, at the end of the last epoch
+	StepOnline                   []float64 // per network, the last step's online accuracy
+	StepTestAcc                  []float64 // per network, after the last step (EvalSteps)
 
-	rngs   []*rand.Rand
-	orders [][]int
-	pos    int
+	rngs     []*rand.Rand
+	orders   [][]int
+	pos      int
+	passOK   []int // per network, correct online predictions in this pass so far
+	passSeen int
 }
 
 // NewDeviceTrainTask checks its inputs and resets the trainer; every
@@ -430,6 +434,7 @@ func (t *DeviceTrainTask) Step(ctx context.Context, s *train.State) (int, map[st
 			}
 		}
 		t.pos = 0
+		t.passOK, t.passSeen = make([]int, B), 0
 	}
 	end := min(t.pos+t.Chunk, N)
 	chunk := make([][]int, B)
@@ -447,7 +452,9 @@ func (t *DeviceTrainTask) Step(ctx context.Context, s *train.State) (int, map[st
 	for b, c := range ok {
 		total += c
 		t.StepOnline[b] = float64(c) / float64(n)
+		t.passOK[b] += c
 	}
+	t.passSeen += n
 	m := map[string]float64{"online_acc": float64(total) / float64(n*B)}
 	if t.EvalSteps && t.Test != nil {
 		if t.StepTestAcc, err = t.Trainer.AccuracyEach(t.Test); err != nil {
@@ -459,11 +466,18 @@ func (t *DeviceTrainTask) Step(ctx context.Context, s *train.State) (int, map[st
 }
 
 func (t *DeviceTrainTask) EndEpoch(ctx context.Context, s *train.State) (map[string]float64, error) {
-	var err error
-	if t.TrainAcc, err = t.Trainer.AccuracyEach(t.Train); err != nil {
-		return nil, err
+	t.OnlineAcc = make([]float64, len(t.passOK))
+	for b, c := range t.passOK {
+		t.OnlineAcc[b] = float64(c) / float64(max(1, t.passSeen))
 	}
-	m := map[string]float64{"train_acc": meanOf(t.TrainAcc)}
+	m := map[string]float64{"online_acc": meanOf(t.OnlineAcc)}
+	var err error
+	if !t.SkipTrainAcc {
+		if t.TrainAcc, err = t.Trainer.AccuracyEach(t.Train); err != nil {
+			return nil, err
+		}
+		m["train_acc"] = meanOf(t.TrainAcc)
+	}
 	if t.Test != nil {
 		if t.TestAcc, err = t.Trainer.AccuracyEach(t.Test); err != nil {
 			return nil, err

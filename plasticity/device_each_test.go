@@ -41,7 +41,7 @@ func TestDeviceTrainTaskEachMatchesCPU(t *testing.T) {
 	}
 	seeds := []int64{5, 6, 7}
 	for _, shuffle := range []bool{false, true} {
-		var wantTrain, wantTest []float64
+		var wantOnline, wantTrain, wantTest []float64
 		var wantNets []*models.RNN
 		for b, net := range nets {
 			tr, err := NewTrainer(net, rs, Scheme{})
@@ -60,6 +60,7 @@ func TestDeviceTrainTaskEachMatchesCPU(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantTrain, wantTest = append(wantTrain, last["train_acc"]), append(wantTest, last["test_acc"])
+			wantOnline = append(wantOnline, last["online_acc"])
 			wantNets = append(wantNets, tr.Network())
 			tr.Close()
 		}
@@ -85,8 +86,9 @@ func TestDeviceTrainTaskEachMatchesCPU(t *testing.T) {
 			t.Fatal(err)
 		}
 		for b := range nets {
-			if task.TrainAcc[b] != wantTrain[b] || task.TestAcc[b] != wantTest[b] {
-				t.Errorf("shuffle %v, network %d: device train/test accuracy %v/%v, CPU %v/%v", shuffle, b, task.TrainAcc[b], task.TestAcc[b], wantTrain[b], wantTest[b])
+			if task.TrainAcc[b] != wantTrain[b] || task.TestAcc[b] != wantTest[b] || task.OnlineAcc[b] != wantOnline[b] {
+				t.Errorf("shuffle %v, network %d: device online/train/test accuracy %v/%v/%v, CPU %v/%v/%v", shuffle, b,
+					task.OnlineAcc[b], task.TrainAcc[b], task.TestAcc[b], wantOnline[b], wantTrain[b], wantTest[b])
 			}
 			for _, m := range []struct {
 				name      string

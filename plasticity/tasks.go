@@ -14,19 +14,23 @@ import (
 // Train (each pass in a fresh order from Seed when Shuffle, else in data
 // order), Chunk examples per step. Step metrics: "online_acc" (predictions
 // made before each update) and, when EvalSteps, "test_acc". Epoch metrics:
-// "train_acc", "test_acc".
+// "online_acc" (over the pass), "train_acc" (the whole of Train classified
+// again after the pass, unless SkipTrainAcc) and "test_acc".
 type TrainTask struct {
-	Trainer     *Trainer
-	Train, Test *data.Set
-	Passes      int
-	Chunk       int  // examples per step (>= 1)
-	Shuffle     bool // shuffle each pass
-	EvalSteps   bool // evaluate Test after every step
-	Seed        int64
+	Trainer      *Trainer
+	Train, Test  *data.Set
+	Passes       int
+	Chunk        int  // examples per step (>= 1)
+	Shuffle      bool // shuffle each pass
+	EvalSteps    bool // evaluate Test after every step
+	SkipTrainAcc bool // no pass over Train at the end of an epoch ("online_acc" only)
+	Seed         int64
 
-	rng   *rand.Rand
-	order []int
-	pos   int
+	rng      *rand.Rand
+	order    []int
+	pos      int
+	passOK   int // correct online predictions in this pass so far
+	passSeen int
 }
 
 // NewTrainTask checks its inputs and resets the trainer.
@@ -62,6 +66,7 @@ func (t *TrainTask) Step(ctx context.Context, s *train.State) (int, map[string]f
 			t.rng.Shuffle(len(t.order), func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
 		}
 		t.pos = 0
+		t.passOK, t.passSeen = 0, 0
 	}
 	end := min(t.pos+t.Chunk, len(t.order))
 	ok := 0
@@ -72,6 +77,8 @@ func (t *TrainTask) Step(ctx context.Context, s *train.State) (int, map[string]f
 	}
 	n := end - t.pos
 	t.pos = end
+	t.passOK += ok
+	t.passSeen += n
 	m := map[string]float64{"online_acc": float64(ok) / float64(n)}
 	if t.EvalSteps && t.Test != nil {
 		acc, err := t.Trainer.Accuracy(t.Test)
@@ -84,12 +91,13 @@ func (t *TrainTask) Step(ctx context.Context, s *train.State) (int, map[string]f
 }
 
 func (t *TrainTask) EndEpoch(ctx context.Context, s *train.State) (map[string]float64, error) {
-	m := map[string]float64{}
-	acc, err := t.Trainer.Accuracy(t.Train)
-	if err != nil {
-		return nil, err
+	m := map[string]float64{"online_acc": float64(t.passOK) / float64(max(1, t.passSeen))}
+	var err error
+	if !t.SkipTrainAcc {
+		if m["train_acc"], err = t.Trainer.Accuracy(t.Train); err != nil {
+			return nil, err
+		}
 	}
-	m["train_acc"] = acc
 	if t.Test != nil {
 		if m["test_acc"], err = t.Trainer.Accuracy(t.Test); err != nil {
 			return nil, err

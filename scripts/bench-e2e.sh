@@ -37,8 +37,9 @@
 #                sizes), 10000 examples, batches of 100, 3 epochs: meta steps / process wall
 #   metastep     go test ./plasticity -bench 'MetaStep/misclassified'
 #   ruletrain    plastic rule train with the learned RNN+output tables, |V|=1000 k=500 T=3,
-#                every example, 10000 MNIST images, one pass, train and test accuracy
-#                after it: training examples / process wall
+#                every example, 10000 MNIST images, one pass, the test accuracy after
+#                it (and the pass's online accuracy; --train-eval would classify the
+#                training set again, ~25% more time): training examples / process wall
 #   ruletrain-pass  the same run's own samples/s of its training pass (no evaluation)
 #   rulebench    go test ./plasticity -bench 'RuleTraining' (examples/s)
 set -euo pipefail

@@ -127,7 +127,7 @@ func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
 	}
 	out := t.TempDir()
 	args := []string{"rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "40", "--cap", "20", "--rounds", "2",
-		"--n-train", "150", "--n-test", "50", "--passes", "2", "--repeats", "3", "--shuffle", "--every", "50"}
+		"--n-train", "150", "--n-test", "50", "--passes", "2", "--repeats", "3", "--shuffle", "--every", "50", "--train-eval"}
 	t.Setenv(cuda.EnvEmulator, "")
 	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
 		return m
 	}
 	sc, sd := sum("cpu"), sum("dev")
-	for _, k := range []string{"train_acc_runs", "test_acc_runs", "curve"} {
+	for _, k := range []string{"online_acc_runs", "train_acc_runs", "test_acc_runs", "curve"} {
 		a, _ := json.Marshal(sc[k])
 		b, _ := json.Marshal(sd[k])
 		if string(a) != string(b) || len(a) < 10 {

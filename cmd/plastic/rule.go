@@ -353,13 +353,17 @@ func ruleTrainCmd() *cli.Command {
 		&cli.IntFlag{Name: "every", Usage: "also report test accuracy every N examples (0: per pass only)"},
 		&cli.BoolFlag{Name: "shuffle", Usage: "shuffle the training set before each pass (seeded)"},
 		&cli.IntFlag{Name: "repeats", Value: 1, Usage: "train this many times (fresh order each, needs --shuffle to differ) and report the mean"},
+		&cli.BoolFlag{Name: "train-eval", Usage: "after each pass also classify the whole training set again (the papers' train accuracy: one more forward pass per training example); without it the training accuracy is the pass's online accuracy"},
 	)
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a network with fixed plasticity rules (no gradients) and report train/test accuracy",
 		Description: "Resets the weights, then runs the training set one example at a time: forward pass, firing codes,\n" +
 			"rule updates (misclassified examples only unless --every-example). --rounds defaults to the rules' T;\n" +
-			"a T=1 output-only rule (e.g. perceptron) also trains networks with more rounds, looking at the last round.",
+			"a T=1 output-only rule (e.g. perceptron) also trains networks with more rounds, looking at the last round.\n" +
+			"Reports the online accuracy of the last pass (each prediction made before its example's update, as\n" +
+			"`plastic train` reports its training accuracy) and the test accuracy after training; --train-eval adds\n" +
+			"the accuracy on the whole training set after training.",
 		UsageText: "plastic rule train --rules RULES [flags]\n\n" +
 			"Examples:\n" +
 			"  plastic rule train --rules perceptron --data halfspace --nodes 100 --cap 50 --firing nonzero\n" +
@@ -441,7 +445,7 @@ func ruleTrain(c *cli.Context) error {
 	if dev != nil {
 		return ruleTrainOnDevice(ctx, c, r, dev, net, rs, sch, trainSet, testSet, chunk)
 	}
-	var trainAcc, testAcc []float64
+	var onlineAcc, trainAcc, testAcc []float64
 	var curve []map[string]float64
 	for rep := 0; rep < c.Int("repeats"); rep++ {
 		tr, err := plasticity.NewTrainer(net, rs, sch)
@@ -454,6 +458,7 @@ func ruleTrain(c *cli.Context) error {
 			return err
 		}
 		task.EvalSteps = c.Int("every") > 0
+		task.SkipTrainAcc = !c.Bool("train-eval")
 		hooks := []any{quietProgress(c, fmt.Sprintf("rule train %d/%d", rep+1, c.Int("repeats")))}
 		if task.EvalSteps && rep == 0 {
 			hooks = append(hooks, train.Every{N: 1, F: func(s *train.State) error {
@@ -474,21 +479,44 @@ func ruleTrain(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		trainAcc = append(trainAcc, last["train_acc"])
+		onlineAcc = append(onlineAcc, last["online_acc"])
 		testAcc = append(testAcc, last["test_acc"])
-		fmt.Fprintf(out, "run %d: train accuracy %.4f, test accuracy %.4f\n", rep+1, last["train_acc"], last["test_acc"])
+		if c.Bool("train-eval") {
+			trainAcc = append(trainAcc, last["train_acc"])
+		}
+		fmt.Fprintf(out, "run %d: %s\n", rep+1, accuracyLine(last["online_acc"], last["train_acc"], last["test_acc"], c.Bool("train-eval")))
 	}
-	mtr, mte := mean(trainAcc), mean(testAcc)
-	if len(trainAcc) > 1 {
-		fmt.Fprintf(out, "mean of %d runs: train accuracy %.4f, test accuracy %.4f\n", len(trainAcc), mtr, mte)
-	}
-	r.Summary["rules"] = c.String("rules")
-	r.Summary["train_acc"], r.Summary["test_acc"] = mtr, mte
-	r.Summary["train_acc_runs"], r.Summary["test_acc_runs"] = trainAcc, testAcc
+	reportRuleRuns(c, r, onlineAcc, trainAcc, testAcc)
 	if curve != nil {
 		r.Summary["curve"] = curve
 	}
 	return nil
+}
+
+// accuracyLine says a run's accuracies: online (the last pass's), on the
+// whole training set after training (when withTrain) and on the test set.
+func accuracyLine(online, train, test float64, withTrain bool) string {
+	s := fmt.Sprintf("online accuracy %.4f (last pass), ", online)
+	if withTrain {
+		s += fmt.Sprintf("train accuracy %.4f, ", train)
+	}
+	return s + fmt.Sprintf("test accuracy %.4f", test)
+}
+
+// reportRuleRuns prints the means over the runs of `rule train` (when
+// more than one) and writes the accuracies to the run's summary:
+// online_acc, test_acc and, with --train-eval, train_acc, each with its
+// per-run list (*_runs).
+func reportRuleRuns(c *cli.Context, r *run.Run, online, train, test []float64) {
+	if len(test) > 1 {
+		fmt.Fprintf(c.App.Writer, "mean of %d runs: %s\n", len(test), accuracyLine(mean(online), mean(train), mean(test), len(train) > 0))
+	}
+	r.Summary["rules"] = c.String("rules")
+	r.Summary["online_acc"], r.Summary["test_acc"] = mean(online), mean(test)
+	r.Summary["online_acc_runs"], r.Summary["test_acc_runs"] = online, test
+	if len(train) > 0 {
+		r.Summary["train_acc"], r.Summary["train_acc_runs"] = mean(train), train
+	}
 }
 
 type lastEpoch struct{ dst *map[string]float64 }

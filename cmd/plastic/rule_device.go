@@ -38,6 +38,7 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 		return err
 	}
 	task.EvalSteps = c.Int("every") > 0
+	task.SkipTrainAcc = !c.Bool("train-eval")
 	var curve []map[string]float64
 	hooks := []any{quietProgress(c, fmt.Sprintf("rule train (%d on the device)", n))}
 	if task.EvalSteps {
@@ -49,7 +50,10 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 	}
 	hooks = append(hooks, deviceEpochHook(func(s *train.State) error {
 		for i := range nets {
-			m := map[string]float64{"repeat": float64(i + 1), "train_acc": task.TrainAcc[i]}
+			m := map[string]float64{"repeat": float64(i + 1), "online_acc": task.OnlineAcc[i]}
+			if task.TrainAcc != nil {
+				m["train_acc"] = task.TrainAcc[i]
+			}
 			if task.TestAcc != nil {
 				m["test_acc"] = task.TestAcc[i]
 			}
@@ -76,16 +80,14 @@ func ruleTrainOnDevice(ctx context.Context, c *cli.Context, r *run.Run, dev *cud
 	if err := baseline.SaveRNN(r.Path(networkFile), trained[0], rulesNetInfo(c, r, testAcc[0])); err != nil {
 		return err
 	}
+	trainAcc := task.TrainAcc
+	if trainAcc == nil {
+		trainAcc = make([]float64, n)
+	}
 	for i := range nets {
-		fmt.Fprintf(out, "run %d: train accuracy %.4f, test accuracy %.4f\n", i+1, task.TrainAcc[i], testAcc[i])
+		fmt.Fprintf(out, "run %d: %s\n", i+1, accuracyLine(task.OnlineAcc[i], trainAcc[i], testAcc[i], task.TrainAcc != nil))
 	}
-	mtr, mte := mean(task.TrainAcc), mean(testAcc)
-	if n > 1 {
-		fmt.Fprintf(out, "mean of %d runs: train accuracy %.4f, test accuracy %.4f\n", n, mtr, mte)
-	}
-	r.Summary["rules"] = c.String("rules")
-	r.Summary["train_acc"], r.Summary["test_acc"] = mtr, mte
-	r.Summary["train_acc_runs"], r.Summary["test_acc_runs"] = task.TrainAcc, testAcc
+	reportRuleRuns(c, r, task.OnlineAcc, task.TrainAcc, testAcc)
 	if curve != nil {
 		r.Summary["curve"] = curve
 	}

@@ -166,3 +166,44 @@ func TestFiringRecorded(t *testing.T) {
 		t.Fatalf("--both-columns alone: %v\n%s", err, out)
 	}
 }
+
+// TestRuleTrainAccuracies checks what `rule train` reports: the last
+// pass's online accuracy and the test accuracy, plus the accuracy on the
+// whole training set after training with --train-eval only; training is
+// the same either way.
+func TestRuleTrainAccuracies(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "40", "--cap", "20",
+		"--n-train", "200", "--n-test", "100", "--passes", "2", "--repeats", "2", "--shuffle"}
+	plain, err := runIn(t, out, append(args, "--name", "plain")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, plain)
+	}
+	full, err := runIn(t, out, append(args, "--name", "full", "--train-eval")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, full)
+	}
+	if !strings.Contains(plain, "run 2: online accuracy ") || strings.Contains(plain, "train accuracy") ||
+		!strings.Contains(plain, "mean of 2 runs: online accuracy ") {
+		t.Errorf("without --train-eval:\n%s", plain)
+	}
+	if !strings.Contains(full, "train accuracy") {
+		t.Errorf("with --train-eval:\n%s", full)
+	}
+	sp, sf := summaryOf(t, filepath.Join(out, "plain")), summaryOf(t, filepath.Join(out, "full"))
+	if _, ok := sp["train_acc"]; ok {
+		t.Errorf("summary without --train-eval has train_acc %v", sp["train_acc"])
+	}
+	for _, k := range []string{"online_acc", "online_acc_runs", "test_acc", "test_acc_runs"} {
+		a, _ := json.Marshal(sp[k])
+		b, _ := json.Marshal(sf[k])
+		if sp[k] == nil || string(a) != string(b) {
+			t.Errorf("%s: %s without --train-eval, %s with it", k, a, b)
+		}
+	}
+	online, _ := sf["online_acc"].(float64)
+	trainAcc, _ := sf["train_acc"].(float64)
+	if runs, _ := sf["train_acc_runs"].([]any); len(runs) != 2 || !(trainAcc > 0.5) || trainAcc == online {
+		t.Errorf("with --train-eval: train_acc %v (runs %v), online_acc %v", sf["train_acc"], sf["train_acc_runs"], online)
+	}
+}

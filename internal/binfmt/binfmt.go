@@ -24,6 +24,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 )
 
 // MagicLen is the length of a magic string.
@@ -139,18 +140,49 @@ func (e *Encoder) U32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v)
 func (e *Encoder) U64(v uint64) { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
 func (e *Encoder) Raw(b []byte) { e.b = append(e.b, b...) }
 
+// grow extends the encoded bytes by n and returns the new n bytes (one
+// allocation for a whole array, not one append per element: a network
+// file's millions of weights encode at memory speed).
+func (e *Encoder) grow(n int) []byte {
+	e.b = slices.Grow(e.b, n)
+	l := len(e.b)
+	e.b = e.b[:l+n]
+	return e.b[l:]
+}
+
+// Reserve makes room for n more bytes, so that a body whose size is known
+// (millions of weights) is encoded into one allocation.
+func (e *Encoder) Reserve(n int) { e.b = slices.Grow(e.b, n) }
+
 // F32s appends IEEE-754 float32 values, bit for bit.
 func (e *Encoder) F32s(x []float32) {
-	for _, v := range x {
-		e.U32(math.Float32bits(v))
+	d := e.grow(4 * len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(d[4*i:], math.Float32bits(v))
 	}
 }
 
 // F64s appends IEEE-754 float64 values, bit for bit.
 func (e *Encoder) F64s(x []float64) {
-	for _, v := range x {
-		e.U64(math.Float64bits(v))
+	d := e.grow(8 * len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint64(d[8*i:], math.Float64bits(v))
 	}
+}
+
+// Bools appends one byte per value: 1 where it is not zero, else 0 (a mask).
+func (e *Encoder) Bools(x []float64) {
+	d := e.grow(len(x))
+	for i, v := range x {
+		d[i] = b2u(v != 0)
+	}
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ErrTruncated is the Decoder's error when a field runs past the end.

@@ -1,0 +1,91 @@
+package plasticity
+
+import (
+	"context"
+	"testing"
+
+	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/models"
+	"github.com/plasticity-lab/plastic/train"
+)
+
+// TestTrainTaskOnlineAccuracy checks the epoch's "online_acc" against the
+// predictions Learn returns one by one on a copy of the network (the pass
+// TrainTask makes), and that SkipTrainAcc leaves out "train_acc" but not
+// the training itself: the same weights and test accuracy.
+func TestTrainTaskOnlineAccuracy(t *testing.T) {
+	all := blobs(11, 400, 10, 3)
+	trainSet, testSet := data.Select(all, identity(250)), data.Select(all, identity(400)[250:])
+	p, err := Builtin("perceptron")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ForRounds(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newNet := func() *models.RNN {
+		net, err := models.NewRNN(models.RNNConfig{Inputs: all.Dim, Labels: all.Classes, Nodes: 60, P: 0.5, Cap: 30, T: 1}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+
+	// By hand: one Learn per example in data order, two passes.
+	tr, err := NewTrainer(newNet(), rs, Scheme{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantOnline float64
+	for pass := 0; pass < 2; pass++ {
+		ok := 0
+		for i := 0; i < trainSet.N; i++ {
+			if tr.Learn(trainSet.Row(i), trainSet.Y[i]) == trainSet.Y[i] {
+				ok++
+			}
+		}
+		wantOnline = float64(ok) / float64(trainSet.N)
+	}
+	wantTrain, err := tr.Accuracy(trainSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNet := tr.Network()
+	tr.Close()
+	if wantOnline == wantTrain {
+		t.Fatalf("online and after-training accuracy both %v: the test cannot tell them apart", wantOnline)
+	}
+
+	for _, skip := range []bool{false, true} {
+		tr, err := NewTrainer(newNet(), rs, Scheme{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := NewTrainTask(tr, trainSet, testSet, 2, 60, false, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task.SkipTrainAcc = skip
+		var last map[string]float64
+		if err := train.Run(context.Background(), task, train.Options{Hooks: []any{epochHook(func(s *train.State) error {
+			last = s.EpochMetrics
+			return nil
+		})}}); err != nil {
+			t.Fatal(err)
+		}
+		if last["online_acc"] != wantOnline {
+			t.Errorf("SkipTrainAcc %v: online_acc %v, want %v (the last pass's, by hand)", skip, last["online_acc"], wantOnline)
+		}
+		if got, ok := last["train_acc"]; ok == skip || (!skip && got != wantTrain) {
+			t.Errorf("SkipTrainAcc %v: train_acc %v (present %v), want %v", skip, got, ok, wantTrain)
+		}
+		if _, ok := last["test_acc"]; !ok {
+			t.Errorf("SkipTrainAcc %v: no test_acc", skip)
+		}
+		if e := relErr64(tr.Network().W, wantNet.W); e != 0 {
+			t.Errorf("SkipTrainAcc %v: weights differ from the hand-run pass by %v", skip, e)
+		}
+		tr.Close()
+	}
+}
