@@ -89,6 +89,9 @@ func Fig2(ctx context.Context, env Env, c Fig2Config) (*Fig2Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fig2: %w", err)
 	}
+	if m := plasticity.SilentRounds(rs); m != "" {
+		env.logf("fig2: warning: %s", m)
+	}
 	net, err := c.Net.build(trainSet, rs.Multiplicative, c.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("fig2: %w", err)

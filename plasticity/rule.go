@@ -270,6 +270,22 @@ func FiringMismatch(rs *RuleSet, f models.Firing) string {
 	return fmt.Sprintf("the rules were learned with %s firing but are used with %s firing", rs.Provenance.Firing, f)
 }
 
+// SilentRounds returns a sentence when training a network of rs.Rounds
+// >= 2 rounds with rs cannot learn anything, and "" otherwise: additive
+// rules without an RNN rule leave the recurrent weights W (and the node
+// biases) at their reset value 0, so every round after the first computes
+// z = (H + ax)·0 + 0 and fires the same nodes for every example (none, or
+// the cap's first k among ties); the output rule then sees one firing
+// pattern and the network predicts one class. (A T=1 output rule widened
+// to more rounds, e.g. the perceptron with --rounds 3, is this case.)
+func SilentRounds(rs *RuleSet) string {
+	if rs == nil || rs.Rounds < 2 || rs.Multiplicative || rs.RNN != nil {
+		return ""
+	}
+	return fmt.Sprintf("with T=%d rounds and no RNN rule the recurrent weights stay 0 (additive rules), so rounds 2..%d "+
+		"get no input and every example ends in the same firing pattern: the network cannot learn (use 1 round, or rules with an RNN rule)", rs.Rounds, rs.Rounds)
+}
+
 // Rules lists the set's rules in the fixed order rnn, output, input
 // (skipping absent ones).
 func (s *RuleSet) Rules() []Rule {

@@ -2,6 +2,7 @@ package plasticity
 
 import (
 	"context"
+	"math/rand"
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
@@ -87,5 +88,62 @@ func TestTrainTaskOnlineAccuracy(t *testing.T) {
 			t.Errorf("SkipTrainAcc %v: weights differ from the hand-run pass by %v", skip, e)
 		}
 		tr.Close()
+	}
+}
+
+// TestSilentRounds checks when SilentRounds warns, and that what it says
+// holds: the perceptron widened to T=2 trains a network that gives every
+// example the same class, while the same data are learned at T=1.
+func TestSilentRounds(t *testing.T) {
+	p, err := Builtin("perceptron")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw, err := Builtin("multiplicative-weights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := blobs(11, 400, 10, 3)
+	rng := rand.New(rand.NewSource(1))
+	withRNN := &RuleSet{Rounds: 2, RNN: RandomTable(TargetRNN, 2, rng), Output: RandomTable(TargetOutput, 2, rng)}
+	for _, tc := range []struct {
+		name string
+		rs   *RuleSet
+		T    int
+		warn bool
+	}{{"perceptron", p, 1, false}, {"perceptron", p, 2, true}, {"perceptron", p, 3, true}, {"multiplicative-weights", mw, 2, false}, {"rnn+output tables", withRNN, 2, false}} {
+		rs, err := ForRounds(tc.rs, tc.T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SilentRounds(rs) != ""; got != tc.warn {
+			t.Errorf("%s at T=%d: warning %v, want %v", tc.name, tc.T, got, tc.warn)
+		}
+		if rs.Multiplicative || rs.RNN != nil {
+			continue
+		}
+		net, err := models.NewRNN(models.RNNConfig{Inputs: all.Dim, Labels: all.Classes, Nodes: 60, P: 0.5, Cap: 30, T: tc.T}, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer(net, rs, Scheme{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Pass(all, nil); err != nil {
+			t.Fatal(err)
+		}
+		pred, err := tr.Predictions(all)
+		tr.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		classes := map[int]bool{}
+		for _, c := range pred {
+			classes[c] = true
+		}
+		if (len(classes) == 1) != tc.warn {
+			t.Errorf("perceptron at T=%d: predicts %d classes after a pass (warning %v)", tc.T, len(classes), tc.warn)
+		}
 	}
 }

@@ -66,9 +66,13 @@ func removedFlagIn(args []string) string {
 
 // noteFiring prints a note when the rules record another firing
 // definition than the network's (a rule is meant to be used with the
-// definition it was learned with).
+// definition it was learned with), and a warning when they cannot train
+// a network of their T at all (plasticity.SilentRounds).
 func noteFiring(c *cli.Context, rs *plasticity.RuleSet, net *models.RNN) {
 	if m := plasticity.FiringMismatch(rs, net.Firing); m != "" {
 		fmt.Fprintf(c.App.ErrWriter, "note: %s (--firing=%s)\n", m, rs.Provenance.Firing)
+	}
+	if m := plasticity.SilentRounds(rs); m != "" {
+		fmt.Fprintf(c.App.ErrWriter, "warning: --rounds=%d: %s\n", rs.Rounds, m)
 	}
 }

@@ -360,7 +360,8 @@ func ruleTrainCmd() *cli.Command {
 		Usage: "train a network with fixed plasticity rules (no gradients) and report train/test accuracy",
 		Description: "Resets the weights, then runs the training set one example at a time: forward pass, firing codes,\n" +
 			"rule updates (misclassified examples only unless --every-example). --rounds defaults to the rules' T;\n" +
-			"a T=1 output-only rule (e.g. perceptron) also trains networks with more rounds, looking at the last round.\n" +
+			"a T=1 output-only rule (e.g. perceptron) also trains networks with more rounds, looking at the last round\n" +
+			"(an additive one cannot learn there: without an RNN rule W stays 0 and rounds 2..T see no input; a warning says so).\n" +
 			"Reports the online accuracy of the last pass (each prediction made before its example's update, as\n" +
 			"`plastic train` reports its training accuracy) and the test accuracy after training; --train-eval adds\n" +
 			"the accuracy on the whole training set after training.",

@@ -207,3 +207,19 @@ func TestRuleTrainAccuracies(t *testing.T) {
 		t.Errorf("with --train-eval: train_acc %v (runs %v), online_acc %v", sf["train_acc"], sf["train_acc_runs"], online)
 	}
 }
+
+// TestRuleTrainWarnsSilentRounds: the perceptron on a 2-round network
+// cannot learn (plasticity.SilentRounds); rule train says so, and not at
+// one round.
+func TestRuleTrainWarnsSilentRounds(t *testing.T) {
+	for _, rounds := range []string{"1", "2"} {
+		out, err := runRule(t, "rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "30", "--cap", "15",
+			"--n-train", "100", "--n-test", "50", "--rounds", rounds)
+		if err != nil {
+			t.Fatalf("--rounds %s: %v\n%s", rounds, err, out)
+		}
+		if warned := strings.Contains(out, "warning: --rounds=2: with T=2 rounds and no RNN rule"); warned != (rounds == "2") {
+			t.Errorf("--rounds %s: warning printed %v\n%s", rounds, warned, out)
+		}
+	}
+}
