@@ -24,7 +24,7 @@ func TestParallelAccuracyEqualsPredict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr.e.par == nil {
+		if _, _, par := lastForward(tr); !par {
 			t.Log("one CPU: Accuracy runs sequentially")
 		}
 		if err := tr.Pass(set, nil); err != nil {

@@ -281,7 +281,8 @@ func TestBrainNetReplayMeta(t *testing.T) {
 }
 
 // TestBrainNetReplayTrainer replays the training pass of every case through
-// the float32 Trainer (the one every command trains with): the same
+// the Trainer every command trains with (float32 for additive rules,
+// float64 for multiplicative ones): the same
 // prediction on every example and the authors' weights at float32
 // precision. For the every-example cases on the true and predicted rows it
 // also checks that the project's default scheme (BothColumns off) does
@@ -296,7 +297,12 @@ func TestBrainNetReplayTrainer(t *testing.T) {
 				}
 				defer tr.Close()
 				var errs []string
-				tr.e.ev.TieBreak = tieBreaker[float32](&c, &errs)
+				switch e := tr.e.(type) {
+				case *engine[float32]:
+					e.ev.TieBreak = tieBreaker[float32](&c, &errs)
+				case *engine[float64]:
+					e.ev.TieBreak = tieBreaker[float64](&c, &errs)
+				}
 				x := c.x32()
 				for i, y := range c.Y {
 					p := tr.Learn(x[i*c.Inputs:(i+1)*c.Inputs], y)

@@ -18,7 +18,8 @@
 // example at a time: forward pass, firing codes, then the rules (only on
 // misclassified examples unless Scheme.EveryExample; Scheme.BothColumns is
 // the authors' every-example update of a right label row). It stores W.*Mg
-// (non-edges stay 0) and A.*Min in float32, precomputes per example the
+// (non-edges stay 0) and A.*Min in float32 (float64 for multiplicative
+// rules, whose weights leave float32's range), precomputes per example the
 // 2^T possible row deltas d_b[j] = eta*r[code_j][b] (row i of W gets
 // d_{code_i}), and fuses that update into the next example's second-round
 // matrix-vector product, so W is streamed once per round; rows are split

@@ -52,11 +52,12 @@ func checkOneForward(t *testing.T, name string, net *models.RNN, rs *RuleSet, se
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	if net.Nodes >= 256 && tr.e.par == nil {
+	_, _, par := lastForward(tr)
+	if net.Nodes >= 256 && !par {
 		t.Fatalf("%s: the trainer does not split rows", name)
 	}
 	e64 := newEngine[float64](net, rs, scheme)
-	if tr.e.par != nil {
+	if par {
 		e64.par = newPool()
 		defer e64.par.close()
 	}
@@ -73,7 +74,7 @@ func checkOneForward(t *testing.T, name string, net *models.RNN, rs *RuleSet, se
 		trained func() *models.RNN
 	}{
 		{"float64 engine", 1e-12, e64.forward, func() ([]float64, []uint8) { return e64.logits, e64.codes }, e64.network},
-		{"Trainer.Predict", 1e-5, tr.Predict, func() ([]float64, []uint8) { return f64s(tr.e.logits), tr.e.codes }, tr.Network},
+		{"Trainer.Predict", 1e-5, tr.Predict, func() ([]float64, []uint8) { l, c, _ := lastForward(tr); return l, c }, tr.Network},
 	} {
 		// The first probe runs with the last example's RNN update pending
 		// (fused into its second round); the network is read after it.
@@ -157,8 +158,9 @@ func TestBatchedPredictionsAgree(t *testing.T) {
 	}
 	defer tr.Close()
 	rng := rand.New(rand.NewSource(3))
-	for i := range tr.e.w {
-		tr.e.w[i] = tr.e.gmask[i] * float32(rng.NormFloat64()/math.Sqrt(500))
+	e := eng32(t, tr)
+	for i := range e.w {
+		e.w[i] = e.gmask[i] * float32(rng.NormFloat64()/math.Sqrt(500))
 	}
 	if err := tr.Pass(train, nil); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package plasticity
 
 import (
+	"fmt"
 	"math/rand"
+	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
 )
@@ -49,4 +51,27 @@ func blobs(seed int64, n, dim, m int) *data.Set {
 		}
 	}
 	return s
+}
+
+// lastForward returns the logits and firing codes of the trainer's last
+// forward pass, in float64 whatever its engine's type, and whether the
+// engine splits rows over a worker.
+func lastForward(tr *Trainer) (logits []float64, codes []uint8, par bool) {
+	switch e := tr.e.(type) {
+	case *engine[float32]:
+		return f64s(e.logits), e.codes, e.par != nil
+	case *engine[float64]:
+		return e.logits, e.codes, e.par != nil
+	}
+	panic(fmt.Sprintf("trainer engine %T", tr.e))
+}
+
+// eng32 is the float32 engine of a Trainer of additive rules.
+func eng32(t testing.TB, tr *Trainer) *engine[float32] {
+	t.Helper()
+	e, ok := tr.e.(*engine[float32])
+	if !ok {
+		t.Fatalf("trainer engine %T, want *engine[float32]", tr.e)
+	}
+	return e
 }

@@ -41,11 +41,12 @@ func NewTrainTask(tr *Trainer, trainSet, testSet *data.Set, passes, chunk int, s
 	if chunk < 1 {
 		return nil, fmt.Errorf("examples per step = %d, want >= 1", chunk)
 	}
-	if err := checkSet(trainSet, tr.e.n, tr.e.m); err != nil {
+	n, m := tr.e.dims()
+	if err := checkSet(trainSet, n, m); err != nil {
 		return nil, fmt.Errorf("train set: %w", err)
 	}
 	if testSet != nil {
-		if err := checkSet(testSet, tr.e.n, tr.e.m); err != nil {
+		if err := checkSet(testSet, n, m); err != nil {
 			return nil, fmt.Errorf("test set: %w", err)
 		}
 	}

@@ -2,6 +2,7 @@ package plasticity
 
 import (
 	"context"
+	"math"
 	"math/rand"
 	"testing"
 
@@ -145,5 +146,49 @@ func TestSilentRounds(t *testing.T) {
 		if (len(classes) == 1) != tc.warn {
 			t.Errorf("perceptron at T=%d: predicts %d classes after a pass (warning %v)", tc.T, len(classes), tc.warn)
 		}
+	}
+}
+
+// TestMultiplicativeTrainsInFloat64: the Multiplicative Weights table
+// doubles and halves weights on every mistake; over two passes of 10,000
+// halfspace examples some output weights leave float32's range (they
+// overflowed to +Inf when the Trainer ran in float32, and the network
+// could not be saved). In float64 they stay finite and the network
+// learns.
+func TestMultiplicativeTrainsInFloat64(t *testing.T) {
+	mw, err := Builtin("multiplicative-weights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainSet, testSet, err := data.Halfspace(data.Options{Seed: 1, NTrain: 10000, NTest: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := models.NewRNN(models.RNNConfig{Inputs: trainSet.Dim, Labels: 2, Nodes: 100, P: 0.5, Cap: 50, T: 1, Multiplicative: true}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(net, mw, Scheme{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for pass := 0; pass < 2; pass++ {
+		if err := tr.Pass(trainSet, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := 0.0
+	for _, u := range tr.Network().U {
+		if math.IsNaN(u) || math.IsInf(u, 0) {
+			t.Fatalf("output weight %v", u)
+		}
+		big = max(big, math.Abs(math.Log2(u)))
+	}
+	if big <= 128 {
+		t.Errorf("largest |log2 U| = %v: the run no longer leaves float32's range, so it no longer tests what it says", big)
+	}
+	if acc, err := tr.Accuracy(testSet); err != nil || acc < 0.75 {
+		t.Errorf("test accuracy %v (%v), want >= 0.75", acc, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/graph"
 	"github.com/plasticity-lab/plastic/models"
 )
 
@@ -101,11 +102,63 @@ func CheckRules(net *models.RNN, rs *RuleSet) error {
 }
 
 // Trainer trains a simple RNN with fixed plasticity rules, one example at
-// a time, without gradients (float32 hot path, rows split over the CPUs
-// for large networks). Use Reset, Learn, Predict, Accuracy, Network.
+// a time, without gradients (rows split over the CPUs for large networks).
+// Use Reset, Learn, Predict, Accuracy, Network.
+//
+// Additive rules train in float32 (the fast path). Multiplicative rules
+// train in float64: their weights grow and shrink by a factor per update
+// (the Multiplicative Weights table doubles the true row's weights of the
+// firing nodes and halves the predicted row's on every mistake), which
+// leaves float32's range (2^±127) within a few thousand mistakes (two
+// passes over 10,000 halfspace examples overflowed to +Inf) and
+// float64's (2^±1023) only eight times later. (The authors' code keeps
+// its weights in float32 either way.)
 type Trainer struct {
-	e  *engine[float32]
-	ev *models.Eval[float32] // batched evaluation, made on first use
+	e  core
+	ev evaluator // batched evaluation, made on first use
+}
+
+// core is the engine of a Trainer in its float type.
+type core interface {
+	reset()
+	learn(x []float32, label int) int
+	forward(x []float32) int
+	network() *models.RNN
+	dims() (n, m int)
+	evaluator() evaluator
+	close()
+}
+
+// evaluator classifies rows of examples with the current weights.
+type evaluator interface {
+	predictions(x []float32, pred []int) error
+}
+
+func (e *engine[F]) dims() (int, int) { return e.n, e.m }
+
+func (e *engine[F]) close() {
+	if e.par != nil {
+		e.par.close()
+		e.par = nil
+	}
+}
+
+// evaluator is the batched forward pass over the engine's weights (the
+// same slices: it sees every later update once flushed).
+func (e *engine[F]) evaluator() evaluator {
+	cfg := e.net.RNNConfig
+	w := models.Weights[F]{AM: e.amin, WM: e.w, U: e.u, B: e.b}
+	return batchEval[F]{e: e, ev: models.NewEval(cfg, models.GEMM(cfg, w), e.b, evalRows)}
+}
+
+type batchEval[F graph.Float] struct {
+	e  *engine[F]
+	ev *models.Eval[F]
+}
+
+func (b batchEval[F]) predictions(x []float32, pred []int) error {
+	b.e.flush()
+	return b.ev.Each(x, func(i int, logits []F) { pred[i] = models.Argmax(logits) })
 }
 
 // NewTrainer prepares rule-based training of net with rs under scheme s.
@@ -118,20 +171,22 @@ func NewTrainer(net *models.RNN, rs *RuleSet, s Scheme) (*Trainer, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	e := newEngine[float32](net, rs, s)
+	if rs.Multiplicative {
+		return &Trainer{e: withPool(net, newEngine[float64](net, rs, s))}, nil
+	}
+	return &Trainer{e: withPool(net, newEngine[float32](net, rs, s))}, nil
+}
+
+// withPool gives e a row-parallel worker for large networks.
+func withPool[F graph.Float](net *models.RNN, e *engine[F]) *engine[F] {
 	if net.Nodes >= 256 && runtime.GOMAXPROCS(0) > 1 {
 		e.par = newPool()
 	}
-	return &Trainer{e: e}, nil
+	return e
 }
 
 // Close stops the trainer's worker goroutine (if any).
-func (t *Trainer) Close() {
-	if t.e.par != nil {
-		t.e.par.close()
-		t.e.par = nil
-	}
-}
+func (t *Trainer) Close() { t.e.close() }
 
 // Reset puts the trained weights back to their initial values.
 func (t *Trainer) Reset() { t.e.reset() }
@@ -145,7 +200,8 @@ func (t *Trainer) Predict(x []float32) int { return t.e.forward(x) }
 
 // Pass trains on the examples of set in the given order (nil = 0..N-1).
 func (t *Trainer) Pass(set *data.Set, order []int) error {
-	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+	n, m := t.e.dims()
+	if err := checkSet(set, n, m); err != nil {
 		return err
 	}
 	if order == nil {
@@ -188,26 +244,16 @@ const evalRows = 256
 // (TestBatchedPredictionsAgree bounds how near). Deterministic: the same
 // weights and set give the same predictions.
 func (t *Trainer) Predictions(set *data.Set) ([]int, error) {
-	if err := checkSet(set, t.e.n, t.e.m); err != nil {
+	n, m := t.e.dims()
+	if err := checkSet(set, n, m); err != nil {
 		return nil, err
 	}
-	ev := t.batch()
-	pred := make([]int, set.N)
-	err := ev.Each(set.X[:set.N*set.Dim], func(i int, logits []float32) { pred[i] = models.Argmax(logits) })
-	return pred, err
-}
-
-// batch is the batched forward pass over the trainer's weights (the same
-// slices: it sees every update), with the pending update applied.
-func (t *Trainer) batch() *models.Eval[float32] {
-	e := t.e
-	e.flush()
 	if t.ev == nil {
-		cfg := e.net.RNNConfig
-		w := models.Weights[float32]{AM: e.amin, WM: e.w, U: e.u, B: e.b}
-		t.ev = models.NewEval(cfg, models.GEMM(cfg, w), e.b, evalRows)
+		t.ev = t.e.evaluator()
 	}
-	return t.ev
+	pred := make([]int, set.N)
+	err := t.ev.predictions(set.X[:set.N*set.Dim], pred)
+	return pred, err
 }
 
 // Network returns a copy of the network with the trained weights (W, U,
