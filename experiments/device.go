@@ -20,7 +20,7 @@ type retraining struct {
 
 // onDevice reports whether the experiment's re-trainings run on
 // env.Device. Units run elsewhere (env.Cells) are single re-trainings: on
-// the CPU.
+// the CPU. (So are those of multiplicative rules, see trainAll.)
 func (e Env) onDevice() bool { return e.Device != nil && e.Cells == nil }
 
 // trainAll runs re-trainings that share the rule set rs and the scheme s
@@ -28,12 +28,14 @@ func (e Env) onDevice() bool { return e.Device != nil && e.Cells == nil }
 // computation (plasticity.DeviceTrainer, one network per re-training;
 // their runs have the same passes, shuffling and curve), else one after
 // the other on the CPU (trainRules). Both give the same predictions, so
-// the same accuracies.
+// the same accuracies. Multiplicative rules train on the CPU, in float64
+// (plasticity.Trainer; the device trainer keeps float32, whose range
+// their weights leave).
 func (e Env) trainAll(ctx context.Context, rs *plasticity.RuleSet, s plasticity.Scheme, rts []retraining) ([]ruleResult, error) {
 	if len(rts) == 0 {
 		return nil, nil
 	}
-	if !e.onDevice() {
+	if !e.onDevice() || rs.Multiplicative {
 		out := make([]ruleResult, len(rts))
 		for i, rt := range rts {
 			rr, err := trainRules(ctx, rt.net, rs, s, rt.train, rt.test, rt.run)

@@ -257,6 +257,10 @@ func startAttack(c *cli.Context, command string) (*run.Run, context.Context, *at
 		if err := cpuOnly(c, "the attack computes on the CPU (only a network trained here with --rules trains on the device)"); err != nil {
 			return nil, nil, nil, nil, err
 		}
+	} else if rs, err := rulesFromFlags(c); err == nil && rs.Multiplicative {
+		if err := cpuOnly(c, whyMultiplicativeCPU); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	r, ctx, _, err := startRun(c, command)
 	if err != nil {

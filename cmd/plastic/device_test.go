@@ -250,3 +250,25 @@ func TestRuleLearnOnDeviceMatchesCPU(t *testing.T) {
 		t.Fatal("the learned rules are all zero")
 	}
 }
+
+// Multiplicative rules train in float64 on the CPU: `rule train` and
+// `attack --rules` refuse --device cuda for them, saying why, and --device
+// auto that finds a device records (and uses) the CPU.
+func TestMultiplicativeRulesStayOnCPU(t *testing.T) {
+	t.Setenv(cuda.EnvEmulator, "1")
+	small := []string{"--rules", "multiplicative-weights", "--multiplicative", "--data", "mnist", "--nodes", "30", "--cap", "15",
+		"--n-train", "100", "--n-test", "20"}
+	for _, cmd := range [][]string{{"rule", "train"}, {"attack", "--eps-grid", "0,0.1", "--steps", "2"}} {
+		dir := t.TempDir()
+		err := runDev(t, append(append([]string{"--out", dir, "--device", "cuda"}, cmd...), small...)...)
+		if err == nil || !strings.Contains(err.Error(), "--device cuda is refused") || !strings.Contains(err.Error(), "float64") {
+			t.Fatalf("%v --device cuda: %v", cmd, err)
+		}
+		if err := runDev(t, append(append([]string{"--out", dir, "--device", "auto"}, cmd...), append(small, "--name", "auto")...)...); err != nil {
+			t.Fatalf("%v --device auto: %v", cmd, err)
+		}
+		if d := manifestDevice(t, filepath.Join(dir, "auto")); d != "cpu" {
+			t.Fatalf("%v --device auto: manifest device %q, want cpu", cmd, d)
+		}
+	}
+}

@@ -429,6 +429,11 @@ func ruleTrain(c *cli.Context) error {
 	if c.Int("passes") < 1 || c.Int("repeats") < 1 || c.Int("every") < 0 {
 		return fmt.Errorf("--passes=%d --repeats=%d --every=%d: want >= 1, >= 1, >= 0", c.Int("passes"), c.Int("repeats"), c.Int("every"))
 	}
+	if rs.Multiplicative {
+		if err := cpuOnly(c, whyMultiplicativeCPU); err != nil {
+			return err
+		}
+	}
 	r, ctx, _, err := startRun(c, "rule-train")
 	if err != nil {
 		return err
@@ -519,6 +524,9 @@ func reportRuleRuns(c *cli.Context, r *run.Run, online, train, test []float64) {
 		r.Summary["train_acc"], r.Summary["train_acc_runs"] = mean(train), train
 	}
 }
+
+// whyMultiplicativeCPU is why multiplicative rules train on the CPU.
+const whyMultiplicativeCPU = "multiplicative rules train in float64, on the CPU (the device trainer keeps float32, whose range their weights leave within a few thousand updates)"
 
 type lastEpoch struct{ dst *map[string]float64 }
 
