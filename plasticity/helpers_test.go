@@ -1,11 +1,13 @@
 package plasticity
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/train"
 )
 
 // halfspace draws n points uniformly in [-1,1]^dim labelled by a random
@@ -74,4 +76,18 @@ func eng32(t testing.TB, tr *Trainer) *engine[float32] {
 		t.Fatalf("trainer engine %T, want *engine[float32]", tr.e)
 	}
 	return e
+}
+
+// lastEpochMetrics runs task through train.Run and returns the metrics of
+// its last epoch.
+func lastEpochMetrics(t testing.TB, task train.Task) map[string]float64 {
+	t.Helper()
+	var last map[string]float64
+	if err := train.Run(context.Background(), task, train.Options{Hooks: []any{epochHook(func(s *train.State) error {
+		last = s.EpochMetrics
+		return nil
+	})}}); err != nil {
+		t.Fatal(err)
+	}
+	return last
 }
