@@ -35,6 +35,7 @@ const (
 // paperExecutorFlags are executorFlags plus the jobs' hidden flags.
 func paperExecutorFlags() []cli.Flag {
 	return append(executorFlags(),
+		&cli.BoolFlag{Name: "dry-run", Usage: "slurm: plan the units and print the three batch scripts; submit nothing, leave nothing"},
 		&cli.StringFlag{Name: flagUnitsMode, Hidden: true, Usage: "prepare, task or collect: what this job of a Slurm submission does"},
 		&cli.StringFlag{Name: flagUnitsDir, Hidden: true, Usage: "the submission's units folder"},
 		&cli.IntFlag{Name: flagUnitsIndex, Value: -1, Hidden: true, Usage: "task: the unit to compute"},
@@ -42,7 +43,7 @@ func paperExecutorFlags() []cli.Flag {
 }
 
 // notPassed are the flags a submission does not hand on to its jobs.
-var notPassed = map[string]bool{"executor": true, flagUnitsMode: true, flagUnitsDir: true, flagUnitsIndex: true, flagName: true, "help": true}
+var notPassed = map[string]bool{"executor": true, "dry-run": true, flagUnitsMode: true, flagUnitsDir: true, flagUnitsIndex: true, flagName: true, "help": true}
 
 type experimentFunc = func(ctx context.Context, env experiments.Env) (map[string]any, *experiments.Output, error)
 
@@ -52,6 +53,9 @@ func runPaperExperiment(c *cli.Context, command string, f experimentFunc) error 
 	executor, err := executorOf(c)
 	if err != nil {
 		return err
+	}
+	if c.Bool("dry-run") && executor != executorSlurm {
+		return fmt.Errorf("--dry-run prints a Slurm submission: it needs --executor slurm")
 	}
 	if executor == executorSlurm || c.String(flagUnitsMode) != "" {
 		if err := cpuOnly(c, "the units of a Slurm submission compute on the CPU"); err != nil {
@@ -120,7 +124,9 @@ func runUnitsJob(c *cli.Context, mode sweep.UnitsMode, f experimentFunc) error {
 
 // submitExperiment plans the experiment's units and submits its jobs: the
 // prepare job, the array (after it succeeded) and the collect job (after
-// the array ended, however), which writes the run folder --out/NAME.
+// the array ended, however), which writes the run folder --out/NAME. With
+// --dry-run it prints the three batch scripts instead and removes what it
+// planned.
 func submitExperiment(c *cli.Context, command string, f experimentFunc) error {
 	out, err := filepath.Abs(c.String(flagOut))
 	if err != nil {
@@ -134,6 +140,7 @@ func submitExperiment(c *cli.Context, command string, f experimentFunc) error {
 		return fmt.Errorf("run folder %s already exists (choose another --name)", filepath.Join(out, id))
 	}
 	dir := filepath.Join(out, id+".slurm")
+	_, outErr := os.Stat(out)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -200,6 +207,24 @@ func submitExperiment(c *cli.Context, command string, f experimentFunc) error {
 			Command: job("--"+flagUnitsMode+"=task", "--"+flagUnitsDir+"="+dir, "--"+flagUnitsIndex, "$SLURM_ARRAY_TASK_ID")}},
 		{"collect.sbatch", sweep.Batch{JobName: name + "-collect", Output: filepath.Join(logs, "collect-%j.out"), Options: opts.Lines(false),
 			Command: job("--"+flagUnitsMode+"=collect", "--"+flagUnitsDir+"="+dir, "--"+flagName+"="+id)}},
+	}
+	if c.Bool("dry-run") {
+		w := c.App.Writer
+		fmt.Fprintf(w, "# %s on Slurm: %d rule sets, %d units; nothing submitted, nothing written (--dry-run)\n", command, len(list.Rules), len(list.Results))
+		after := []string{"", " --dependency=afterok:<prepare job id>", " --dependency=afterany:<array job id>"}
+		for i, b := range batches {
+			fmt.Fprintf(w, "# sbatch%s %s:\n", after[i], filepath.Join(dir, b.file))
+			script := b.b.Script()
+			if i > 0 {
+				script = commentOut(script)
+			}
+			fmt.Fprint(w, script)
+		}
+		fail(nil)
+		if outErr != nil {
+			os.Remove(out) // made for the plan (only if still empty)
+		}
+		return nil
 	}
 	for _, b := range batches {
 		if err := run.WriteFileAtomic(filepath.Join(dir, b.file), []byte(b.b.Script())); err != nil {

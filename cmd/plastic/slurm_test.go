@@ -250,3 +250,32 @@ func TestSlurmPaperExperimentsEqualLocal(t *testing.T) {
 		}
 	}
 }
+
+// `paper fig3 --executor slurm --dry-run` plans the units and prints the
+// three batch scripts with the Slurm options, submitting and leaving
+// nothing (no Slurm needed); --dry-run without Slurm is an error.
+func TestPaperSlurmDryRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "runs")
+	fig3 := []string{"-q", "--out", out, "paper", "fig3", "--data", "halfspace,relu1", "--repeats", "1", "--jobs", "2", "--n-train", "200",
+		"--small-nodes", "10", "--small-cap", "5", "--large-nodes", "20", "--large-cap", "10",
+		"--output-learn-n", "200", "--output-learn-nodes", "10", "--output-learn-cap", "5", "--output-learn-epochs", "1",
+		"--rnn-learn-n", "200", "--rnn-learn-nodes", "10", "--rnn-learn-cap", "5", "--rnn-learn-epochs", "1", "--rnn-learn-hidden", "3",
+		"--name", "f3"}
+	msg, err := runSweepCLI(t, append(fig3, "--executor", "slurm", "--dry-run", "--time", "0:10:00", "--max-parallel", "3")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	for _, want := range []string{"10 units; nothing submitted", "#SBATCH --time=0:10:00", "--units-mode=prepare",
+		"# #SBATCH --array=0-9%3", "--units-mode=task", "--units-mode=collect", "--dependency=afterok:<prepare job id>"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, msg)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		ents, _ := os.ReadDir(out)
+		t.Errorf("the dry run left %s (%v, %d entries)", out, err, len(ents))
+	}
+	if _, err := runSweepCLI(t, append(fig3, "--dry-run")...); err == nil || !strings.Contains(err.Error(), "--executor slurm") {
+		t.Errorf("--dry-run without Slurm: %v", err)
+	}
+}
