@@ -146,8 +146,9 @@ func checkSubjectFlags(c *cli.Context) error {
 }
 
 // loadSubject checks the model flags and loads the data and the network;
-// with --rules it trains the network (metrics into r) and saves it to r.
-func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubject, error) {
+// with --rules (rs, read before the run started) it trains the network
+// (metrics into r) and saves it to r.
+func loadSubject(c *cli.Context, r *run.Run, ctx context.Context, rs *plasticity.RuleSet) (*attackSubject, error) {
 	if err := checkSubjectFlags(c); err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubjec
 			return nil, fmt.Errorf("%s: the network has %d inputs but --data=%s has %d features per example", s.file, net.Inputs, c.String("data"), test.Dim)
 		}
 	} else {
-		if err := trainByRules(c, r, ctx, s); err != nil {
+		if err := trainByRules(c, r, ctx, s, rs); err != nil {
 			return nil, err
 		}
 	}
@@ -192,11 +193,7 @@ func loadSubject(c *cli.Context, r *run.Run, ctx context.Context) (*attackSubjec
 // does (reset, --passes passes in data order, rules on misclassified
 // examples unless --every-example), on the device when --device resolved
 // to one, and saves it to the run folder.
-func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubject) error {
-	rs, err := rulesFromFlags(c)
-	if err != nil {
-		return err
-	}
+func trainByRules(c *cli.Context, r *run.Run, ctx context.Context, s *attackSubject, rs *plasticity.RuleSet) error {
 	if c.Int("passes") < 1 {
 		return fmt.Errorf("--passes=%d: want >= 1", c.Int("passes"))
 	}
@@ -253,20 +250,29 @@ func startAttack(c *cli.Context, command string) (*run.Run, context.Context, *at
 	if err := checkSubjectFlags(c); err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// The rules (--rules) are read before the run starts: the device a
+	// run records depends on them.
+	var rs *plasticity.RuleSet
 	if c.String("rules") == "" {
 		if err := cpuOnly(c, "the attack computes on the CPU (only a network trained here with --rules trains on the device)"); err != nil {
 			return nil, nil, nil, nil, err
 		}
-	} else if rs, err := rulesFromFlags(c); err == nil && rs.Multiplicative {
-		if err := cpuOnly(c, whyMultiplicativeCPU); err != nil {
+	} else {
+		var err error
+		if rs, err = rulesFromFlags(c); err != nil {
 			return nil, nil, nil, nil, err
+		}
+		if rs.Multiplicative {
+			if err := cpuOnly(c, whyMultiplicativeCPU); err != nil {
+				return nil, nil, nil, nil, err
+			}
 		}
 	}
 	r, ctx, _, err := startRun(c, command)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	s, err := loadSubject(c, r, ctx)
+	s, err := loadSubject(c, r, ctx, rs)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
