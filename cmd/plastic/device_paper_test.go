@@ -20,6 +20,24 @@ func needEmulator(t *testing.T) {
 	}
 }
 
+// runCPUThenDevice runs the command args twice into out: as run "cpu" with
+// --device cpu, then as run "dev" with --device cuda on the emulator,
+// which it leaves switched on; the dev run's manifest must record it.
+func runCPUThenDevice(t *testing.T, out string, args ...string) {
+	t.Helper()
+	t.Setenv(cuda.EnvEmulator, "")
+	if msg, err := runIn(t, out, append([]string{"--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
+		t.Fatalf("--device cpu: %v\n%s", err, msg)
+	}
+	t.Setenv(cuda.EnvEmulator, "1")
+	if msg, err := runIn(t, out, append([]string{"--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
+		t.Fatalf("--device cuda: %v\n%s", err, msg)
+	}
+	if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
+		t.Fatalf("manifest device %q, want %q", d, cuda.Emulator)
+	}
+}
+
 func summaryOf(t *testing.T, dir string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
@@ -43,17 +61,7 @@ func TestPaperFig3OnDeviceMatchesCPU(t *testing.T) {
 		"--small-nodes", "10", "--small-cap", "5", "--large-nodes", "20", "--large-cap", "10",
 		"--output-learn-n", "200", "--output-learn-nodes", "10", "--output-learn-cap", "5", "--output-learn-epochs", "1",
 		"--rnn-learn-n", "200", "--rnn-learn-nodes", "10", "--rnn-learn-cap", "5", "--rnn-learn-epochs", "1", "--rnn-learn-hidden", "3"}
-	t.Setenv(cuda.EnvEmulator, "")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(cuda.EnvEmulator, "1")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
-		t.Fatal(err)
-	}
-	if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
-		t.Fatalf("manifest device %q", d)
-	}
+	runCPUThenDevice(t, out, args...)
 	if w, _ := summaryOf(t, filepath.Join(out, "dev"))["device_work"].(string); !strings.Contains(w, "re-trainings") {
 		t.Fatalf("summary device_work %q", w)
 	}
@@ -83,17 +91,7 @@ func TestAttackVictimOnDevice(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"attack", "--rules", "perceptron", "--data", "mnist", "--n-train", "300", "--n-test", "100",
 		"--nodes", "30", "--cap", "15", "--passes", "2", "--eps-grid", "0,2", "--steps", "3"}
-	t.Setenv(cuda.EnvEmulator, "")
-	if msg, err := runIn(t, out, append([]string{"--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
-	t.Setenv(cuda.EnvEmulator, "1")
-	if msg, err := runIn(t, out, append([]string{"--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
-		t.Fatalf("%v\n%s", err, msg)
-	}
-	if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
-		t.Fatalf("manifest device %q", d)
-	}
+	runCPUThenDevice(t, out, args...)
 	sc, sd := summaryOf(t, filepath.Join(out, "cpu")), summaryOf(t, filepath.Join(out, "dev"))
 	for _, k := range []string{"train_acc", "test_acc"} {
 		if sc[k] != sd[k] || sc[k] == nil {

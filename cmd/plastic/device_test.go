@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,9 +71,7 @@ func TestDeviceAutoRecordsCPUForCPUCommands(t *testing.T) {
 // emulator stands in for the GPU): the manifest records the emulator, and
 // the run's metrics are the CPU run's (same batches, masks and weights).
 func TestTrainOnDeviceMatchesCPU(t *testing.T) {
-	if _, err := exec.LookPath("clang++"); err != nil && os.Getenv("PLASTIC_REQUIRE_DEVICE") != "1" {
-		t.Skip("no clang++ for the emulator")
-	}
+	needEmulator(t)
 	// The MLP for two epochs; the CNN (32x32 images: slow on the emulator)
 	// for one step. ResNet-18 takes the same path (models.New's name is
 	// the only difference); a narrow one is checked in classify.
@@ -85,17 +82,7 @@ func TestTrainOnDeviceMatchesCPU(t *testing.T) {
 		out := t.TempDir()
 		args := []string{"train", "--model", model, "--dataset", "synthetic", "--n-train", tc.nTrain, "--n-test", "6", "--batch-size", "8",
 			"--epochs", tc.epochs, "--optimizer", "neuroplastic", "--lr", "0.05"}
-		t.Setenv(cuda.EnvEmulator, "")
-		if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv(cuda.EnvEmulator, "1")
-		if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
-			t.Fatal(err)
-		}
-		if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
-			t.Fatalf("%s: manifest device %q", model, d)
-		}
+		runCPUThenDevice(t, out, args...)
 		if d := manifestDevice(t, filepath.Join(out, "cpu")); d != "cpu" {
 			t.Fatalf("%s: manifest device %q", model, d)
 		}
@@ -122,23 +109,11 @@ func TestTrainOnDeviceMatchesCPU(t *testing.T) {
 // device computation (the emulator stands in for the GPU) and reports the
 // CPU run's accuracies, per repeat, and the same first network.
 func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
-	if _, err := exec.LookPath("clang++"); err != nil && os.Getenv("PLASTIC_REQUIRE_DEVICE") != "1" {
-		t.Skip("no clang++ for the emulator")
-	}
+	needEmulator(t)
 	out := t.TempDir()
 	args := []string{"rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "40", "--cap", "20", "--rounds", "2",
 		"--n-train", "150", "--n-test", "50", "--passes", "2", "--repeats", "3", "--shuffle", "--every", "50", "--train-eval"}
-	t.Setenv(cuda.EnvEmulator, "")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(cuda.EnvEmulator, "1")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
-		t.Fatal(err)
-	}
-	if d := manifestDevice(t, filepath.Join(out, "dev")); d != string(cuda.Emulator) {
-		t.Fatalf("manifest device %q", d)
-	}
+	runCPUThenDevice(t, out, args...)
 	sum := func(name string) map[string]any {
 		b, err := os.ReadFile(filepath.Join(out, name, "summary.json"))
 		if err != nil {
@@ -184,20 +159,11 @@ func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
 // gradients are float32; Adam follows them for 6 steps); --device auto
 // with a device takes the same path and records it.
 func TestRuleLearnOnDeviceMatchesCPU(t *testing.T) {
-	if _, err := exec.LookPath("clang++"); err != nil && os.Getenv("PLASTIC_REQUIRE_DEVICE") != "1" {
-		t.Skip("no clang++ for the emulator")
-	}
+	needEmulator(t)
 	out := t.TempDir()
 	args := []string{"rule", "learn", "--data", "halfspace", "--nodes", "30", "--cap", "15", "--rounds", "2", "--learn", "rnn,output",
 		"--param", "nn", "--hidden", "5", "--n-train", "300", "--n-test", "50", "--epochs", "2", "--batch", "100", "--eval-n", "100"}
-	t.Setenv(cuda.EnvEmulator, "")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cpu"}, append(args, "--name", "cpu")...)...); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(cuda.EnvEmulator, "1")
-	if err := runDev(t, append([]string{"--out", out, "--device", "cuda"}, append(args, "--name", "dev")...)...); err != nil {
-		t.Fatal(err)
-	}
+	runCPUThenDevice(t, out, args...)
 	if err := runDev(t, append([]string{"--out", out, "--device", "auto"}, append(args, "--name", "auto", "--epochs", "1")...)...); err != nil {
 		t.Fatal(err)
 	}
