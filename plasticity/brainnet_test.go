@@ -231,11 +231,7 @@ func TestBrainNetReplayMeta(t *testing.T) {
 			default:
 				t.Fatalf("loss %q", c.Loss)
 			}
-			ml, err := NewMetaLearner(net, rs, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ml.Close()
+			ml := newMeta(t, net, rs, cfg)
 			var errs []string
 			e := ml.in.e
 			e.ev.TieBreak = tieBreaker[float64](&c, &errs)

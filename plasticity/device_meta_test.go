@@ -25,17 +25,9 @@ func TestDeviceMetaGradientMatchesCPU(t *testing.T) {
 	for ci, c := range metaCases {
 		t.Run(c.String(), func(t *testing.T) {
 			net, rules, set, cfg := metaSetup(t, ci, c)
-			cpu, err := NewMetaLearner(net, rules(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cpu.Close()
+			cpu := newMeta(t, net, rules(), cfg)
 			cfg.Device = dev
-			onDev, err := NewMetaLearner(net, rules(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer onDev.Close()
+			onDev := newMeta(t, net, rules(), cfg)
 			lc, gc, err := cpu.LossGrad(set.X, set.Y)
 			if err != nil {
 				t.Fatal(err)
@@ -93,18 +85,10 @@ func TestDeviceMetaGradientFiniteDifference(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) {
 			net, rules, set, cfg := metaSetup(t, ci, c)
 			rs64 := rules()
-			cpu, err := NewMetaLearner(net, rs64, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cpu.Close()
+			cpu := newMeta(t, net, rs64, cfg)
 			cfg.Device = dev
 			rs := rules()
-			ml, err := NewMetaLearner(net, rs, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ml.Close()
+			ml := newMeta(t, net, rs, cfg)
 			_, grads, err := ml.LossGrad(set.X, set.Y)
 			if err != nil {
 				t.Fatal(err)
@@ -113,13 +97,7 @@ func TestDeviceMetaGradientFiniteDifference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var params, params64 [][]float64
-			for _, r := range rs.Rules() {
-				params = append(params, r.Params()...)
-			}
-			for _, r := range rs64.Rules() {
-				params64 = append(params64, r.Params()...)
-			}
+			params, params64 := ruleParams(rs), ruleParams(rs64)
 			const h = 1e-3
 			steps := [4]float64{h, -h, h / 2, -h / 2}
 			checked, nonzero, jumps := 0, 0, 0

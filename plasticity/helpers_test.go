@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plasticity-lab/plastic/data"
+	"github.com/plasticity-lab/plastic/models"
 	"github.com/plasticity-lab/plastic/train"
 )
 
@@ -90,4 +91,25 @@ func lastEpochMetrics(t testing.TB, task train.Task) map[string]float64 {
 		t.Fatal(err)
 	}
 	return last
+}
+
+// newMeta is NewMetaLearner, failing the test on an error and closed when
+// the test ends.
+func newMeta(t testing.TB, net *models.RNN, rs *RuleSet, cfg MetaConfig) *MetaLearner {
+	t.Helper()
+	ml, err := NewMetaLearner(net, rs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ml.Close)
+	return ml
+}
+
+// ruleParams are the parameter slices of rs's rules, in Rules order.
+func ruleParams(rs *RuleSet) [][]float64 {
+	var ps [][]float64
+	for _, r := range rs.Rules() {
+		ps = append(ps, r.Params()...)
+	}
+	return ps
 }

@@ -103,19 +103,12 @@ func TestMetaGradientFiniteDifference(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) {
 			net, rules, set, cfg := metaSetup(t, ci, c)
 			rs := rules()
-			ml, err := NewMetaLearner(net, rs, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ml.Close()
+			ml := newMeta(t, net, rs, cfg)
 			_, grads, err := ml.LossGrad(set.X, set.Y)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var params [][]float64
-			for _, r := range rs.Rules() {
-				params = append(params, r.Params()...)
-			}
+			params := ruleParams(rs)
 			const h = 1e-6
 			checked, nonzero := 0, 0
 			for k, p := range params {
@@ -168,11 +161,7 @@ func TestMetaGradientDoesNotAccumulate(t *testing.T) {
 			a, b := blobs(7, 10, 4, 3), blobs(8, 10, 4, 3)
 			cfg := DefaultMeta()
 			cfg.Batch, cfg.Learn = 10, []Target{TargetRNN, TargetOutput}
-			ml, err := NewMetaLearner(net, rs, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ml.Close()
+			ml := newMeta(t, net, rs, cfg)
 			_, first, err := ml.LossGrad(a.X, a.Y)
 			if err != nil {
 				t.Fatal(err)

@@ -302,11 +302,7 @@ func TestSameSeedSameRuleAndAccuracy(t *testing.T) {
 		rs := &RuleSet{Rounds: 3, RNN: nn, Output: RandomTable(TargetOutput, 3, rng)}
 		cfg := DefaultMeta()
 		cfg.Learn = []Target{TargetRNN, TargetOutput}
-		ml, err := NewMetaLearner(net, rs, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ml.Close()
+		ml := newMeta(t, net, rs, cfg)
 		task, err := NewMetaTask(ml, net, trainSet, testSet, 2, 0, 5)
 		if err != nil {
 			t.Fatal(err)
