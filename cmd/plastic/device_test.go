@@ -114,18 +114,7 @@ func TestRuleTrainOnDeviceMatchesCPU(t *testing.T) {
 	args := []string{"rule", "train", "--rules", "perceptron", "--data", "halfspace", "--nodes", "40", "--cap", "20", "--rounds", "2",
 		"--n-train", "150", "--n-test", "50", "--passes", "2", "--repeats", "3", "--shuffle", "--every", "50", "--train-eval"}
 	runCPUThenDevice(t, out, args...)
-	sum := func(name string) map[string]any {
-		b, err := os.ReadFile(filepath.Join(out, name, "summary.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	sc, sd := sum("cpu"), sum("dev")
+	sc, sd := summaryOf(t, filepath.Join(out, "cpu")), summaryOf(t, filepath.Join(out, "dev"))
 	for _, k := range []string{"online_acc_runs", "train_acc_runs", "test_acc_runs", "curve"} {
 		a, _ := json.Marshal(sc[k])
 		b, _ := json.Marshal(sd[k])
@@ -173,15 +162,7 @@ func TestRuleLearnOnDeviceMatchesCPU(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]bool{"cpu": false, "dev": true, "auto": true} {
-		b, err := os.ReadFile(filepath.Join(out, name, "summary.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		if w, _ := m["device_work"].(string); (w != "") != want || (want && !strings.Contains(w, "rule gradient")) {
+		if w, _ := summaryOf(t, filepath.Join(out, name))["device_work"].(string); (w != "") != want || (want && !strings.Contains(w, "rule gradient")) {
 			t.Errorf("%s: device_work %q", name, w)
 		}
 	}
