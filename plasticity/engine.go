@@ -30,6 +30,7 @@ type engine[F graph.Float] struct {
 	rnn, out, in      []F // tables; nil = that rule is not used
 
 	ev      *models.Eval[F] // the forward pass, one example at a time
+	batch   *models.Eval[F] // the batched forward pass (Trainer.Predictions), made on first use
 	xf      []F
 	codes   []uint8 // firing codes of the last forward pass (ev's)
 	logits  []F     // its logits (ev's)

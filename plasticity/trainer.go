@@ -114,8 +114,7 @@ func CheckRules(net *models.RNN, rs *RuleSet) error {
 // float64's (2^±1023) only eight times later. (The authors' code keeps
 // its weights in float32 either way.)
 type Trainer struct {
-	e  core
-	ev evaluator // batched evaluation, made on first use
+	e core
 }
 
 // core is the engine of a Trainer in its float type.
@@ -125,13 +124,8 @@ type core interface {
 	forward(x []float32) int
 	network() *models.RNN
 	dims() (n, m int)
-	evaluator() evaluator
-	close()
-}
-
-// evaluator classifies rows of examples with the current weights.
-type evaluator interface {
 	predictions(x []float32, pred []int) error
+	close()
 }
 
 func (e *engine[F]) dims() (int, int) { return e.n, e.m }
@@ -143,22 +137,17 @@ func (e *engine[F]) close() {
 	}
 }
 
-// evaluator is the batched forward pass over the engine's weights (the
-// same slices: it sees every later update once flushed).
-func (e *engine[F]) evaluator() evaluator {
-	cfg := e.net.RNNConfig
-	w := models.Weights[F]{AM: e.amin, WM: e.w, U: e.u, B: e.b}
-	return batchEval[F]{e: e, ev: models.NewEval(cfg, models.GEMM(cfg, w), e.b, evalRows)}
-}
-
-type batchEval[F graph.Float] struct {
-	e  *engine[F]
-	ev *models.Eval[F]
-}
-
-func (b batchEval[F]) predictions(x []float32, pred []int) error {
-	b.e.flush()
-	return b.ev.Each(x, func(i int, logits []F) { pred[i] = models.Argmax(logits) })
+// predictions classifies the rows of x with the current weights (the
+// pending update applied) into pred, by the batched forward pass over the
+// engine's weights (the same slices), made on first use.
+func (e *engine[F]) predictions(x []float32, pred []int) error {
+	e.flush()
+	if e.batch == nil {
+		cfg := e.net.RNNConfig
+		w := models.Weights[F]{AM: e.amin, WM: e.w, U: e.u, B: e.b}
+		e.batch = models.NewEval(cfg, models.GEMM(cfg, w), e.b, evalRows)
+	}
+	return e.batch.Each(x, func(i int, logits []F) { pred[i] = models.Argmax(logits) })
 }
 
 // NewTrainer prepares rule-based training of net with rs under scheme s.
@@ -248,11 +237,8 @@ func (t *Trainer) Predictions(set *data.Set) ([]int, error) {
 	if err := checkSet(set, n, m); err != nil {
 		return nil, err
 	}
-	if t.ev == nil {
-		t.ev = t.e.evaluator()
-	}
 	pred := make([]int, set.N)
-	err := t.ev.predictions(set.X[:set.N*set.Dim], pred)
+	err := t.e.predictions(set.X[:set.N*set.Dim], pred)
 	return pred, err
 }
 
